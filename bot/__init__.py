@@ -1,0 +1,1 @@
+"""Territorial-coaching hotline: a transport-free engine with Telegram and console front ends."""
