@@ -1,0 +1,1 @@
+"""What the hotline does with each intent, command and button, one module per concern."""

@@ -1,0 +1,162 @@
+"""The conversation basics: menu, help, language, framework, greetings, bad input."""
+
+from __future__ import annotations
+
+from bot.effects import Button, Keyboard
+from bot.flows.framework import FULL_TEXT, FrameworkFlow
+from bot.i18n import N_, VARIANTS, Translator
+from bot.router import Router
+from bot.turn import Turn
+
+router = Router("basics")
+router.flow(FrameworkFlow())
+
+# Intents a menu button may trigger: anything else in button data is ignored.
+MENU_INTENTS = ("report_problem", "check_action_plan", "commitment_status", "talk_to_coach")
+_MENU_LABELS = {
+    "report_problem": N_("Report a problem"),
+    "check_action_plan": N_("My actions in the plan"),
+    "commitment_status": N_("Committee commitments"),
+    "talk_to_coach": N_("Talk to a coach"),
+}
+_VARIANT_NAMES = {"fr": "Français", "ary": "الدارجة", "ary-Latn": "Darija (3arbiya b l7rouf)"}
+
+
+def menu_keyboard(t: Translator) -> Keyboard:
+    return tuple(
+        (Button(t.gettext(_MENU_LABELS[intent]), f"intent:{intent}"),) for intent in MENU_INTENTS
+    )
+
+
+@router.intent("menu")
+async def menu(turn: Turn) -> None:
+    await turn.reply(
+        turn._("How can I help you? Write your question in your own words, or choose below."),
+        menu_keyboard(turn.t),
+    )
+
+
+@router.button("intent")
+async def intent_button(turn: Turn, fields: list[str]) -> None:
+    if fields and fields[0] in MENU_INTENTS:
+        await turn.dispatch_intent(fields[0])
+    else:
+        await turn.dispatch_intent("menu")
+
+
+@router.intent("greeting")
+async def greeting(turn: Turn) -> None:
+    await turn.reply(
+        turn._("Hello! Write your question in your own words, or choose below."),
+        menu_keyboard(turn.t),
+    )
+
+
+@router.intent("goodbye")
+async def goodbye(turn: Turn) -> None:
+    await turn.reply(turn._("Thank you for calling. You can write again at any time."))
+
+
+@router.command("help", "aide")
+@router.intent("help")
+async def help_(turn: Turn, _argument: str = "") -> None:
+    await turn.reply(
+        turn._(
+            "Write your question in French or in Darija, in Arabic or Latin letters. "
+            "Commands:\n"
+            "/menu: what the line can do\n"
+            "/lang: choose your language\n"
+            "/cadre: read the framework of the line\n"
+            "/cancel: leave what we are doing"
+        )
+    )
+
+
+@router.command("menu")
+async def menu_command(turn: Turn, _argument: str) -> None:
+    await menu(turn)
+
+
+@router.command("start")
+async def start(turn: Turn, _argument: str) -> None:
+    # The call was reopened by /start, so the framework was already shown: nothing to add.
+    await menu(turn)
+
+
+@router.command("cadre", "framework", "9anoun")
+async def framework(turn: Turn, _argument: str) -> None:
+    await turn.reply(turn._(FULL_TEXT))
+
+
+@router.button("framework")
+async def framework_button(turn: Turn, fields: list[str]) -> None:
+    # Outside the framework flow: a button from an earlier message.
+    if fields == ["full"]:
+        await turn.reply(turn._(FULL_TEXT))
+    else:
+        await turn.reply(turn._("Already noted, thank you."))
+
+
+@router.command("cancel", "annuler")
+async def cancel(turn: Turn, _argument: str) -> None:
+    if turn.flow is None or turn.flow.name == "framework":
+        await turn.reply(turn._("There is nothing to cancel."))
+        return
+    turn.end_flow()
+    await turn.reply(turn._("Stopped. Your earlier answers are kept."))
+    await menu(turn)
+
+
+@router.command("lang", "langue", "lougha")
+async def choose_language(turn: Turn, argument: str) -> None:
+    if argument in VARIANTS or argument == "auto":
+        await set_language(turn, [argument])
+        return
+    rows = [(Button(_VARIANT_NAMES[v], f"lang:{v}"),) for v in VARIANTS]
+    rows.append((Button(turn._("Follow how I write"), "lang:auto"),))
+    await turn.reply(turn._("Which language do you prefer?"), tuple(rows))
+
+
+@router.button("lang")
+async def set_language(turn: Turn, fields: list[str]) -> None:
+    choice = fields[0] if fields else ""
+    if choice == "auto":
+        turn.actor.lang_chosen = False
+        await turn.reply(turn._("I will answer in the language you write in."))
+    elif choice in VARIANTS:
+        turn.actor.lang = choice
+        turn.actor.lang_chosen = True
+        await turn.reply(turn._("From now on I will answer in this language."))
+    else:
+        await choose_language(turn, "")
+
+
+@router.intent("unsupported")
+async def unsupported(turn: Turn) -> None:
+    await turn.reply(
+        turn._(
+            "I cannot read this kind of message. Please write your question, or send a voice "
+            "note, a photo or a document."
+        )
+    )
+
+
+@router.intent("empty")
+async def empty(turn: Turn) -> None:
+    await turn.reply(turn._("Your message is empty. Write your question in a few words."))
+
+
+@router.intent("too_long")
+async def too_long(turn: Turn) -> None:
+    await turn.reply(
+        turn._(
+            "Your message is too long for me ({limit} characters at most). It is saved; please "
+            "send the essential in a shorter message.",
+            limit=turn.engine.settings.max_text_length,
+        )
+    )
+
+
+@router.on_attachment
+async def attachment(turn: Turn) -> None:
+    await turn.reply(turn._("Received, thank you. It is saved with this conversation."))

@@ -1,0 +1,31 @@
+"""The composition root: builds the engine with every feature's router."""
+
+from __future__ import annotations
+
+from bot.actions import basics, knowledge, placeholders
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.engine import Engine
+from bot.nlu import Understander
+from bot.router import Router
+from storage.db import Database
+
+
+def routers() -> list[Router]:
+    # Later routers override earlier ones for the same command, button or intent.
+    return [placeholders.router, basics.router, knowledge.router]
+
+
+def build_engine(
+    settings: Settings,
+    clock: Clock | None = None,
+    db: Database | None = None,
+    understander: Understander | None = None,
+) -> Engine:
+    return Engine(
+        db=db or Database(settings.database_url),
+        clock=clock or SystemClock(),
+        settings=settings,
+        understander=understander or Understander(settings.knowledge_dir),
+        routers=routers(),
+    )

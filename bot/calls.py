@@ -1,0 +1,53 @@
+"""Opening calls: a call starts on /start or after a silence, and always with the framework."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Actor, Call, Reminder
+
+
+async def latest_call(session: AsyncSession, actor: Actor) -> Call | None:
+    return await session.scalar(
+        select(Call).where(Call.actor_id == actor.id).order_by(Call.id.desc()).limit(1)
+    )
+
+
+async def has_acknowledged(session: AsyncSession, actor: Actor) -> bool:
+    found = await session.scalar(
+        select(Call.id).where(Call.actor_id == actor.id, Call.acknowledged_at.is_not(None)).limit(1)
+    )
+    return found is not None
+
+
+async def current_or_new(
+    session: AsyncSession,
+    actor: Actor,
+    channel: str,
+    chat_id: str,
+    now: datetime,
+    silence: timedelta,
+    force_new: bool = False,
+) -> tuple[Call, bool]:
+    """The call this message belongs to, and whether it was opened just now."""
+    call = await latest_call(session, actor)
+    if call is not None and not force_new and now - call.last_activity_at < silence:
+        call.last_activity_at = now
+        return call, False
+    # Someone who never acknowledged the framework reads it in full again.
+    reminder = Reminder.SHORT if await has_acknowledged(session, actor) else Reminder.FULL
+    call = Call(
+        actor_id=actor.id,
+        channel=channel,
+        chat_id=chat_id,
+        opened_at=now,
+        last_activity_at=now,
+        reminder=reminder,
+        reminder_lang=actor.lang,
+    )
+    session.add(call)
+    await session.flush()
+    return call, True

@@ -1,0 +1,68 @@
+"""The `hotline` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.config import Settings
+from storage.models import Role
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hotline", description="Territorial-coaching hotline")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    chat = commands.add_parser("chat", help="talk to the hotline in this terminal")
+    chat.add_argument("--as", dest="user", default="local", help="who is speaking (an id)")
+    chat.add_argument("--name", default="", help="display name")
+    chat.add_argument("--role", choices=[r.value for r in Role], default=None)
+    chat.add_argument("--lang", choices=["fr", "ary", "ary-Latn"], default=None)
+
+    commands.add_parser("run", help="Telegram when TELEGRAM_BOT_TOKEN is set, else the console")
+    commands.add_parser("migrate", help="bring the database to the latest schema")
+    ask = commands.add_parser("ask", help="what the hotline understands of a message")
+    ask.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(argv)
+    settings = Settings.from_env()
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    if args.command == "ask":
+        from bot.nlu.ask import main as ask_main
+
+        return ask_main(args.rest)
+    if args.command == "migrate":
+        from storage.migrate import upgrade
+
+        upgrade(settings.database_url)
+        return 0
+    if args.command == "run" and settings.telegram_token:
+        from bot.handlers.telegram import run_telegram
+
+        asyncio.run(run_telegram(settings))
+        return 0
+    from bot.handlers.console import run_chat
+
+    user = getattr(args, "user", "local")
+    asyncio.run(
+        run_chat(
+            settings,
+            user_id=user,
+            name=getattr(args, "name", "") or user,
+            role=getattr(args, "role", None),
+            lang=getattr(args, "lang", None),
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,47 @@
+"""Settings read once from the environment, with defaults that work on a fresh clone."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from storage.db import DEFAULT_URL
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_URL
+    knowledge_dir: Path = field(default_factory=lambda: REPO_ROOT / "knowledge")
+    # A message after this much silence opens a new call, with its framework reminder.
+    call_silence: timedelta = timedelta(minutes=30)
+    max_text_length: int = 4096
+    telegram_token: str | None = None
+    telegram_api_base_url: str | None = None
+    transport: str = "aiogram"
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_listen: str = "127.0.0.1:8080"
+    coaches_chat_id: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        defaults = cls()
+        silence = env.get("HOTLINE_CALL_SILENCE_MINUTES")
+        return cls(
+            database_url=env.get("DATABASE_URL") or defaults.database_url,
+            knowledge_dir=Path(env.get("HOTLINE_KNOWLEDGE_DIR") or defaults.knowledge_dir),
+            call_silence=timedelta(minutes=int(silence)) if silence else defaults.call_silence,
+            telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
+            telegram_api_base_url=env.get("TELEGRAM_API_BASE_URL") or None,
+            transport=env.get("HOTLINE_TRANSPORT") or defaults.transport,
+            webhook_url=env.get("HOTLINE_WEBHOOK_URL") or None,
+            webhook_secret=env.get("HOTLINE_WEBHOOK_SECRET") or None,
+            webhook_listen=env.get("HOTLINE_WEBHOOK_LISTEN") or defaults.webhook_listen,
+            coaches_chat_id=env.get("HOTLINE_COACHES_CHAT_ID") or None,
+        )

@@ -1,0 +1,50 @@
+"""What the engine asks transports to do. Every effect is first stored in the outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+    def __post_init__(self) -> None:
+        if len(self.data.encode()) > CALLBACK_DATA_LIMIT:
+            raise ValueError(f"callback data over {CALLBACK_DATA_LIMIT} bytes: {self.data!r}")
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class SendMessage:
+    channel: str
+    chat_id: str
+    text: str  # Telegram HTML: user text inside is already escaped
+    buttons: Keyboard = ()
+    outbox_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SendPhoto:
+    channel: str
+    chat_id: str
+    png: bytes = field(repr=False)
+    caption: str = ""
+    buttons: Keyboard = ()
+    outbox_id: int | None = None
+
+
+Effect = SendMessage | SendPhoto
+
+
+def keyboard_to_json(buttons: Keyboard) -> list[list[dict[str, str]]] | None:
+    return [[{"label": b.label, "data": b.data} for b in row] for row in buttons] or None
+
+
+def keyboard_from_json(rows: list[list[dict[str, str]]] | None) -> Keyboard:
+    return tuple(tuple(Button(b["label"], b["data"]) for b in row) for row in rows or [])

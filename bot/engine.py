@@ -1,0 +1,338 @@
+"""The engine: an event in, effects out. Transports translate; this decides.
+
+Each event is first stored (its own transaction, so nothing said is lost), then handled in a
+second transaction that marks it handled and writes every reply to the outbox. A crash
+between the two leaves an unhandled message that `recover()` picks up on restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import asdict
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import calls
+from bot.clock import Clock
+from bot.config import Settings
+from bot.effects import Effect
+from bot.events import Event
+from bot.i18n import N_, translator
+from bot.nlu import Understander, Understanding
+from bot.outbox import enqueue, to_effect
+from bot.router import Router, Routes
+from bot.turn import FlowState, Turn
+from storage.db import Database
+from storage.models import Actor, FlowSession, InboundKind, InboundMessage
+
+log = logging.getLogger(__name__)
+
+# Below this, an "emergency" guess does not jump ahead of the framework.
+EMERGENCY_MIN_SCORE = 0.5
+
+SORRY = N_(
+    "Sorry, something went wrong on our side. Your message is saved and a coach can see it; "
+    "please try again in a moment."
+)
+
+
+class Engine:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        understander: Understander,
+        routers: list[Router],
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.understander = understander
+        self.routes = Routes(routers)
+        self._chat_locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    # -- entry points -------------------------------------------------------------------------
+
+    async def handle(self, event: Event) -> list[Effect]:
+        """Store then handle one event; messages of one chat are handled one at a time."""
+        async with self._chat_locks[(event.channel, event.chat_id)]:
+            await self.receive(event)
+            return await self._process_chat(event.channel, event.chat_id)
+
+    async def receive(self, event: Event) -> int | None:
+        """Store the event; returns its id, or None when the update was already stored."""
+        update_key = f"{event.channel}:{event.update_id}" if event.update_id else None
+        async with self.db.transaction() as session:
+            if update_key is not None:
+                seen = await session.scalar(
+                    select(InboundMessage.id).where(InboundMessage.update_key == update_key)
+                )
+                if seen is not None:
+                    return None
+            actor = await self._actor_for(session, event)
+            message = InboundMessage(
+                channel=event.channel,
+                chat_id=event.chat_id,
+                actor_id=actor.id,
+                update_key=update_key,
+                kind=_kind(event),
+                text=event.text,
+                button=event.button,
+                attachment_kind=event.attachment.kind if event.attachment else event.unsupported,
+                file_id=event.attachment.file_id if event.attachment else None,
+                received_at=event.at,
+            )
+            session.add(message)
+            await session.flush()
+            return message.id
+
+    async def recover(self) -> list[Effect]:
+        """Handle whatever was stored but not handled before the last stop."""
+        async with self.db.transaction() as session:
+            chats = (
+                await session.execute(
+                    select(InboundMessage.channel, InboundMessage.chat_id)
+                    .where(InboundMessage.handled_at.is_(None))
+                    .distinct()
+                )
+            ).all()
+        effects: list[Effect] = []
+        for channel, chat_id in chats:
+            async with self._chat_locks[(channel, chat_id)]:
+                effects += await self._process_chat(channel, chat_id)
+        return effects
+
+    # -- handling -----------------------------------------------------------------------------
+
+    async def _process_chat(self, channel: str, chat_id: str) -> list[Effect]:
+        effects: list[Effect] = []
+        while True:
+            async with self.db.transaction() as session:
+                message = await session.scalar(
+                    select(InboundMessage)
+                    .where(
+                        InboundMessage.channel == channel,
+                        InboundMessage.chat_id == chat_id,
+                        InboundMessage.handled_at.is_(None),
+                    )
+                    .order_by(InboundMessage.id)
+                    .limit(1)
+                )
+                if message is None:
+                    return effects
+                try:
+                    async with session.begin_nested():
+                        turn = await self._process(session, message)
+                    effects += [to_effect(row) for row in turn.sent]
+                except Exception as error:
+                    log.exception("handling message %s failed", message.id)
+                    message.error = f"{type(error).__name__}: {error}"[:2000]
+                    effects += await self._apologise(session, message)
+                message.handled_at = self.clock.now()
+
+    async def _process(self, session: AsyncSession, message: InboundMessage) -> Turn:
+        now = self.clock.now()
+        actor = await session.get_one(Actor, message.actor_id)
+        actor.last_seen_at = now
+        understanding = self._understand(message)
+        if understanding is not None:
+            message.lang = understanding.lang
+            message.intent = understanding.intent
+            message.intent_score = understanding.score
+            if not actor.lang_chosen:
+                actor.lang = understanding.lang
+        command, _ = _command(message.text)
+        call, opened = await calls.current_or_new(
+            session,
+            actor,
+            message.channel,
+            message.chat_id,
+            now,
+            self.settings.call_silence,
+            force_new=command == "start",
+        )
+        message.call_id = call.id
+        state = await session.get(FlowSession, (message.channel, message.chat_id))
+        flow = FlowState(state.flow, state.step, dict(state.data)) if state else None
+        turn = Turn(self, session, message, actor, call, now, understanding, flow)
+        await self._route(turn, opened)
+        await self._save_flow(session, turn, state)
+        return turn
+
+    def _understand(self, message: InboundMessage) -> Understanding | None:
+        text = (message.text or "").strip()
+        if message.kind != InboundKind.TEXT or not text or text.startswith("/"):
+            return None
+        if len(text) > self.settings.max_text_length:
+            return None
+        return self.understander.understand(text)
+
+    async def _route(self, turn: Turn, call_opened: bool) -> None:
+        message = turn.message
+        understanding = turn.understanding
+        # A person in danger is never kept waiting behind the framework or a flow.
+        if (
+            understanding is not None
+            and understanding.intent == "emergency"
+            and understanding.score >= EMERGENCY_MIN_SCORE
+        ):
+            await self.dispatch_intent(turn, "emergency")
+            if call_opened:
+                await turn.start_flow("framework", pending=None)
+            return
+        command, argument = _command(message.text)
+        if call_opened:
+            suspended = asdict(turn.flow) if turn.flow is not None else None
+            await turn.start_flow("framework", pending=_pending(turn, command), suspended=suspended)
+            return
+        if command is not None:
+            handler = self.routes.commands.get(command)
+            if handler is None:
+                await turn.reply(turn._("I don't know the command /{command}.", command=command))
+                await self.dispatch_intent(turn, "help")
+                return
+            await handler(turn, argument)
+            return
+        if turn.flow is not None:
+            flow = self.routes.flows.get(turn.flow.name)
+            if flow is None:  # a flow removed from the code: forget the stale position
+                turn.end_flow()
+            elif message.button is None or flow.button_value(turn) is not None:
+                await flow.resume(turn)
+                return
+        await self.dispatch_event(turn)
+
+    async def dispatch_event(self, turn: Turn) -> None:
+        """Handle an event outside any flow."""
+        message = turn.message
+        if message.kind == InboundKind.BUTTON:
+            prefix, _, rest = (message.button or "").partition(":")
+            handler = self.routes.buttons.get(prefix)
+            if handler is None:
+                await turn.reply(turn._("This button is no longer active."))
+                await self.dispatch_intent(turn, "menu")
+                return
+            await handler(turn, rest.split(":") if rest else [])
+        elif message.kind == InboundKind.ATTACHMENT and self.routes.attachment is not None:
+            await self.routes.attachment(turn)
+        elif message.kind in (InboundKind.ATTACHMENT, InboundKind.UNSUPPORTED):
+            await self.dispatch_intent(turn, "unsupported")
+        elif not turn.text:
+            await self.dispatch_intent(turn, "empty")
+        elif len(turn.text) > self.settings.max_text_length:
+            await self.dispatch_intent(turn, "too_long")
+        else:
+            intent = turn.understanding.intent if turn.understanding else "none"
+            await self.dispatch_intent(turn, intent)
+
+    async def dispatch_intent(self, turn: Turn, intent: str) -> None:
+        handler = self.routes.intents.get(intent)
+        if handler is None:
+            # Knowledge topics share one handler; anything else unknown is "none".
+            handler = self.routes.intents[
+                "topic" if self.understander.answer(intent, "fr") else "none"
+            ]
+        await handler(turn)
+
+    async def replay(self, turn: Turn, message_id: int) -> None:
+        """Handle an earlier message of this call now (one held back by the framework)."""
+        message = await turn.session.get(InboundMessage, message_id)
+        if message is None or message.actor_id != turn.actor.id:
+            return
+        understanding = None
+        if message.intent is not None and message.lang is not None:
+            understanding = Understanding(message.intent, message.intent_score or 0.0, message.lang)
+        earlier = Turn(
+            self, turn.session, message, turn.actor, turn.call, turn.now, understanding, None
+        )
+        await self.dispatch_event(earlier)
+        turn.sent += earlier.sent
+        turn.flow = earlier.flow
+
+    async def _save_flow(
+        self, session: AsyncSession, turn: Turn, state: FlowSession | None
+    ) -> None:
+        if turn.flow is None:
+            if state is not None:
+                await session.delete(state)
+            return
+        if state is None:
+            state = FlowSession(
+                channel=turn.message.channel,
+                chat_id=turn.message.chat_id,
+                actor_id=turn.actor.id,
+                started_at=turn.now,
+            )
+            session.add(state)
+        state.flow = turn.flow.name
+        state.step = turn.flow.step
+        state.data = dict(turn.flow.data)
+        state.updated_at = turn.now
+
+    async def _apologise(self, session: AsyncSession, message: InboundMessage) -> list[Effect]:
+        actor = await session.get_one(Actor, message.actor_id)
+        rows = await enqueue(
+            session,
+            channel=message.channel,
+            chat_id=message.chat_id,
+            text=translator(actor.lang).gettext(SORRY),
+            now=self.clock.now(),
+            actor_id=actor.id,
+            cause_id=message.id,
+        )
+        return [to_effect(row) for row in rows]
+
+    async def _actor_for(self, session: AsyncSession, event: Event) -> Actor:
+        actor = await session.scalar(
+            select(Actor).where(
+                Actor.channel == event.channel, Actor.external_id == event.sender.external_id
+            )
+        )
+        if actor is None:
+            actor = Actor(
+                channel=event.channel,
+                external_id=event.sender.external_id,
+                chat_id=event.chat_id,
+                display_name=event.sender.display_name[:128],
+                lang=_hint(event.sender.language_code),
+                created_at=event.at,
+            )
+            session.add(actor)
+            await session.flush()
+        return actor
+
+
+def _kind(event: Event) -> str:
+    if event.button is not None:
+        return InboundKind.BUTTON
+    if event.attachment is not None:
+        return InboundKind.ATTACHMENT
+    if event.unsupported is not None:
+        return InboundKind.UNSUPPORTED
+    return InboundKind.TEXT
+
+
+def _command(text: str | None) -> tuple[str | None, str]:
+    """'/lang ary' -> ('lang', 'ary'); '/start@HotlineBot x' -> ('start', 'x')."""
+    text = (text or "").strip()
+    if not text.startswith("/") or len(text) < 2:
+        return None, ""
+    head, _, argument = text[1:].partition(" ")
+    return head.split("@", 1)[0].lower(), argument.strip()
+
+
+def _pending(turn: Turn, command: str | None) -> int | None:
+    """What a new call opened with is taken up once the framework is acknowledged."""
+    if command is not None or turn.message.kind == InboundKind.BUTTON:
+        return None
+    if turn.understanding is not None and turn.understanding.intent in ("greeting", "goodbye"):
+        return None
+    return turn.message.id
+
+
+def _hint(language_code: str | None) -> str:
+    return "ary" if (language_code or "").startswith("ar") else "fr"

@@ -1,0 +1,131 @@
+"""The outbox: every outgoing message is a row before it is a network call.
+
+Writing happens inside the transaction that decided to send, so a crash never leaves a
+reply half-decided; delivery happens afterwards and marks each row delivered once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.effects import (
+    Effect,
+    Keyboard,
+    SendMessage,
+    SendPhoto,
+    keyboard_from_json,
+    keyboard_to_json,
+)
+from bot.text import split_message
+from storage.db import Database
+from storage.models import DeliveryStatus, OutboxMessage
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    channel: str,
+    chat_id: str,
+    text: str,
+    now: datetime,
+    buttons: Keyboard = (),
+    photo: bytes | None = None,
+    actor_id: int | None = None,
+    call_id: int | None = None,
+    cause_id: int | None = None,
+    dedup_key: str | None = None,
+    not_before: datetime | None = None,
+) -> list[OutboxMessage]:
+    """Store a message for delivery; a long text becomes several, buttons on the last one.
+
+    With a dedup_key, a message already enqueued under that key is not enqueued again.
+    """
+    if dedup_key is not None:
+        existing = await session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
+        )
+        if existing is not None:
+            return []
+    parts = [text] if photo is not None else split_message(text)
+    rows: list[OutboxMessage] = []
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        rows.append(
+            OutboxMessage(
+                channel=channel,
+                chat_id=chat_id,
+                actor_id=actor_id,
+                call_id=call_id,
+                cause_id=cause_id,
+                kind="photo" if photo is not None else "text",
+                text=part,
+                photo=photo,
+                buttons=keyboard_to_json(buttons) if last else None,
+                dedup_key=dedup_key
+                if index == 0
+                else (f"{dedup_key}#{index}" if dedup_key else None),
+                status=DeliveryStatus.PENDING,
+                not_before=not_before or now,
+                created_at=now,
+            )
+        )
+    session.add_all(rows)
+    await session.flush()
+    return rows
+
+
+def to_effect(row: OutboxMessage) -> Effect:
+    buttons = keyboard_from_json(row.buttons)
+    if row.kind == "photo" and row.photo is not None:
+        return SendPhoto(row.channel, row.chat_id, row.photo, row.text, buttons, row.id)
+    return SendMessage(row.channel, row.chat_id, row.text, buttons, row.id)
+
+
+async def pending(
+    session: AsyncSession, channel: str, now: datetime, chat_id: str | None = None, limit: int = 100
+) -> Sequence[OutboxMessage]:
+    """Rows ready to go, oldest first, so each chat sees its messages in order."""
+    query = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.status == DeliveryStatus.PENDING,
+            OutboxMessage.not_before <= now,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if chat_id is not None:
+        query = query.where(OutboxMessage.chat_id == chat_id)
+    return (await session.scalars(query)).all()
+
+
+def mark_delivered(row: OutboxMessage, now: datetime, external_id: str | None = None) -> None:
+    row.status = DeliveryStatus.DELIVERED
+    row.delivered_at = now
+    row.external_id = external_id
+    row.attempts += 1
+
+
+Send = Callable[[Effect], Awaitable[str | None]]  # returns the channel's message id
+
+
+async def deliver_pending(
+    db: Database, clock: Clock, channel: str, send: Send, chat_id: str | None = None
+) -> int:
+    """Deliver what is due, one row per transaction, so a crash re-sends at most one message."""
+    delivered = 0
+    while True:
+        async with db.transaction() as session:
+            rows = await pending(session, channel, clock.now(), chat_id=chat_id, limit=1)
+            if not rows:
+                return delivered
+            row = rows[0]
+            external_id = await send(to_effect(row))
+            mark_delivered(row, clock.now(), external_id)
+            delivered += 1

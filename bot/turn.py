@@ -1,0 +1,129 @@
+"""Everything one handled message needs: who, where, when, in which call, and how to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.effects import Keyboard
+from bot.i18n import Translator, translator
+from bot.nlu import Understanding
+from bot.outbox import enqueue
+from storage.models import Actor, Call, InboundMessage, OutboxMessage
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
+
+@dataclass
+class FlowState:
+    """The position of this chat in a flow; saved by the engine after the turn."""
+
+    name: str
+    step: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class Turn:
+    def __init__(
+        self,
+        engine: Engine,
+        session: AsyncSession,
+        message: InboundMessage,
+        actor: Actor,
+        call: Call,
+        now: datetime,
+        understanding: Understanding | None,
+        flow: FlowState | None,
+    ) -> None:
+        self.engine = engine
+        self.session = session
+        self.message = message
+        self.actor = actor
+        self.call = call
+        self.now = now
+        self.understanding = understanding
+        self.flow = flow
+        self.sent: list[OutboxMessage] = []
+
+    # -- language ---------------------------------------------------------------------------
+
+    @property
+    def t(self) -> Translator:
+        return translator(self.actor.lang)
+
+    def _(self, message: str, /, **params: object) -> str:
+        return self.t.gettext(message, **params)
+
+    @property
+    def text(self) -> str:
+        return (self.message.text or "").strip()
+
+    # -- answering --------------------------------------------------------------------------
+
+    async def reply(self, text: str, buttons: Keyboard = ()) -> None:
+        self.sent += await enqueue(
+            self.session,
+            channel=self.message.channel,
+            chat_id=self.message.chat_id,
+            text=text,
+            buttons=buttons,
+            now=self.now,
+            actor_id=self.actor.id,
+            call_id=self.call.id,
+            cause_id=self.message.id,
+        )
+
+    async def reply_photo(self, png: bytes, caption: str = "", buttons: Keyboard = ()) -> None:
+        self.sent += await enqueue(
+            self.session,
+            channel=self.message.channel,
+            chat_id=self.message.chat_id,
+            text=caption,
+            photo=png,
+            buttons=buttons,
+            now=self.now,
+            actor_id=self.actor.id,
+            call_id=self.call.id,
+            cause_id=self.message.id,
+        )
+
+    async def send_to(
+        self, actor: Actor, text: str, buttons: Keyboard = (), dedup_key: str | None = None
+    ) -> None:
+        """A message to someone else (a coach, a committee member), already in their variant."""
+        self.sent += await enqueue(
+            self.session,
+            channel=actor.channel,
+            chat_id=actor.chat_id,
+            text=text,
+            buttons=buttons,
+            now=self.now,
+            actor_id=actor.id,
+            cause_id=self.message.id,
+            dedup_key=dedup_key,
+        )
+
+    # -- flows ------------------------------------------------------------------------------
+
+    async def start_flow(self, name: str, **params: Any) -> None:
+        """Leave any current flow and start another one at its first step."""
+        flow = self.engine.routes.flows[name]
+        self.flow = FlowState(name=name, step="start", data={})
+        await flow.start(self, **params)
+
+    def goto(self, step: str) -> None:
+        if self.flow is None:
+            raise RuntimeError("goto outside a flow")
+        self.flow.step = step
+
+    def end_flow(self) -> None:
+        self.flow = None
+
+    # -- dispatch back into the engine (e.g. after the framework is acknowledged) -----------
+
+    async def dispatch_intent(self, intent: str) -> None:
+        await self.engine.dispatch_intent(self, intent)

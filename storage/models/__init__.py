@@ -1,0 +1,38 @@
+"""All tables, imported here so that metadata and Alembic see every one of them."""
+
+from storage.models.actors import Actor, Role
+from storage.models.base import Base, UtcDateTime
+from storage.models.calls import Call, Reminder
+from storage.models.flows import FlowSession
+from storage.models.messages import DeliveryStatus, InboundKind, InboundMessage, OutboxMessage
+from storage.models.plans import ActionPlan, Commitment, CommitmentEvent, CommitmentStatus
+from storage.models.territories import (
+    Committee,
+    CommitteeMember,
+    Territory,
+    TerritoryCoach,
+    TerritoryKind,
+)
+
+__all__ = [
+    "ActionPlan",
+    "Actor",
+    "Base",
+    "Call",
+    "Commitment",
+    "CommitmentEvent",
+    "CommitmentStatus",
+    "Committee",
+    "CommitteeMember",
+    "DeliveryStatus",
+    "FlowSession",
+    "InboundKind",
+    "InboundMessage",
+    "OutboxMessage",
+    "Reminder",
+    "Role",
+    "Territory",
+    "TerritoryCoach",
+    "TerritoryKind",
+    "UtcDateTime",
+]

@@ -1,0 +1,30 @@
+"""A call: one hotline conversation, opened by the framework reminder."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, UtcDateTime
+
+
+class Reminder(StrEnum):
+    FULL = "full"
+    SHORT = "short"
+
+
+class Call(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_activity_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reminder: Mapped[str] = mapped_column(String(8))  # which framework text opened the call
+    reminder_lang: Mapped[str] = mapped_column(String(16))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)

@@ -1,0 +1,77 @@
+"""Inbound messages, stored before they are handled, and the outbox of replies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, UtcDateTime
+
+
+class InboundKind(StrEnum):
+    TEXT = "text"
+    BUTTON = "button"
+    ATTACHMENT = "attachment"
+    UNSUPPORTED = "unsupported"
+
+
+class InboundMessage(Base):
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_pending", "channel", "chat_id", "handled_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id"), index=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), default=None, index=True)
+    # "<channel>:<update id>": a redelivered update is recognised and ignored.
+    update_key: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text, default=None)
+    button: Mapped[str | None] = mapped_column(String(64), default=None)
+    attachment_kind: Mapped[str | None] = mapped_column(String(16), default=None)
+    file_id: Mapped[str | None] = mapped_column(String(256), default=None)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    # What the understanding layer made of it: also the log of unanswered questions.
+    lang: Mapped[str | None] = mapped_column(String(16), default=None)
+    intent: Mapped[str | None] = mapped_column(String(32), default=None)
+    intent_score: Mapped[float | None] = mapped_column(default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # gave up after retries
+    UNREACHABLE = "unreachable"  # the person blocked the bot
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "channel", "not_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id"), default=None)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), default=None)
+    cause_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), default=None)
+    kind: Mapped[str] = mapped_column(String(16), default="text")  # "text" | "photo"
+    text: Mapped[str] = mapped_column(Text, default="")  # HTML parse mode
+    buttons: Mapped[list[list[dict[str, Any]]] | None] = mapped_column(JSON, default=None)
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # Scheduled sends (reminders, alerts) carry a key so that they are enqueued once.
+    dedup_key: Mapped[str | None] = mapped_column(String(128), unique=True, default=None)
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    external_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)

@@ -1,0 +1,195 @@
+"""Golden transcripts: readable conversations replayed against the real engine.
+
+A transcript is its own expected output. The runner reads the input lines, plays them,
+and writes the transcript again with what the hotline actually said; the test compares
+the two. `UPDATE_GOLDEN=1 make test` rewrites the files after an intended change.
+
+Input lines:
+    # comment                       kept as is
+    at 2026-11-23 10:00             set the clock (local time, Africa/Casablanca)
+    wait 31m | 2h | 3d              move the clock
+    actor NAME role=coach lang=fr   declare someone before they speak
+    NAME: some text                 NAME writes
+    NAME presses: Label             NAME presses the button with that label, last shown to them
+    NAME sends: voice | photo | document | sticker
+    NAME writes 5000 characters     an oversized message
+    crash                           the next message is stored, then the process dies
+    restart                         a new engine on the same database file
+    sql: SELECT ...                 the query's rows, written as "=> ..." on the next line
+Output lines (written by the runner, replaced on each run):
+    bot → NAME:                     a message to NAME,
+      | text                        its text, line by line (HTML as sent to Telegram),
+      [Label] [Label]               its buttons, one line per row.
+    => value                        result of the sql line above.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import text
+
+from bot.app import build_engine
+from bot.clock import LOCAL_TZ, ManualClock
+from bot.config import Settings
+from bot.effects import Button, Effect, SendPhoto
+from bot.engine import Engine
+from bot.events import Attachment, Event, Sender
+from bot.nlu import Understander
+from bot.outbox import deliver_pending
+from storage.db import Database
+from storage.models import Actor, Role
+
+CHANNEL = "console"
+_WAIT = re.compile(r"^wait (\d+)([mhd])$")
+_SAYS = re.compile(r"^([\w-]+): (.*)$")
+_PRESSES = re.compile(r"^([\w-]+) presses: (.*)$")
+_SENDS = re.compile(r"^([\w-]+) sends: (\w+)$")
+_LONG = re.compile(r"^([\w-]+) writes (\d+) characters$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+_ATTACHMENTS = {"voice", "photo", "document", "audio", "video"}
+
+
+@dataclass
+class Player:
+    settings: Settings
+    understander: Understander
+    clock: ManualClock = field(
+        default_factory=lambda: ManualClock(datetime(2026, 11, 23, 10, 0, tzinfo=LOCAL_TZ))
+    )
+    out: list[str] = field(default_factory=list)
+    buttons: dict[str, list[Button]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # chat id -> name
+    crash_next: bool = False
+    update_ids: int = 0
+    engine: Engine | None = None
+
+    def start(self) -> Engine:
+        self.engine = build_engine(
+            self.settings,
+            clock=self.clock,
+            db=Database(self.settings.database_url),
+            understander=self.understander,
+        )
+        return self.engine
+
+    async def play(self, source: str) -> str:
+        self.start()
+        try:
+            for line in source.splitlines():
+                await self.line(line.rstrip())
+        finally:
+            assert self.engine is not None
+            await self.engine.db.dispose()
+        return "\n".join(self.out).rstrip() + "\n"
+
+    async def line(self, line: str) -> None:
+        stripped = line.strip()
+        if line.startswith(("  |", "  [", "=>")) or stripped.startswith("bot → "):
+            return  # output of the previous run: regenerated below
+        self.out.append(line)
+        if not stripped or stripped.startswith("#"):
+            return
+        if stripped.startswith("at "):
+            local = datetime.strptime(stripped[3:], "%Y-%m-%d %H:%M").replace(tzinfo=LOCAL_TZ)
+            self.clock.set(local)
+        elif match := _WAIT.match(stripped):
+            self.clock.advance(timedelta(**{_UNITS[match[2]]: int(match[1])}))
+        elif stripped.startswith("actor "):
+            await self.declare(stripped.split()[1:])
+        elif stripped == "crash":
+            self.crash_next = True
+        elif stripped == "restart":
+            assert self.engine is not None
+            await self.engine.db.dispose()
+            await self.start().recover()
+            await self.deliver()
+        elif stripped.startswith("sql: "):
+            await self.query(stripped[5:])
+        elif match := _PRESSES.match(stripped):
+            label = match[2]
+            # Like in Telegram, buttons of older messages can still be pressed: latest first.
+            found = [b for b in reversed(self.buttons.get(match[1], [])) if b.label == label]
+            if not found:
+                raise AssertionError(f"no button {label!r} shown to {match[1]}")
+            await self.send(match[1], button=found[0].data)
+        elif match := _SENDS.match(stripped):
+            kind = match[2]
+            if kind in _ATTACHMENTS:
+                await self.send(match[1], attachment=Attachment(kind, f"file-{kind}-1"))
+            else:
+                await self.send(match[1], unsupported=kind)
+        elif match := _LONG.match(stripped):
+            await self.send(match[1], text="a" * int(match[2]))
+        elif match := _SAYS.match(stripped):
+            await self.send(match[1], text=match[2])
+        else:
+            raise AssertionError(f"cannot read transcript line: {line!r}")
+
+    async def declare(self, words: list[str]) -> None:
+        name, options = words[0], dict(word.split("=", 1) for word in words[1:])
+        assert self.engine is not None
+        async with self.engine.db.transaction() as session:
+            actor = Actor(
+                channel=CHANNEL,
+                external_id=name,
+                chat_id=name,
+                display_name=options.get("name", name.capitalize()),
+                role=Role(options.get("role", "actor")),
+                lang=options.get("lang", "fr"),
+                lang_chosen="lang" in options,
+                created_at=self.clock.now(),
+            )
+            session.add(actor)
+        self.names[name] = name
+
+    async def send(self, name: str, **content: object) -> None:
+        assert self.engine is not None
+        self.names[name] = name
+        self.update_ids += 1
+        event = Event(
+            CHANNEL,
+            name,
+            Sender(name, name.capitalize()),
+            self.clock.now(),
+            update_id=str(self.update_ids),
+            **content,  # type: ignore[arg-type]
+        )
+        if self.crash_next:
+            self.crash_next = False
+            await self.engine.receive(event)
+            return
+        await self.engine.handle(event)
+        await self.deliver()
+
+    async def deliver(self) -> None:
+        assert self.engine is not None
+        await deliver_pending(self.engine.db, self.clock, CHANNEL, self.show)
+
+    async def show(self, effect: Effect) -> str:
+        name = self.names.get(effect.chat_id, effect.chat_id)
+        self.out.append(f"bot → {name}:")
+        body = effect.caption if isinstance(effect, SendPhoto) else effect.text
+        if isinstance(effect, SendPhoto):
+            kind = "PNG" if effect.png.startswith(b"\x89PNG") else "not a PNG"
+            self.out.append(f"  | [picture: {kind}]")
+        for text_line in body.splitlines() or [""]:
+            self.out.append(f"  | {text_line}".rstrip())
+        if effect.buttons:
+            self.buttons.setdefault(name, []).extend(b for row in effect.buttons for b in row)
+            for row in effect.buttons:
+                self.out.append("  " + " ".join(f"[{button.label}]" for button in row))
+        return str(len(self.out))
+
+    async def query(self, sql: str) -> None:
+        assert self.engine is not None
+        async with self.engine.db.transaction() as session:
+            rows = (await session.execute(text(sql))).all()
+        self.out.append("=> " + "; ".join(", ".join(str(v) for v in row) for row in rows))
+
+
+async def replay(path: Path, settings: Settings, understander: Understander) -> str:
+    return await Player(settings, understander).play(path.read_text(encoding="utf-8"))
