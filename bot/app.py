@@ -8,12 +8,18 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.nlu import Understander
 from bot.router import Router
+from bot.scheduler import Periodic
 from storage.db import Database
 
 
 def routers() -> list[Router]:
     # Later routers override earlier ones for the same command, button or intent.
     return [placeholders.router, basics.router, knowledge.router]
+
+
+def periodic_jobs() -> list[Periodic]:
+    """The scans each feature contributes (reminders, SLA alerts, digests, delivery...)."""
+    return []
 
 
 def build_engine(

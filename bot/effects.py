@@ -39,7 +39,23 @@ class SendPhoto:
     outbox_id: int | None = None
 
 
-Effect = SendMessage | SendPhoto
+@dataclass(frozen=True)
+class SendDocument:
+    channel: str
+    chat_id: str
+    content: bytes = field(repr=False)
+    filename: str = "document"
+    caption: str = ""
+    buttons: Keyboard = ()
+    outbox_id: int | None = None
+
+
+Effect = SendMessage | SendPhoto | SendDocument
+
+
+def body(effect: Effect) -> str:
+    """The text a person reads: the message itself, or a file's caption."""
+    return effect.text if isinstance(effect, SendMessage) else effect.caption
 
 
 def keyboard_to_json(buttons: Keyboard) -> list[list[dict[str, str]]] | None:

@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.effects import (
     Effect,
     Keyboard,
+    SendDocument,
     SendMessage,
     SendPhoto,
     keyboard_from_json,
@@ -35,6 +36,7 @@ async def enqueue(
     now: datetime,
     buttons: Keyboard = (),
     photo: bytes | None = None,
+    document: tuple[str, bytes] | None = None,
     actor_id: int | None = None,
     call_id: int | None = None,
     cause_id: int | None = None,
@@ -51,7 +53,13 @@ async def enqueue(
         )
         if existing is not None:
             return []
-    parts = [text] if photo is not None else split_message(text)
+    kind, content, filename = "text", None, None
+    if photo is not None:
+        kind, content = "photo", photo
+    elif document is not None:
+        kind, (filename, content) = "document", document
+    # Captions are short by construction; only plain texts are split.
+    parts = [text] if content is not None else split_message(text)
     rows: list[OutboxMessage] = []
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
@@ -62,9 +70,10 @@ async def enqueue(
                 actor_id=actor_id,
                 call_id=call_id,
                 cause_id=cause_id,
-                kind="photo" if photo is not None else "text",
+                kind=kind,
                 text=part,
-                photo=photo,
+                file=content,
+                filename=filename,
                 buttons=keyboard_to_json(buttons) if last else None,
                 dedup_key=dedup_key
                 if index == 0
@@ -81,8 +90,11 @@ async def enqueue(
 
 def to_effect(row: OutboxMessage) -> Effect:
     buttons = keyboard_from_json(row.buttons)
-    if row.kind == "photo" and row.photo is not None:
-        return SendPhoto(row.channel, row.chat_id, row.photo, row.text, buttons, row.id)
+    if row.kind == "photo" and row.file is not None:
+        return SendPhoto(row.channel, row.chat_id, row.file, row.text, buttons, row.id)
+    if row.kind == "document" and row.file is not None:
+        name = row.filename or "document"
+        return SendDocument(row.channel, row.chat_id, row.file, name, row.text, buttons, row.id)
     return SendMessage(row.channel, row.chat_id, row.text, buttons, row.id)
 
 

@@ -91,6 +91,22 @@ class Turn:
             cause_id=self.message.id,
         )
 
+    async def reply_document(
+        self, filename: str, content: bytes, caption: str = "", buttons: Keyboard = ()
+    ) -> None:
+        self.sent += await enqueue(
+            self.session,
+            channel=self.message.channel,
+            chat_id=self.message.chat_id,
+            text=caption,
+            document=(filename, content),
+            buttons=buttons,
+            now=self.now,
+            actor_id=self.actor.id,
+            call_id=self.call.id,
+            cause_id=self.message.id,
+        )
+
     async def send_to(
         self, actor: Actor, text: str, buttons: Keyboard = (), dedup_key: str | None = None
     ) -> None:

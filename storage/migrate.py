@@ -1,4 +1,7 @@
-"""Bring a database to the latest schema with the project's Alembic migrations."""
+"""Bring a database to the latest schema with the project's Alembic migrations.
+
+Features may add migrations on branches of their own; "heads" applies all of them.
+"""
 
 from __future__ import annotations
 
@@ -18,10 +21,10 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
-async def upgrade_async(url: str, revision: str = "head") -> None:
+async def upgrade_async(url: str, revision: str = "heads") -> None:
     # env.py runs its own event loop, so keep it off the caller's.
     await asyncio.to_thread(upgrade, url, revision)

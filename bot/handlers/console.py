@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.effects import Button, Effect, SendPhoto
+from bot.effects import Button, Effect, SendDocument, SendPhoto, body
 from bot.engine import Engine
 from bot.events import Event, Sender
 from bot.outbox import deliver_pending
@@ -89,9 +89,11 @@ class ConsoleChat:
         )
 
     async def _show(self, effect: Effect) -> str:
-        text = to_plain(effect.text if not isinstance(effect, SendPhoto) else effect.caption)
+        text = to_plain(body(effect))
         if isinstance(effect, SendPhoto):
-            text = f"[image, {len(effect.png)} bytes] {text}"
+            text = f"[picture, {len(effect.png)} bytes] {text}"
+        elif isinstance(effect, SendDocument):
+            text = f"[file {effect.filename}, {len(effect.content)} bytes] {text}"
         bold, dim, reset = (_BOLD, _DIM, _RESET) if self.color else ("", "", "")
         self.out.write(f"\n{bold}hotline{reset} › {text}\n")
         if effect.buttons:

@@ -3,6 +3,7 @@
 from storage.models.actors import Actor, Role
 from storage.models.base import Base, UtcDateTime
 from storage.models.calls import Call, Reminder
+from storage.models.cases import Case, CaseCategory, CaseEvent, CaseSeverity, CaseStatus
 from storage.models.flows import FlowSession
 from storage.models.messages import DeliveryStatus, InboundKind, InboundMessage, OutboxMessage
 from storage.models.plans import ActionPlan, Commitment, CommitmentEvent, CommitmentStatus
@@ -19,6 +20,11 @@ __all__ = [
     "Actor",
     "Base",
     "Call",
+    "Case",
+    "CaseCategory",
+    "CaseEvent",
+    "CaseSeverity",
+    "CaseStatus",
     "Commitment",
     "CommitmentEvent",
     "CommitmentStatus",

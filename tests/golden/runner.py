@@ -35,7 +35,7 @@ from sqlalchemy import text
 from bot.app import build_engine
 from bot.clock import LOCAL_TZ, ManualClock
 from bot.config import Settings
-from bot.effects import Button, Effect, SendPhoto
+from bot.effects import Button, Effect, SendDocument, SendPhoto, body
 from bot.engine import Engine
 from bot.events import Attachment, Event, Sender
 from bot.nlu import Understander
@@ -172,11 +172,12 @@ class Player:
     async def show(self, effect: Effect) -> str:
         name = self.names.get(effect.chat_id, effect.chat_id)
         self.out.append(f"bot → {name}:")
-        body = effect.caption if isinstance(effect, SendPhoto) else effect.text
         if isinstance(effect, SendPhoto):
             kind = "PNG" if effect.png.startswith(b"\x89PNG") else "not a PNG"
             self.out.append(f"  | [picture: {kind}]")
-        for text_line in body.splitlines() or [""]:
+        elif isinstance(effect, SendDocument):
+            self.out.append(f"  | [file: {effect.filename}]")
+        for text_line in body(effect).splitlines() or [""]:
             self.out.append(f"  | {text_line}".rstrip())
         if effect.buttons:
             self.buttons.setdefault(name, []).extend(b for row in effect.buttons for b in row)

@@ -1,0 +1,1 @@
+"""Cases: the hotline's issue log, routed to the coach of that plan or territory."""

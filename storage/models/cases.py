@@ -1,0 +1,74 @@
+"""The issue log: every problem, request for a coach or emergency becomes a case."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, UtcDateTime
+
+
+class CaseCategory(StrEnum):
+    CONFLICT = "conflict"  # between actors
+    BLOCKED_ACTION = "blocked_action"
+    MISSING_MEANS = "missing_means"
+    INSTITUTIONAL = "institutional"  # blockage with an institution
+    QUESTION = "question"
+    IDEA = "idea"  # idea or proposal
+    EMERGENCY = "emergency"
+
+
+class CaseSeverity(StrEnum):
+    EMERGENCY = "emergency"
+    HIGH = "high"
+    NORMAL = "normal"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # the number the actor can quote
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id"), index=True)
+    lang: Mapped[str] = mapped_column(String(16))
+    territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id"), default=None)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("action_plans.id"), default=None)
+    commitment_id: Mapped[int | None] = mapped_column(ForeignKey("commitments.id"), default=None)
+    category: Mapped[str] = mapped_column(String(24))
+    severity: Mapped[str] = mapped_column(String(16), default=CaseSeverity.NORMAL)
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN, index=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    coach_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id"), default=None, index=True)
+    source_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), default=None)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    helpful: Mapped[bool | None] = mapped_column(default=None)  # the actor's one-tap feedback
+
+
+class CaseEvent(Base):
+    """The case timeline: who did what when, including every message both ways."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id"), default=None)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # opened, routed, message_in, message_out, acknowledged, status, handover, realert, ...
+    kind: Mapped[str] = mapped_column(String(24))
+    text: Mapped[str | None] = mapped_column(Text, default=None)
+    file_id: Mapped[str | None] = mapped_column(String(256), default=None)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

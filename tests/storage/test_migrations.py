@@ -1,0 +1,48 @@
+"""The migrations build exactly the schema the models describe."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select, text
+
+from storage.db import Database
+from storage.models import Base, Territory
+
+
+async def test_migrated_schema_matches_models(database_url: str) -> None:
+    db = Database(database_url)
+    async with db.engine.connect() as connection:
+        diff = await connection.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+        )
+    await db.dispose()
+    assert diff == []
+
+
+async def test_wal_mode(database_url: str) -> None:
+    db = Database(database_url)
+    async with db.transaction() as session:
+        mode = (await session.execute(text("PRAGMA journal_mode"))).scalar()
+    await db.dispose()
+    assert mode == "wal"
+
+
+async def test_overlapping_read_then_write_transactions_do_not_lock(database_url: str) -> None:
+    # Deferred transactions that read, then write, deadlock into "database is locked";
+    # taking the write lock up front makes them wait their turn instead.
+    db = Database(database_url)
+
+    async def read_then_write(index: int) -> None:
+        async with db.transaction() as session:
+            await session.scalar(select(func.count(Territory.id)))
+            await asyncio.sleep(0.01)  # keep the transactions overlapping
+            session.add(Territory(name=f"douar {index}", kind="douar"))
+
+    await asyncio.gather(*(read_then_write(i) for i in range(8)))
+    async with db.transaction() as session:
+        count = await session.scalar(select(func.count(Territory.id)))
+    await db.dispose()
+    assert count == 8
