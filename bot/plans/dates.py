@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-__all__ = ["DueDate", "Reason", "normalize", "resolve_due"]
+__all__ = ["DueDate", "Reason", "due_from_value", "normalize", "resolve_due"]
 
 
 class Reason:
@@ -372,3 +372,13 @@ def _checked(text: str, value: date | datetime, reference: date) -> DueDate:
     if day < reference:
         return DueDate(text, value, True, Reason.BEFORE_REFERENCE, suggestion=value)
     return DueDate(text, value, False)
+
+
+def due_from_value(value: date | datetime, reference: date) -> DueDate:
+    """A due date that arrived as a real date (a spreadsheet date cell): ``text`` is its ISO form.
+
+    A date-time at midnight is taken as a plain date: spreadsheets store dates that way.
+    """
+    if isinstance(value, datetime) and value.time() == time(0, 0):
+        value = value.date()
+    return _checked(_iso(value) or "", value, reference)
