@@ -1,0 +1,1 @@
+"""Action plans: pure building blocks (due dates, plan tables, the timeline picture)."""
