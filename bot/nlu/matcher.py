@@ -11,6 +11,7 @@ never seen weigh like rare words, which is what makes out-of-scope messages scor
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from bot.nlu.knowledge import KnowledgeEntry
-from bot.nlu.normalize import STOPWORDS, key_set, tokens
+from bot.nlu.normalize import STOPWORDS, key_set, strip_accents, tokens
 
 # Cross-script equivalences of domain words: the same concept written in French, Arabizi or Arabic
 # script gets one shared extra token, so a Darija question can match a French example and back.
@@ -94,10 +95,11 @@ def content_tokens(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class MatcherParams:
-    token_cutoff: float = 80.0  # rapidfuzz ratio under which two tokens are different words
-    min_fuzzy_len: int = 4  # shorter tokens must match exactly (too many near neighbours)
-    query_weight: float = 0.6  # share of "message explained" vs "example covered" in a score
+    token_cutoff: float = 85.0  # rapidfuzz ratio under which two tokens are different words
+    min_fuzzy_len: int = 5  # shorter tokens must match exactly (too many near neighbours)
+    query_weight: float = 0.9  # share of "message explained" vs "example covered" in a score
     unknown_weight: float = 1.0  # multiplier of the top IDF for words the base never saw
+    label_mix: float = 0.5  # share of the label-level coverage (all examples of a label pooled)
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,14 @@ class Matcher:
             return {}
         a = self.params.query_weight
         best: dict[str, float] = {}
+        # Label-level coverage: each message word's best match among all examples of a label, so a
+        # question whose words are spread over several phrasings of one label still scores.
+        pooled: dict[str, dict[str, float]] = defaultdict(dict)
+        for ex_idx, matched in qbest.items():
+            label_best = pooled[self.examples[ex_idx].label]
+            for q, s in matched.items():
+                if label_best.get(q, 0.0) < s:
+                    label_best[q] = s
         for ex_idx, matched in qbest.items():
             example = self.examples[ex_idx]
             qcov = sum(qweights[q] * s for q, s in matched.items()) / total_q
@@ -195,26 +205,38 @@ class Matcher:
             score = a * qcov + (1.0 - a) * min(1.0, ecov)
             if score > best.get(example.label, 0.0):
                 best[example.label] = score
+        mix = self.params.label_mix
+        if mix:
+            for label, matched in pooled.items():
+                cover = sum(qweights[q] * s for q, s in matched.items()) / total_q
+                best[label] = (1.0 - mix) * best[label] + mix * cover
         return best
 
 
 # A person in danger must not be missed: these words route to the emergency label whatever
 # the matcher says. Ambiguous words ("feu" as in "feu vert", "menace" as in SWOT) are left out.
 _EMERGENCY_RAW = """
-urgence urgences danger dangereux violence violences violent violente frappe frapper frappee
+urgence urgences urgent danger dangereux violence violences violent violente frappe frapper frappee
 battu battue agresse agressee agression suicide suicider tuer incendie brule brulee flammes
 accident blesse blessee blesses sang viol violee noye noyade inconscient evanoui evanouie
 kidnappe enleve enlevee secours ambulance pompiers mourir meurt mourant
 khatar khtar khatir khatira khatr 3onf 3onff kaydreb kidreb kaydrebha kaydrboh drebha drebni
 darbuh drbo intihar yntahr ntahr tntahr ynta7er nta7er qtel 9tel nqtel yqtel y9tel 7ari9 7ri9a
 7ari9a 7r9 tsha3lat tcha3lat ksida aksida aksidan mjrou7 mjro7 mjrouha mjro7a dem ghre9
-ghr9 gher9 ghar9a ghar9 kaymout kaymot tmout ymout 3te9ni 3t9oni 3tqoni ightisab i3tida2
+ghr9 gher9 ghar9a ghar9 katdreb tdreb tcha3let 3ajel nar kaymout kaymot tmout ymout 3te9ni
+3t9oni 3tqoni ightisab i3tida2
 خطر خطير خطيره عنف كيضرب كيضربها كيضربني ضربها ضربني ضربوه انتحار ينتحر تنتحر نتحر نقتل يقتل
 قتل حريق حريقه شعلات تشعلات كسيده اكسيدون مجروح مجروحه دم غرق غرقات غريق كيموت تموت يموت
-عتقوني عتقني اعتداء اغتصاب الاسعاف اسعاف مهدد مهدده مستعجل
+عاجل كتضرب تضرب النار عتقوني عتقني اعتداء اغتصاب الاسعاف اسعاف مهدد مهدده مستعجل
 """
 EMERGENCY_TOKENS: frozenset[str] = key_set(_EMERGENCY_RAW.split())
 
 
+# Fire in French needs context: "feu" alone is also "feu vert" (go-ahead).
+_FIRE_FR = re.compile(r"\b(en|au) feu\b|\b(pris|prend|prendre) feu\b|\ble feu a pris\b")
+
+
 def is_emergency(text: str) -> bool:
-    return any(tok in EMERGENCY_TOKENS for tok in tokens(text))
+    if any(tok in EMERGENCY_TOKENS for tok in tokens(text)):
+        return True
+    return bool(_FIRE_FR.search(strip_accents(text.lower())))
