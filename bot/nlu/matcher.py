@@ -236,7 +236,15 @@ EMERGENCY_TOKENS: frozenset[str] = key_set(_EMERGENCY_RAW.split())
 _FIRE_FR = re.compile(r"\b(en|au) feu\b|\b(pris|prend|prendre) feu\b|\ble feu a pris\b")
 
 
+# Conjugated "hit" / "suicide" verbs (كيضربو, تيضربها, kaydrbo, yntahro): Darija verbs take
+# aspect/person prefixes and object suffixes, so a word list alone misses forms.
+_VERB_STEMS = re.compile(
+    r"^(كي|كت|كن|تي|ت|ي|ن)?(ضرب|نتحر)|^(k[ai]{1,2}t?|ki|i|t|n)?(drb|drib|ntahr|nthr)"
+)
+
+
 def is_emergency(text: str) -> bool:
-    if any(tok in EMERGENCY_TOKENS for tok in tokens(text)):
+    toks = tokens(text)
+    if any(tok in EMERGENCY_TOKENS or _VERB_STEMS.match(tok) for tok in toks):
         return True
     return bool(_FIRE_FR.search(strip_accents(text.lower())))

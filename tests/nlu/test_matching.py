@@ -76,6 +76,8 @@ def test_out_of_scope_is_none(understander: Understander, text: str) -> None:
         "wa9e3 chi 7aja khatira",
         "kayn accident f triq w wa7ed mjrou7",
         "خطر",
+        "واحد الراجل كيضربو ولادو",
+        "jari kaydrbo bah kol nhar",
     ],
 )
 def test_emergency_recall(understander: Understander, text: str) -> None:
