@@ -1,0 +1,250 @@
+"""Matching a message against the example questions of every label.
+
+Each message and example is reduced to content tokens (normalised, stop words removed, plus
+cross-script concept tokens). Tokens are compared fuzzily with rapidfuzz (spelling variation and
+typos), weighted by how specific they are to one label (an IDF over labels), and a message scores
+against an example by how much of the message the example explains and how much of the example
+the message covers. A label's score is its best example's score. Words the knowledge base has
+never seen weigh like rare words, which is what makes out-of-scope messages score low.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.nlu.knowledge import KnowledgeEntry
+from bot.nlu.normalize import STOPWORDS, key_set, strip_accents, tokens
+
+# Cross-script equivalences of domain words: the same concept written in French, Arabizi or Arabic
+# script gets one shared extra token, so a Darija question can match a French example and back.
+_CONCEPTS_RAW: dict[str, str] = {
+    "committee": "comite comites committee commission lijna lajna lejna ljna لجنه لجن لجان",
+    "plan": "plan plans blan planning مخطط مخططات بلان لبلان",
+    "action": "action actions activite activites tache taches nachat anchita نشاط انشطه اكسيون",
+    "coach": "coach coachs coatch kotch koch coache كوتش الكوتش مؤطر موطر accompagnateur",
+    "commitment": "engagement engagements engage iltizam iltizamat lwa3d wa3d w3od promesse "
+    "promesses التزام التزامات وعد وعود",
+    "sociogram": "sociogramme sociogram sociogrami sosyogram sociograme سوسيوغرام سوسيوكرام "
+    "سوسيوغرامي cartographie",
+    "evaluation": "evaluation evaluer evaluations evalue taqyim ta9yim t9yim tqyim taqim تقييم "
+    "تقيم نقيمو",
+    "monitoring": "suivi suivre tatabo3 tatabu3 ttabo3 tteba3 mutaba3a motaba3a تتبع متابعه",
+    "workshop": "atelier ateliers warcha warsha warchat warshat ورشه ورشات",
+    "synergy": "synergie synergies synergy sinerji سينيرجي تكامل التقائيه",
+    "dialogue": "dialogue dialoguer hiwar 7iwar hwar حوار",
+    "memorandum": "protocole entente convention protocol brotokol ittifaqiya itifaqiya ittifa9iya "
+    "tafahom بروتوكول اتفاقيه تفاهم",
+    "rules": "regle regles reglement qawa3id 9awa3id qawaid 9wanin قواعد قوانين ضوابط",
+    "confidential": "confidentialite confidentiel confidentielle secret sir sirr sirriya sriya "
+    "سر سريه",
+    "data": "donnees data donnee ma3lomat ma3lumat m3lomat ma3tayat معلومات معطيات",
+    "delete": "supprimer effacer suppression mse7 ms7 mseh nmse7 tmse7 امسح مسح تمسح نمسح",
+    "association": "association associations jam3iya jam3ia jam3ya jami3a جمعيه جمعيات",
+    "cooperative": "cooperative cooperatives t3awniya t3awnia ta3awniya تعاونيه تعاونيات",
+    "territory": "territoire territoires territorial territoriale turab tourab trab تراب ترابي "
+    "ترابيه",
+    "training": "formation formations former takwin tkwin tekwin تكوين تكوينات",
+    "centre": "centre center markaz merkez مركز",
+    "excellence": "excellence tamayoz tamayuz تميز",
+    "resources": "ressources ressource moyens moyen financement financer tamwil flous imkaniyat "
+    "imkanyat partenaire partenaires chorakaa chourakaa تمويل فلوس امكانيات امكانات موارد شركاء",
+    "diagnostic": "diagnostic diagnostique tachkhis tach5is tashkhis تشخيص",
+    "meeting": "reunion reunions ijtima3 jtima3 ijtima3at اجتماع اجتماعات",
+    "problem": "probleme problemes souci soucis mochkil mochkila mouchkil machakil مشكل مشكله "
+    "مشاكل",
+    "evaluation_q": "criteres critere pertinence efficience coherence معايير",
+    "hello": "bonjour bonsoir salut coucou hello salam slm ahlan marhaba سلام اهلا مرحبا",
+    "bye": "bslama beslama bsslama revoir ciao bye tchao thalla تهلا بسلامه",
+    "thanks": "merci chokran choukran shukran شكرا",
+    "legal": "juridique statut statuts qanouni qanuni قانوني قانون",
+}
+
+
+def _build_concepts() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for concept, words in _CONCEPTS_RAW.items():
+        for key in key_set(words.split()):
+            out.setdefault(key, "@" + concept)
+    return out
+
+
+CONCEPTS: dict[str, str] = _build_concepts()
+
+
+def content_tokens(text: str) -> list[str]:
+    """Normalised tokens that carry meaning, each followed by its concept token if it has one."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for tok in tokens(text):
+        if tok in STOPWORDS or tok in seen:
+            continue
+        seen.add(tok)
+        out.append(tok)
+        concept = CONCEPTS.get(tok)
+        if concept is not None and concept not in seen:
+            seen.add(concept)
+            out.append(concept)
+    return out
+
+
+@dataclass(frozen=True)
+class MatcherParams:
+    token_cutoff: float = 85.0  # rapidfuzz ratio under which two tokens are different words
+    min_fuzzy_len: int = 5  # shorter tokens must match exactly (too many near neighbours)
+    query_weight: float = 0.9  # share of "message explained" vs "example covered" in a score
+    unknown_weight: float = 1.0  # multiplier of the top IDF for words the base never saw
+    label_mix: float = 0.5  # share of the label-level coverage (all examples of a label pooled)
+
+
+@dataclass(frozen=True)
+class _Example:
+    label: str
+    weights: dict[str, float]  # token -> weight
+    norm: float
+
+
+class Matcher:
+    def __init__(
+        self, entries: Mapping[str, KnowledgeEntry], params: MatcherParams | None = None
+    ) -> None:
+        self.params = params or MatcherParams()
+        labelled: list[tuple[str, list[str]]] = []
+        for entry in entries.values():
+            for items in entry.examples.values():
+                for text in items:
+                    toks = content_tokens(text)
+                    if toks:
+                        labelled.append((entry.id, toks))
+        labels_of: dict[str, set[str]] = defaultdict(set)
+        for label, toks in labelled:
+            for tok in toks:
+                labels_of[tok].add(label)
+        n_labels = max(1, len(entries))
+        self.idf: dict[str, float] = {
+            tok: math.log(1.0 + n_labels / len(labels)) for tok, labels in labels_of.items()
+        }
+        self._max_idf = math.log(1.0 + n_labels)
+        self.examples: list[_Example] = []
+        self._index: dict[str, list[int]] = defaultdict(list)
+        for label, toks in labelled:
+            weights = {tok: self.idf[tok] for tok in toks}
+            idx = len(self.examples)
+            self.examples.append(_Example(label, weights, sum(weights.values())))
+            for tok in weights:
+                self._index[tok].append(idx)
+        self._vocab = list(self._index)
+        self._long_vocab = [t for t in self._vocab if len(t) >= self.params.min_fuzzy_len]
+        self._cache: dict[str, list[tuple[str, float]]] = {}
+
+    def _neighbours(self, tok: str) -> list[tuple[str, float]]:
+        """Vocabulary tokens close to `tok`, with a similarity in 0..1."""
+        cached = self._cache.get(tok)
+        if cached is not None:
+            return cached
+        found: dict[str, float] = {}
+        if tok in self._index:
+            found[tok] = 1.0
+        if len(tok) >= self.params.min_fuzzy_len and not tok.startswith("@"):
+            for cand, score, _ in process.extract(
+                tok,
+                self._long_vocab,
+                scorer=fuzz.ratio,
+                score_cutoff=self.params.token_cutoff,
+                limit=6,
+            ):
+                if cand != tok:
+                    found[cand] = max(found.get(cand, 0.0), score / 100.0)
+        result = sorted(found.items(), key=lambda kv: -kv[1])
+        if len(self._cache) < 50_000:
+            self._cache[tok] = result
+        return result
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Best score of every label that shares at least one token with the message."""
+        return self.scores_tokens(content_tokens(text))
+
+    def scores_tokens(self, toks: Iterable[str]) -> dict[str, float]:
+        qbest: dict[int, dict[str, float]] = defaultdict(dict)
+        ebest: dict[int, dict[str, float]] = defaultdict(dict)
+        qweights: dict[str, float] = {}
+        for q in toks:
+            neigh = self._neighbours(q)
+            if neigh:
+                qweights[q] = max(self.idf[v] for v, _ in neigh[:1])
+            else:
+                qweights[q] = self._max_idf * self.params.unknown_weight
+            for v, sim in neigh:
+                for ex in self._index[v]:
+                    if qbest[ex].get(q, 0.0) < sim:
+                        qbest[ex][q] = sim
+                    if ebest[ex].get(v, 0.0) < sim:
+                        ebest[ex][v] = sim
+        total_q = sum(qweights.values())
+        if not total_q:
+            return {}
+        a = self.params.query_weight
+        best: dict[str, float] = {}
+        # Label-level coverage: each message word's best match among all examples of a label, so a
+        # question whose words are spread over several phrasings of one label still scores.
+        pooled: dict[str, dict[str, float]] = defaultdict(dict)
+        for ex_idx, matched in qbest.items():
+            label_best = pooled[self.examples[ex_idx].label]
+            for q, s in matched.items():
+                if label_best.get(q, 0.0) < s:
+                    label_best[q] = s
+        for ex_idx, matched in qbest.items():
+            example = self.examples[ex_idx]
+            qcov = sum(qweights[q] * s for q, s in matched.items()) / total_q
+            ecov = sum(example.weights[v] * s for v, s in ebest[ex_idx].items()) / example.norm
+            score = a * qcov + (1.0 - a) * min(1.0, ecov)
+            if score > best.get(example.label, 0.0):
+                best[example.label] = score
+        mix = self.params.label_mix
+        if mix:
+            for label, matched in pooled.items():
+                cover = sum(qweights[q] * s for q, s in matched.items()) / total_q
+                best[label] = (1.0 - mix) * best[label] + mix * cover
+        return best
+
+
+# A person in danger must not be missed: these words route to the emergency label whatever
+# the matcher says. Ambiguous words ("feu" as in "feu vert", "menace" as in SWOT) are left out.
+_EMERGENCY_RAW = """
+urgence urgences urgent danger dangereux violence violences violent violente frappe frapper frappee
+battu battue agresse agressee agression suicide suicider tuer incendie brule brulee flammes
+accident blesse blessee blesses sang viol violee noye noyade inconscient evanoui evanouie
+kidnappe enleve enlevee secours ambulance pompiers mourir meurt mourant
+khatar khtar khatir khatira khatr 3onf 3onff kaydreb kidreb kaydrebha kaydrboh drebha drebni
+darbuh drbo intihar yntahr ntahr tntahr ynta7er nta7er qtel 9tel nqtel yqtel y9tel 7ari9 7ri9a
+7ari9a 7r9 tsha3lat tcha3lat ksida aksida aksidan mjrou7 mjro7 mjrouha mjro7a dem ghre9
+ghr9 gher9 ghar9a ghar9 katdreb tdreb tcha3let 3ajel nar kaymout kaymot tmout ymout 3te9ni
+3t9oni 3tqoni ightisab i3tida2
+خطر خطير خطيره عنف كيضرب كيضربها كيضربني ضربها ضربني ضربوه انتحار ينتحر تنتحر نتحر نقتل يقتل
+قتل حريق حريقه شعلات تشعلات كسيده اكسيدون مجروح مجروحه دم غرق غرقات غريق كيموت تموت يموت
+عاجل كتضرب تضرب النار عتقوني عتقني اعتداء اغتصاب الاسعاف اسعاف مهدد مهدده مستعجل
+"""
+EMERGENCY_TOKENS: frozenset[str] = key_set(_EMERGENCY_RAW.split())
+
+
+# Fire in French needs context: "feu" alone is also "feu vert" (go-ahead).
+_FIRE_FR = re.compile(r"\b(en|au) feu\b|\b(pris|prend|prendre) feu\b|\ble feu a pris\b")
+
+
+# Conjugated "hit" / "suicide" verbs (كيضربو, تيضربها, kaydrbo, yntahro): Darija verbs take
+# aspect/person prefixes and object suffixes, so a word list alone misses forms.
+_VERB_STEMS = re.compile(
+    r"^(كي|كت|كن|تي|ت|ي|ن)?(ضرب|نتحر)|^(k[ai]{1,2}t?|ki|i|t|n)?(drb|drib|ntahr|nthr)"
+)
+
+
+def is_emergency(text: str) -> bool:
+    toks = tokens(text)
+    if any(tok in EMERGENCY_TOKENS or _VERB_STEMS.match(tok) for tok in toks):
+        return True
+    return bool(_FIRE_FR.search(strip_accents(text.lower())))

@@ -1,0 +1,105 @@
+"""The Understander: knowledge loaded once, messages mapped to labels, answers served."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.nlu.knowledge import VARIANTS, KnowledgeEntry, load_knowledge
+from bot.nlu.langid import identify_language
+from bot.nlu.matcher import Matcher, MatcherParams, is_emergency
+
+log = logging.getLogger(__name__)
+
+# Chosen on bench/nlu_dev.jsonl with `python bench/nlu.py --sweep`: accuracy peaks on a plateau
+# 0.34-0.38 (0.93); the top of the plateau keeps more out-of-scope messages at "none" (0.93).
+DEFAULT_THRESHOLD = 0.38
+# Score reported when the emergency word list fires and the matcher itself was less sure.
+EMERGENCY_SCORE = 0.9
+
+
+@dataclass(frozen=True)
+class Understanding:
+    intent: str  # a knowledge topic id, an action id, or "none"
+    score: float  # calibrated confidence in 0..1
+    lang: str  # one of VARIANTS
+
+
+@dataclass(frozen=True)
+class _Base:
+    entries: dict[str, KnowledgeEntry]
+    matcher: Matcher
+
+
+class Understander:
+    """Maps a message to an intent and serves knowledge answers."""
+
+    def __init__(
+        self,
+        knowledge_dir: Path,
+        threshold: float = DEFAULT_THRESHOLD,
+        params: MatcherParams | None = None,
+    ) -> None:
+        self.knowledge_dir = Path(knowledge_dir)
+        self.threshold = threshold
+        self._params = params
+        self._lock = threading.Lock()
+        self._base = self._load()
+
+    def _load(self) -> _Base:
+        entries = load_knowledge(self.knowledge_dir)
+        return _Base(entries, Matcher(entries, self._params))
+
+    def reload(self) -> None:
+        """Re-read the knowledge files; on failure keep serving the previous base and re-raise."""
+        with self._lock:
+            try:
+                base = self._load()
+            except Exception:
+                log.exception("knowledge reload failed; keeping the previous knowledge base")
+                raise
+            self._base = base  # one reference swap: readers see either the old or the new base
+        log.info("knowledge reloaded: %d labels", len(base.entries))
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(sorted(self._base.entries))
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return tuple(sorted(e.id for e in self._base.entries.values() if e.kind == "topic"))
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        return tuple(sorted(e.id for e in self._base.entries.values() if e.kind == "action"))
+
+    def entry(self, label: str) -> KnowledgeEntry | None:
+        return self._base.entries.get(label)
+
+    def next_step(self, topic: str) -> str | None:
+        entry = self._base.entries.get(topic)
+        return entry.next if entry else None
+
+    def scores(self, text: str) -> dict[str, float]:
+        return self._base.matcher.scores(text)
+
+    def understand(self, text: str) -> Understanding:
+        lang = identify_language(text)
+        scores = self._base.matcher.scores(text)
+        intent, score = max(scores.items(), key=lambda kv: kv[1], default=("none", 0.0))
+        if is_emergency(text) and "emergency" in self._base.entries:
+            return Understanding("emergency", round(max(score, EMERGENCY_SCORE), 3), lang)
+        if score < self.threshold:
+            intent = "none"
+        return Understanding(intent, round(min(1.0, score), 3), lang)
+
+    def answer(self, topic: str, lang: str) -> str | None:
+        """The knowledge answer of a topic in a variant (French if the variant is unknown)."""
+        entry = self._base.entries.get(topic)
+        if entry is None or not entry.answer:
+            return None
+        if lang not in VARIANTS:
+            lang = "fr"
+        return entry.answer.get(lang) or entry.answer.get("fr")
