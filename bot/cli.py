@@ -23,22 +23,22 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("run", help="Telegram when TELEGRAM_BOT_TOKEN is set, else the console")
     commands.add_parser("migrate", help="bring the database to the latest schema")
-    ask = commands.add_parser("ask", help="what the hotline understands of a message")
-    ask.add_argument("rest", nargs=argparse.REMAINDER)
+    commands.add_parser("ask", help="what the hotline understands of a message (--jsonl)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["ask"]:
+        # Its own options (--jsonl, --knowledge) belong to the understanding layer.
+        from bot.nlu.ask import main as ask_main
+
+        return ask_main(argv[1:])
     args = _parser().parse_args(argv)
     settings = Settings.from_env()
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    if args.command == "ask":
-        from bot.nlu.ask import main as ask_main
-
-        return ask_main(args.rest)
     if args.command == "migrate":
         from storage.migrate import upgrade
 
