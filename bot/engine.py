@@ -124,12 +124,15 @@ class Engine:
                 )
                 if message is None:
                     return effects
+                message_id = message.id
                 try:
                     async with session.begin_nested():
                         turn = await self._process(session, message)
                     effects += [to_effect(row) for row in turn.sent]
                 except Exception as error:
-                    log.exception("handling message %s failed", message.id)
+                    # The savepoint rolled back whatever the handler did; keep the message.
+                    log.exception("handling message %s failed", message_id)
+                    await session.refresh(message)
                     message.error = f"{type(error).__name__}: {error}"[:2000]
                     effects += await self._apologise(session, message)
                 message.handled_at = self.clock.now()
