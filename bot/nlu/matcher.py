@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from bot.nlu.cues import WEAK_EMERGENCY
 from bot.nlu.knowledge import KnowledgeEntry
 from bot.nlu.normalize import STOPWORDS, key_set, strip_accents, tokens
 
@@ -219,7 +220,8 @@ _EMERGENCY_RAW = """
 urgence urgences urgent danger dangereux violence violences violent violente frappe frapper frappee
 battu battue agresse agressee agression suicide suicider tuer incendie brule brulee flammes
 accident blesse blessee blesses sang viol violee noye noyade inconscient evanoui evanouie
-kidnappe enleve enlevee secours ambulance pompiers mourir meurt mourant
+kidnappe enleve enlevee secours ambulance pompiers mourir meurt mourant saigne saignent saigner
+saignement etouffe empoisonne empoisonnee empoisonnement overdose respire
 khatar khtar khatir khatira khatr 3onf 3onff kaydreb kidreb kaydrebha kaydrboh drebha drebni
 darbuh drbo intihar yntahr ntahr tntahr ynta7er nta7er qtel 9tel nqtel yqtel y9tel 7ari9 7ri9a
 7ari9a 7r9 tsha3lat tcha3lat ksida aksida aksidan mjrou7 mjro7 mjrouha mjro7a dem ghre9
@@ -243,8 +245,23 @@ _VERB_STEMS = re.compile(
 )
 
 
-def is_emergency(text: str) -> bool:
+def emergency_level(text: str) -> str | None:
+    """ "strong" (a person in danger), "weak" (only a word like "urgence") or None.
+
+    "Urgence" alone also appears in questions about the service ("vous traitez les urgences ?"),
+    so the caller lets the matcher overrule a weak signal.
+    """
     toks = tokens(text)
-    if any(tok in EMERGENCY_TOKENS or _VERB_STEMS.match(tok) for tok in toks):
-        return True
-    return bool(_FIRE_FR.search(strip_accents(text.lower())))
+    weak = False
+    for tok in toks:
+        if tok in WEAK_EMERGENCY:
+            weak = True
+        elif tok in EMERGENCY_TOKENS or _VERB_STEMS.match(tok):
+            return "strong"
+    if _FIRE_FR.search(strip_accents(text.lower())):
+        return "strong"
+    return "weak" if weak else None
+
+
+def is_emergency(text: str) -> bool:
+    return emergency_level(text) is not None
