@@ -54,8 +54,18 @@ _FR_STOPPED = re.compile(
 _HOW_TOKENS = key_set("comment kifach kifech kif كيفاش كيف".split())
 
 
+# One-letter Arabic proclitics glued to a noun ("بمشكل", "فصراع", "والخلاف" after the article).
+_AR_CLITICS = tuple("وبفلك")
+
+
+def _is_problem_token(tok: str) -> bool:
+    if tok in PROBLEM_TOKENS or _NEGATED_VERB.match(tok):
+        return True
+    return len(tok) > 3 and tok.startswith(_AR_CLITICS) and tok[1:] in PROBLEM_TOKENS
+
+
 def problem_cue(toks: list[str], text: str) -> bool:
-    if any(t in PROBLEM_TOKENS or _NEGATED_VERB.match(t) for t in toks):
+    if any(_is_problem_token(t) for t in toks):
         return True
     return bool(_FR_STOPPED.search(strip_accents(text.lower())))
 
@@ -74,7 +84,8 @@ alaykoum alikom alikoum 3alaykom 3likom 3likoum ahlan marhba marhaba sba7 sbah m
 khir labas cv va ca madame monsieur mr mme khoya khouya khti tout monde question questions so2al
 sou2al soal kidayr kidayra kidayrin cher chere chers ami amis rahmatu lah llah
 السلام سلام عليكم عليكوم ورحمه الله وبركاته مرحبا اهلا وسهلا صباح مسا مساء الخير لاباس كيداير
-كيدايره خويا ختي سؤال سوال
+كيدايره خويا ختي سؤال سوال بيكم بكم عليك
+bikom bikoum 3lik alik
 """
 GREETING_FILLER: frozenset[str] = key_set(_GREETING_FILLER_RAW.split())
 

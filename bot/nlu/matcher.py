@@ -35,7 +35,7 @@ _CONCEPTS_RAW: dict[str, str] = {
     "سوسيوغرامي cartographie",
     "evaluation": "evaluation evaluer evaluations evalue taqyim ta9yim t9yim tqyim taqim تقييم "
     "تقيم نقيمو",
-    "monitoring": "suivi suivre tatabo3 tatabu3 ttabo3 tteba3 mutaba3a motaba3a تتبع متابعه",
+    "monitoring": "suivi suivre suit suivent tatabo3 tatabu3 ttabo3 tteba3 mutaba3a motaba3a تتبع متابعه",
     "workshop": "atelier ateliers warcha warsha warchat warshat ورشه ورشات",
     "synergy": "synergie synergies synergy sinerji سينيرجي تكامل التقائيه",
     "dialogue": "dialogue dialoguer hiwar 7iwar hwar حوار",
@@ -63,6 +63,16 @@ _CONCEPTS_RAW: dict[str, str] = {
     "hello": "bonjour bonsoir salut coucou hello salam slm ahlan marhaba سلام اهلا مرحبا",
     "bye": "bslama beslama bsslama revoir ciao bye tchao thalla تهلا بسلامه",
     "thanks": "merci chokran choukran shukran شكرا",
+    "phone": "telephone telephones portable portables tilifun tilifon telephonat تيليفون تليفون "
+    "تيليفونات بورطابل",
+    "call": "appeler appelle joindre joignable contacter n3ayet n3eyet 3ayet y3ayet ntassel "
+    "ytassel نعيط يعيط عيط نتاصل يتاصل",
+    "sign": "signer signent signature sayni nsayni ysayni tsyni tsayni nsayniw "
+    "وقع يوقع نوقعو توقيع تسني يسني نسنيو",
+    "document": "document documents papier wathi9a watha9a lwatha9a وثيقه وثايق",
+    "results": "resultat resultats objectif objectifs but natija nata2ij ahdaf hadaf "
+    "نتيجه نتايج اهداف هدف",
+    "access": "acces accede lire lit consulter y9ra yqra يقرا",
     "legal": "juridique statut statuts qanouni qanuni قانوني قانون",
 }
 

@@ -109,8 +109,10 @@ class Understander:
         toks = tokens(text)
         if "report_problem" in self._base.entries and problem_cue(toks, text):
             current = scores.get("report_problem", 0.0)
-            floor = PROBLEM_FLOOR_HOW if is_how_question(toks) else PROBLEM_FLOOR
-            scores["report_problem"] = min(1.0, max(current + PROBLEM_BONUS, floor))
+            if is_how_question(toks):
+                scores["report_problem"] = max(current, PROBLEM_FLOOR_HOW)
+            else:
+                scores["report_problem"] = min(1.0, max(current + PROBLEM_BONUS, PROBLEM_FLOOR))
         owner = ownership(toks, lang)
         if owner is not None and any(label in scores for label in _PLAN_LABELS.values()):
             # The matcher drops possessives as stop words; they decide between the two.
