@@ -51,7 +51,7 @@ _FR_STOPPED = re.compile(
 )
 # "How do we ...?" questions are about a topic even when they name a problem ("comment gérer un
 # conflit"): for them the cue only lifts report_problem a little.
-_HOW_TOKENS = key_set("comment kifach kifech kif كيفاش كيف".split())
+_HOW_TOKENS = key_set(["comment", "kifach", "kifech", "kif", "كيفاش", "كيف"])
 
 
 # One-letter Arabic proclitics glued to a noun ("بمشكل", "فصراع", "والخلاف" after the article).

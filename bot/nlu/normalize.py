@@ -43,6 +43,9 @@ def normalize_arabic_token(token: str) -> str:
     token = _HARAKAT.sub("", token.replace(_TATWEEL, "")).translate(_AR_MAP)
     # Three or more identical letters are elongation ("بزاااف"); a double may be real ("اللجنه").
     token = _ELONGATION_AR.sub(r"\1", token)
+    # Final hamza after alef is often not written in Darija ("مساء" / "مسا", "ماء" / "ما").
+    if token.endswith("اء") and len(token) > 3:
+        token = token[:-1]
     for prefix in _AR_PREFIXES:
         if token.startswith(prefix) and len(token) - len(prefix) >= 2:
             token = token[len(prefix) :]

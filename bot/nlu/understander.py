@@ -7,9 +7,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.nlu.cues import is_how_question, ownership, problem_cue, without_greeting
 from bot.nlu.knowledge import VARIANTS, KnowledgeEntry, load_knowledge
 from bot.nlu.langid import identify_language
-from bot.nlu.cues import is_how_question, ownership, problem_cue, without_greeting
 from bot.nlu.matcher import Matcher, MatcherParams, content_tokens, emergency_level
 from bot.nlu.normalize import tokens
 
@@ -23,7 +23,7 @@ EMERGENCY_SCORE = 0.9
 # A problem cue (refusal, conflict, blockage, theft...) lifts report_problem by PROBLEM_BONUS and
 # to at least PROBLEM_FLOOR; in a "how do we...?" question only to PROBLEM_FLOOR_HOW.
 PROBLEM_BONUS = 0.25
-PROBLEM_FLOOR = 0.6
+PROBLEM_FLOOR = 0.7
 PROBLEM_FLOOR_HOW = 0.4
 _GREETING_LABELS = ("greeting", "goodbye")
 _PLAN_LABELS = {"personal": "check_action_plan", "collective": "commitment_status"}
