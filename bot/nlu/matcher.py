@@ -191,13 +191,18 @@ class Matcher:
         """Best score of every label that shares at least one token with the message."""
         return self.scores_tokens(content_tokens(text))
 
-    def scores_tokens(self, toks: Iterable[str]) -> dict[str, float]:
+    def scores_tokens(self, toks: Iterable[str], keywords: bool | None = None) -> dict[str, float]:
+        """Scores of a message's content tokens.
+
+        `keywords` says whether bare keyword examples may match; by default only when the message
+        is a single word (the caller says False for what is left once a greeting is set aside).
+        """
         qbest: dict[int, dict[str, float]] = defaultdict(dict)
         ebest: dict[int, dict[str, float]] = defaultdict(dict)
         qweights: dict[str, float] = {}
         toks = list(toks)
         # Inside a message of several words, bare keyword examples are left out.
-        several = sum(not q.startswith("@") for q in toks) > 1
+        several = sum(not q.startswith("@") for q in toks) > 1 if keywords is None else not keywords
         for q in toks:
             neigh = self._neighbours(q)
             if neigh:
