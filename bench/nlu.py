@@ -1,7 +1,10 @@
 """Benchmark of the understanding layer against a plain rapidfuzz baseline.
 
-Run from the repository root: `python bench/nlu.py [--data FILE] [--json] [--sweep]`.
-Each data line is `{"text", "intent", "lang"}`; intent "none" marks out-of-scope messages.
+Run from the repository root: `python bench/nlu.py [--data FILE ...] [--json] [--sweep]`.
+Without --data every set is reported: nlu_dev.jsonl (written with the first tuning),
+nlu_check.jsonl (written after it) and nlu_fresh.jsonl (written independently before the second
+round of changes, the best proxy for unseen messages). Each data line is
+`{"text", "intent", "lang"}`; intent "none" marks out-of-scope messages.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from rapidfuzz import fuzz, process  # noqa: E402
 from bot.nlu import VARIANTS, Understander, identify_language  # noqa: E402
 from bot.nlu.knowledge import load_knowledge  # noqa: E402
 
-DEFAULT_DATA = ROOT / "bench" / "nlu_dev.jsonl"
+DEFAULT_DATA = [ROOT / "bench" / f"nlu_{name}.jsonl" for name in ("dev", "check", "fresh")]
 KNOWLEDGE = ROOT / "knowledge"
 BASELINE_THRESHOLDS = [x / 100 for x in range(30, 100, 5)]
 SWEEP_THRESHOLDS = [x / 100 for x in range(20, 80, 2)]
@@ -119,53 +122,61 @@ def latency(times: list[float]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, nargs="+", default=DEFAULT_DATA)
     parser.add_argument("--knowledge", type=Path, default=KNOWLEDGE)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--sweep", action="store_true", help="print accuracy per threshold")
     parser.add_argument("--errors", action="store_true", help="list misclassified messages")
     args = parser.parse_args(argv)
 
-    items = load_items(args.data)
     understander = Understander(args.knowledge)
     ours_threshold = understander.threshold
     understander.threshold = 0.0  # scores are thresholded here, so sweeps reuse one run
-    ours_preds, ours_times = run(ours_predictor(understander), items)
-    base_preds, base_times = run(baseline_predictor(args.knowledge), items)
-    # The baseline gets its best threshold on this very set: a generous comparison.
-    base_threshold = best_threshold(items, base_preds, BASELINE_THRESHOLDS)
+    baseline = baseline_predictor(args.knowledge)
+    report: dict[str, dict[str, object]] = {}
+    for data in args.data:
+        items = load_items(data)
+        ours_preds, ours_times = run(ours_predictor(understander), items)
+        base_preds, base_times = run(baseline, items)
+        # The baseline gets its best threshold on this very set: a generous comparison.
+        base_threshold = best_threshold(items, base_preds, BASELINE_THRESHOLDS)
 
-    lang_ok = sum(identify_language(i.text) == i.lang for i in items) / len(items)
-    ours = score(items, ours_preds, ours_threshold) | latency(ours_times)
-    ours["langid"] = lang_ok
-    base = score(items, base_preds, base_threshold) | latency(base_times)
-    base["langid"] = sum(i.lang == "fr" for i in items) / len(items)  # it has none: all French
+        lang_ok = sum(identify_language(i.text) == i.lang for i in items) / len(items)
+        ours = score(items, ours_preds, ours_threshold) | latency(ours_times)
+        ours["langid"] = lang_ok
+        base = score(items, base_preds, base_threshold) | latency(base_times)
+        base["langid"] = sum(i.lang == "fr" for i in items) / len(items)  # it has none: all French
 
+        report[data.name] = {"ours": ours, "baseline": base}
+        if not args.json:
+            print(f"\ndata: {data.name}  ({len(items)} messages)")
+            print(f"{'metric':<20}{'ours':>10}{'baseline':>10}")
+            for key in ours:
+                a, b = ours[key], base[key]
+                fmt = "{:>10.3f}" if isinstance(a, float) else "{:>10}"
+                print(f"{key:<20}" + fmt.format(a) + fmt.format(b))
+        if args.sweep:
+            print("\nthreshold sweep (ours): threshold accuracy in_scope oos_none")
+            for t in SWEEP_THRESHOLDS:
+                s = score(items, ours_preds, t)
+                print(
+                    f"  {t:.2f}  {s['accuracy']:.3f}  {s['in_scope_acc']:.3f}  {s['oos_none']:.3f}"
+                )
+        if args.errors:
+            print("\nerrors (ours):")
+            for item, (label, s) in zip(items, ours_preds, strict=True):
+                final = label if s >= ours_threshold else "none"
+                if final != item.intent:
+                    print(
+                        f"  [{item.lang}] {item.intent} -> {final} ({s:.2f}, {label}): {item.text}"
+                    )
+            print("\nlanguage errors:")
+            for item in items:
+                got = identify_language(item.text)
+                if got != item.lang:
+                    print(f"  {item.lang} -> {got}: {item.text}")
     if args.json:
-        print(json.dumps({"ours": ours, "baseline": base}, indent=2))
-    else:
-        print(f"data: {args.data.name}  ({len(items)} messages)")
-        print(f"{'metric':<20}{'ours':>10}{'baseline':>10}")
-        for key in ours:
-            a, b = ours[key], base[key]
-            fmt = "{:>10.3f}" if isinstance(a, float) else "{:>10}"
-            print(f"{key:<20}" + fmt.format(a) + fmt.format(b))
-    if args.sweep:
-        print("\nthreshold sweep (ours): threshold accuracy in_scope oos_none")
-        for t in SWEEP_THRESHOLDS:
-            s = score(items, ours_preds, t)
-            print(f"  {t:.2f}  {s['accuracy']:.3f}  {s['in_scope_acc']:.3f}  {s['oos_none']:.3f}")
-    if args.errors:
-        print("\nerrors (ours):")
-        for item, (label, s) in zip(items, ours_preds, strict=True):
-            final = label if s >= ours_threshold else "none"
-            if final != item.intent:
-                print(f"  [{item.lang}] {item.intent} -> {final} ({s:.2f}, {label}): {item.text}")
-        print("\nlanguage errors:")
-        for item in items:
-            got = identify_language(item.text)
-            if got != item.lang:
-                print(f"  {item.lang} -> {got}: {item.text}")
+        print(json.dumps(report, indent=2))
     return 0
 
 

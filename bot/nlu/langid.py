@@ -45,6 +45,11 @@ votre vos nos cela ca cv moi toi lui eux leurs oui non peut-etre bonne journee s
 comite reunion plan action projet association cooperative commune territoire coach engagement
 suivi evaluation atelier dialogue protocole regles confidentialite donnees besoin aide probleme
 """
+# Darija verbs conjugated with a person prefix before a consonant cluster ("nwjdo", "tbloka",
+# "nchouf", "ysayni"): French words hardly ever start that way.
+_DARIJA_VERB = re.compile(r"^[ntyk][bcdfghjklmnpqrstvwxz]{2}")
+# Elided French articles ("d'action" -> "d") also appear in Arabizi: no evidence either way.
+_ELISION = frozenset({"d", "l"})
 _DARIJA = key_set(_DARIJA_RAW.split())
 _FRENCH = key_set(_FRENCH_RAW.split())
 # Words both vocabularies share once normalised ("la", "ma", "f"...) decide nothing.
@@ -78,13 +83,15 @@ def identify_language(text: str) -> str:
             darija += 2.0
             continue
         key = latin_key(word)
-        if key in _AMBIGUOUS:
+        if key in _AMBIGUOUS or word in _ELISION:
             continue
         if key in _DARIJA:
             darija += 1.0
         elif key in _FRENCH:
             # Domain nouns are borrowed into Darija all the time: weak evidence of French.
             french += 0.4 if key in _DOMAIN_FR else 1.0
+        elif _DARIJA_VERB.match(word):
+            darija += 0.5
     if darija > 0 and darija >= 0.6 * french:
         return "ary-Latn"
     return "fr"

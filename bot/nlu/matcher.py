@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from bot.nlu.cues import WEAK_EMERGENCY
 from bot.nlu.knowledge import KnowledgeEntry
 from bot.nlu.normalize import STOPWORDS, key_set, strip_accents, tokens
 
@@ -34,7 +35,8 @@ _CONCEPTS_RAW: dict[str, str] = {
     "سوسيوغرامي cartographie",
     "evaluation": "evaluation evaluer evaluations evalue taqyim ta9yim t9yim tqyim taqim تقييم "
     "تقيم نقيمو",
-    "monitoring": "suivi suivre tatabo3 tatabu3 ttabo3 tteba3 mutaba3a motaba3a تتبع متابعه",
+    "monitoring": "suivi suivre suit suivent tatabo3 tatabu3 ttabo3 tteba3 mutaba3a motaba3a "
+    "تتبع متابعه",
     "workshop": "atelier ateliers warcha warsha warchat warshat ورشه ورشات",
     "synergy": "synergie synergies synergy sinerji سينيرجي تكامل التقائيه",
     "dialogue": "dialogue dialoguer hiwar 7iwar hwar حوار",
@@ -62,6 +64,19 @@ _CONCEPTS_RAW: dict[str, str] = {
     "hello": "bonjour bonsoir salut coucou hello salam slm ahlan marhaba سلام اهلا مرحبا",
     "bye": "bslama beslama bsslama revoir ciao bye tchao thalla تهلا بسلامه",
     "thanks": "merci chokran choukran shukran شكرا",
+    "phone": "telephone telephones portable portables tilifun tilifon telephonat تيليفون تليفون "
+    "تيليفونات بورطابل",
+    "call": "appeler appelle joindre joignable contacter n3ayet n3eyet 3ayet y3ayet ntassel "
+    "ytassel نعيط يعيط عيط نتاصل يتاصل",
+    "sign": "signer signent signature sayni nsayni ysayni tsyni tsayni nsayniw "
+    "وقع يوقع نوقعو توقيع تسني يسني نسنيو",
+    "document": "document documents papier wathi9a watha9a lwatha9a وثيقه وثايق",
+    "results": "resultat resultats objectif objectifs but natija nata2ij ahdaf hadaf "
+    "نتيجه نتايج اهداف هدف",
+    "access": "acces accede lire lit consulter y9ra yqra يقرا",
+    "talk": "parler parle discuter hder nhder nehder nhdr tkellem ntkellem tkalem hdert نهضر هضر "
+    "يهضر نتكلم يتكلم تكلم",
+    "connect": "relier rbtni rbtouni wsselni wasalni ربطني ربطوني وصلني وصلوني",
     "legal": "juridique statut statuts qanouni qanuni قانوني قانون",
 }
 
@@ -75,6 +90,8 @@ def _build_concepts() -> dict[str, str]:
 
 
 CONCEPTS: dict[str, str] = _build_concepts()
+# Labels whose one-word examples ("bonjour", "merci") stay usable inside longer messages.
+_KEEP_KEYWORDS = frozenset({"greeting", "goodbye"})
 
 
 def content_tokens(text: str) -> list[str]:
@@ -100,6 +117,7 @@ class MatcherParams:
     query_weight: float = 0.9  # share of "message explained" vs "example covered" in a score
     unknown_weight: float = 1.0  # multiplier of the top IDF for words the base never saw
     label_mix: float = 0.5  # share of the label-level coverage (all examples of a label pooled)
+    concept_weight: float = 1.0  # query weight of a concept token (0.5 measured worse on dev)
 
 
 @dataclass(frozen=True)
@@ -107,6 +125,9 @@ class _Example:
     label: str
     weights: dict[str, float]  # token -> weight
     norm: float
+    # A bare keyword example ("plan", "coach", "مشكل") stands for the message made of that word
+    # alone; inside a longer message the word says little about the intent ("le coach fait quoi").
+    keyword: bool = False
 
 
 class Matcher:
@@ -114,15 +135,16 @@ class Matcher:
         self, entries: Mapping[str, KnowledgeEntry], params: MatcherParams | None = None
     ) -> None:
         self.params = params or MatcherParams()
-        labelled: list[tuple[str, list[str]]] = []
+        labelled: list[tuple[str, list[str], bool]] = []
         for entry in entries.values():
             for items in entry.examples.values():
                 for text in items:
                     toks = content_tokens(text)
                     if toks:
-                        labelled.append((entry.id, toks))
+                        keyword = len(tokens(text)) == 1 and entry.id not in _KEEP_KEYWORDS
+                        labelled.append((entry.id, toks, keyword))
         labels_of: dict[str, set[str]] = defaultdict(set)
-        for label, toks in labelled:
+        for label, toks, _ in labelled:
             for tok in toks:
                 labels_of[tok].add(label)
         n_labels = max(1, len(entries))
@@ -132,10 +154,10 @@ class Matcher:
         self._max_idf = math.log(1.0 + n_labels)
         self.examples: list[_Example] = []
         self._index: dict[str, list[int]] = defaultdict(list)
-        for label, toks in labelled:
+        for label, toks, keyword in labelled:
             weights = {tok: self.idf[tok] for tok in toks}
             idx = len(self.examples)
-            self.examples.append(_Example(label, weights, sum(weights.values())))
+            self.examples.append(_Example(label, weights, sum(weights.values()), keyword))
             for tok in weights:
                 self._index[tok].append(idx)
         self._vocab = list(self._index)
@@ -169,18 +191,32 @@ class Matcher:
         """Best score of every label that shares at least one token with the message."""
         return self.scores_tokens(content_tokens(text))
 
-    def scores_tokens(self, toks: Iterable[str]) -> dict[str, float]:
+    def scores_tokens(self, toks: Iterable[str], keywords: bool | None = None) -> dict[str, float]:
+        """Scores of a message's content tokens.
+
+        `keywords` says whether bare keyword examples may match; by default only when the message
+        is a single word (the caller says False for what is left once a greeting is set aside).
+        """
         qbest: dict[int, dict[str, float]] = defaultdict(dict)
         ebest: dict[int, dict[str, float]] = defaultdict(dict)
         qweights: dict[str, float] = {}
+        toks = list(toks)
+        # Inside a message of several words, bare keyword examples are left out.
+        several = sum(not q.startswith("@") for q in toks) > 1 if keywords is None else not keywords
         for q in toks:
             neigh = self._neighbours(q)
             if neigh:
                 qweights[q] = max(self.idf[v] for v, _ in neigh[:1])
             else:
                 qweights[q] = self._max_idf * self.params.unknown_weight
+            if q.startswith("@"):
+                # A concept repeats a word already counted: it helps across scripts without
+                # doubling the weight of every domain word against the unknown ones.
+                qweights[q] *= self.params.concept_weight
             for v, sim in neigh:
                 for ex in self._index[v]:
+                    if several and self.examples[ex].keyword:
+                        continue
                     if qbest[ex].get(q, 0.0) < sim:
                         qbest[ex][q] = sim
                     if ebest[ex].get(v, 0.0) < sim:
@@ -219,7 +255,8 @@ _EMERGENCY_RAW = """
 urgence urgences urgent danger dangereux violence violences violent violente frappe frapper frappee
 battu battue agresse agressee agression suicide suicider tuer incendie brule brulee flammes
 accident blesse blessee blesses sang viol violee noye noyade inconscient evanoui evanouie
-kidnappe enleve enlevee secours ambulance pompiers mourir meurt mourant
+kidnappe enleve enlevee secours ambulance pompiers mourir meurt mourant saigne saignent saigner
+saignement etouffe empoisonne empoisonnee empoisonnement overdose respire
 khatar khtar khatir khatira khatr 3onf 3onff kaydreb kidreb kaydrebha kaydrboh drebha drebni
 darbuh drbo intihar yntahr ntahr tntahr ynta7er nta7er qtel 9tel nqtel yqtel y9tel 7ari9 7ri9a
 7ari9a 7r9 tsha3lat tcha3lat ksida aksida aksidan mjrou7 mjro7 mjrouha mjro7a dem ghre9
@@ -243,8 +280,23 @@ _VERB_STEMS = re.compile(
 )
 
 
-def is_emergency(text: str) -> bool:
+def emergency_level(text: str) -> str | None:
+    """ "strong" (a person in danger), "weak" (only a word like "urgence") or None.
+
+    "Urgence" alone also appears in questions about the service ("vous traitez les urgences ?"),
+    so the caller lets the matcher overrule a weak signal.
+    """
     toks = tokens(text)
-    if any(tok in EMERGENCY_TOKENS or _VERB_STEMS.match(tok) for tok in toks):
-        return True
-    return bool(_FIRE_FR.search(strip_accents(text.lower())))
+    weak = False
+    for tok in toks:
+        if tok in WEAK_EMERGENCY:
+            weak = True
+        elif tok in EMERGENCY_TOKENS or _VERB_STEMS.match(tok):
+            return "strong"
+    if _FIRE_FR.search(strip_accents(text.lower())):
+        return "strong"
+    return "weak" if weak else None
+
+
+def is_emergency(text: str) -> bool:
+    return emergency_level(text) is not None

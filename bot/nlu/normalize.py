@@ -43,6 +43,9 @@ def normalize_arabic_token(token: str) -> str:
     token = _HARAKAT.sub("", token.replace(_TATWEEL, "")).translate(_AR_MAP)
     # Three or more identical letters are elongation ("بزاااف"); a double may be real ("اللجنه").
     token = _ELONGATION_AR.sub(r"\1", token)
+    # Final hamza after alef is often not written in Darija ("مساء" / "مسا", "ماء" / "ما").
+    if token.endswith("اء") and len(token) > 3:
+        token = token[:-1]
     for prefix in _AR_PREFIXES:
         if token.startswith(prefix) and len(token) - len(prefix) >= 2:
             token = token[len(prefix) :]
@@ -215,9 +218,11 @@ min m3a ma3a 3la ala f fi had hada hadi hadu hadou hadchi dak dik daba ila ilaka
 nta nti ntuma ntouma 7na hna huwa howa hiya chi wakha safi 3afak afak 3afakom bach ba3 hit 7it
 7ta l li lli elli illi w wla walu walou ga3 kolchi kulchi khas khassna khassni rah raha rani
 ghadi gha radi ndir dir ndiro diro kaydir kifma yak daba dyal b bla o u ya
+haja 7aja n3ref n3rf na3ref savoir sais
 ما هو هي واش اش شنو شنوا شنهو كيفاش كيف فين منين امتى علاش شحال بغيت بغينا بغا نقدر كان
 كاين كاينه ديال ديالي ديالنا ديالكم من مع على في ف هاد هادي هادا هادو هادشي داك ديك دابا
 الا اذا ولكن ولاكن انا نتا نتي نتوما حنا هو هي شي واخا صافي عافاك باش حيت حتى لي اللي و ولا
 والو كاع كلشي خاص خاصنا خاصني راه راني غادي غا نديرو ندير دير كيدير عن او يا الى ب ل
+حاجه نعرف
 """
 STOPWORDS: frozenset[str] = key_set(_STOP_RAW.split())

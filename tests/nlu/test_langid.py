@@ -24,3 +24,8 @@ from bot.nlu import identify_language
 )
 def test_identify_language(text: str, lang: str) -> None:
     assert identify_language(text) == lang
+
+
+def test_arabizi_with_french_domain_nouns_and_elision() -> None:
+    # "d'" is shared by French and Arabizi; "nwjdo" is a conjugated Darija verb.
+    assert identify_language("kifach nwjdo plan d'action") == "ary-Latn"

@@ -86,3 +86,9 @@ def test_code_switching_keeps_both_scripts() -> None:
     toks = tokens("واش le comité غادي يجتمع")
     assert "واش" in toks
     assert latin_key("comite") in toks
+
+
+def test_final_hamza_after_alef_is_dropped() -> None:
+    from bot.nlu.normalize import tokens
+
+    assert tokens("مساء الخير") == tokens("مسا الخير")
