@@ -24,7 +24,12 @@ run: $(VENV)/.installed
 chat: $(VENV)/.installed
 	$(BIN)/hotline chat
 
-test: $(VENV)/.installed-dev
+# The Bot API emulator of the end-to-end tests (Node 20); reinstalled when the lock file changes.
+tests/e2e/node_modules/.installed: tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund --silent
+	touch $@
+
+test: $(VENV)/.installed-dev tests/e2e/node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import invitations
 from bot.actions import basics, knowledge, placeholders
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -14,7 +15,7 @@ from storage.db import Database
 
 def routers() -> list[Router]:
     # Later routers override earlier ones for the same command, button or intent.
-    return [placeholders.router, basics.router, knowledge.router]
+    return [placeholders.router, basics.router, knowledge.router, invitations.router]
 
 
 def periodic_jobs() -> list[Periodic]:

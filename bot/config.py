@@ -27,6 +27,8 @@ class Settings:
     webhook_secret: str | None = None
     webhook_listen: str = "127.0.0.1:8080"
     coaches_chat_id: str | None = None
+    # Filled from getMe at start-up: invitation links are t.me/<bot_username>?start=<token>.
+    bot_username: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -190,7 +190,8 @@ class Engine:
         command, argument = _command(message.text)
         if call_opened:
             suspended = asdict(turn.flow) if turn.flow is not None else None
-            await turn.start_flow("framework", pending=_pending(turn, command), suspended=suspended)
+            pending = _pending(turn, command, argument)
+            await turn.start_flow("framework", pending=pending, suspended=suspended)
             return
         if command is not None:
             handler = self.routes.commands.get(command)
@@ -252,7 +253,12 @@ class Engine:
         earlier = Turn(
             self, turn.session, message, turn.actor, turn.call, turn.now, understanding, None
         )
-        await self.dispatch_event(earlier)
+        command, argument = _command(message.text)
+        handler = self.routes.commands.get(command) if command else None
+        if handler is not None:
+            await handler(earlier, argument)
+        else:
+            await self.dispatch_event(earlier)
         turn.sent += earlier.sent
         turn.flow = earlier.flow
 
@@ -328,8 +334,10 @@ def _command(text: str | None) -> tuple[str | None, str]:
     return head.split("@", 1)[0].lower(), argument.strip()
 
 
-def _pending(turn: Turn, command: str | None) -> int | None:
+def _pending(turn: Turn, command: str | None, argument: str = "") -> int | None:
     """What a new call opened with is taken up once the framework is acknowledged."""
+    if command == "start" and argument:
+        return turn.message.id  # a deep link (an invitation): its token is taken up after
     if command is not None or turn.message.kind == InboundKind.BUTTON:
         return None
     if turn.understanding is not None and turn.understanding.intent in ("greeting", "goodbye"):

@@ -78,7 +78,11 @@ async def menu_command(turn: Turn, _argument: str) -> None:
 
 
 @router.command("start")
-async def start(turn: Turn, _argument: str) -> None:
+async def start(turn: Turn, argument: str) -> None:
+    if argument:  # a deep link t.me/<bot>?start=<token>: an invitation
+        from bot.invitations import accept
+
+        await accept(turn, argument)
     # The call was reopened by /start, so the framework was already shown: nothing to add.
     await menu(turn)
 

@@ -5,6 +5,7 @@ from storage.models.base import Base, UtcDateTime
 from storage.models.calls import Call, Reminder
 from storage.models.cases import Case, CaseCategory, CaseEvent, CaseSeverity, CaseStatus
 from storage.models.flows import FlowSession
+from storage.models.invitations import Invitation, InvitationKind
 from storage.models.messages import DeliveryStatus, InboundKind, InboundMessage, OutboxMessage
 from storage.models.plans import ActionPlan, Commitment, CommitmentEvent, CommitmentStatus
 from storage.models.territories import (
@@ -34,6 +35,8 @@ __all__ = [
     "FlowSession",
     "InboundKind",
     "InboundMessage",
+    "Invitation",
+    "InvitationKind",
     "OutboxMessage",
     "Reminder",
     "Role",

@@ -74,5 +74,7 @@ class OutboxMessage(Base):
     not_before: Mapped[datetime] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    # When a sender took the row (status "sending"): a lease, reclaimed after a timeout.
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     external_id: Mapped[str | None] = mapped_column(String(64), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)

@@ -16,6 +16,7 @@ Input lines:
     crash                           the next message is stored, then the process dies
     restart                         a new engine on the same database file
     sql: SELECT ...                 the query's rows, written as "=> ..." on the next line
+Invitation tokens are "token1", "token2"... in transcripts, so that deep links are stable.
 Output lines (written by the runner, replaced on each run):
     bot → NAME:                     a message to NAME,
       | text                        its text, line by line (HTML as sent to Telegram),
@@ -32,6 +33,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from bot import invitations
 from bot.app import build_engine
 from bot.clock import LOCAL_TZ, ManualClock
 from bot.config import Settings
@@ -78,10 +80,13 @@ class Player:
 
     async def play(self, source: str) -> str:
         self.start()
+        tokens, random_tokens = iter(range(1, 10_000)), invitations.new_token
+        invitations.new_token = lambda: f"token{next(tokens)}"
         try:
             for line in source.splitlines():
                 await self.line(line.rstrip())
         finally:
+            invitations.new_token = random_tokens
             assert self.engine is not None
             await self.engine.db.dispose()
         return "\n".join(self.out).rstrip() + "\n"

@@ -1,0 +1,335 @@
+"""Delivery of the outbox over a rate-limited channel, losing nothing and sending nothing twice.
+
+A row is claimed in a short transaction (status "sending" + claim time: a lease that another
+process reclaims if this one dies mid-send), sent with no transaction open, then settled in a
+second short transaction: delivered, retried later, failed, or unreachable. Only the oldest
+unsettled row of a chat is ever claimed, so each chat receives its messages in order even
+across retries. Telegram's limits are honoured by a clock-injected `RateLimiter`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+
+from bot.clock import Clock
+from bot.effects import Effect
+from bot.outbox import to_effect
+from storage.db import Database
+from storage.models import Actor, DeliveryStatus, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+# -- what a send can go wrong with, whatever the library ---------------------------------------
+
+
+class DeliveryError(Exception):
+    """Raised by a transport's send function; tells the sender what to do with the row."""
+
+
+class RetryAfter(DeliveryError):
+    """HTTP 429: Telegram says when to try again."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class Transient(DeliveryError):
+    """5xx or a network error: try again later with backoff."""
+
+
+class Blocked(DeliveryError):
+    """403: the person blocked the bot (or left the group); retrying will not help."""
+
+
+class Rejected(DeliveryError):
+    """400 and the like: this message will never be accepted."""
+
+
+Send = Callable[[Effect], Awaitable[str | None]]
+Wait = Callable[[float], Awaitable[None]]
+
+
+# -- Telegram's limits -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    overall_per_second: int = 30
+    per_chat_interval: timedelta = timedelta(seconds=1)
+    group_per_minute: int = 20
+
+
+class RateLimiter:
+    """Decides when the next message to a chat may leave; pure bookkeeping over given times."""
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self._overall: deque[datetime] = deque()
+        self._last: dict[str, datetime] = {}
+        self._groups: defaultdict[str, deque[datetime]] = defaultdict(deque)
+
+    @staticmethod
+    def is_group(chat_id: str) -> bool:
+        return chat_id.startswith("-")  # groups and channels have negative ids
+
+    def next_allowed(self, chat_id: str, now: datetime) -> datetime:
+        """The earliest time a message to this chat respects every limit (now if allowed)."""
+        when = now
+        second = timedelta(seconds=1)
+        overall = [t for t in self._overall if t > now - second]
+        if len(overall) >= self.limits.overall_per_second:
+            when = max(when, overall[-self.limits.overall_per_second] + second)
+        last = self._last.get(chat_id)
+        if last is not None:
+            when = max(when, last + self.limits.per_chat_interval)
+        if self.is_group(chat_id):
+            minute = timedelta(minutes=1)
+            recent = [t for t in self._groups[chat_id] if t > now - minute]
+            if len(recent) >= self.limits.group_per_minute:
+                when = max(when, recent[-self.limits.group_per_minute] + minute)
+        return when
+
+    def record(self, chat_id: str, at: datetime) -> None:
+        """A message to this chat is leaving at `at`."""
+        self._overall.append(at)
+        while self._overall and self._overall[0] <= at - timedelta(seconds=1):
+            self._overall.popleft()
+        self._last[chat_id] = at
+        if self.is_group(chat_id):
+            group = self._groups[chat_id]
+            group.append(at)
+            while group and group[0] <= at - timedelta(minutes=1):
+                group.popleft()
+
+
+# -- the sender --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_attempts: int = 6  # transient failures before a row is marked failed
+    backoff_base: float = 2.0  # seconds; doubled each attempt
+    backoff_max: float = 300.0
+    lease: timedelta = timedelta(minutes=2)  # a "sending" row older than this is reclaimed
+    idle_poll: float = 1.0  # seconds between looks at the outbox when nothing is due
+    batch: int = 50
+
+    def backoff(self, attempts: int) -> float:
+        return min(self.backoff_max, self.backoff_base * 2 ** max(0, attempts - 1))
+
+
+_OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+
+
+class Sender:
+    """Delivers one channel's outbox; several may run against one database."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        channel: str,
+        send: Send,
+        *,
+        limiter: RateLimiter | None = None,
+        policy: Policy | None = None,
+        wait: Wait = asyncio.sleep,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.channel = channel
+        self.send = send
+        self.limiter = limiter or RateLimiter()
+        self.policy = policy or Policy()
+        self.wait = wait
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """New rows were enqueued: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def claim(self) -> tuple[list[OutboxMessage], datetime | None]:
+        """Take the rows that may leave now; also say when the next one will be due."""
+        now = self.clock.now()
+        stale = now - self.policy.lease
+        async with self.db.transaction() as session:
+            # The oldest unsettled row of each chat: later rows wait for it, keeping order.
+            heads = (
+                select(func.min(OutboxMessage.id))
+                .where(
+                    OutboxMessage.channel == self.channel,
+                    OutboxMessage.status.in_(_OPEN),
+                )
+                .group_by(OutboxMessage.chat_id)
+            )
+            query = (
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_(heads),
+                    or_(
+                        OutboxMessage.status == DeliveryStatus.PENDING,
+                        and_(
+                            OutboxMessage.status == DeliveryStatus.SENDING,
+                            OutboxMessage.claimed_at < stale,
+                        ),
+                    ),
+                )
+                .order_by(OutboxMessage.id)
+                .limit(self.policy.batch)
+            )
+            if not self.db.is_sqlite:  # SQLite already holds the write lock (BEGIN IMMEDIATE)
+                query = query.with_for_update(skip_locked=True)
+            rows = (await session.scalars(query)).all()
+            claimed: list[OutboxMessage] = []
+            next_due: datetime | None = None
+            for row in rows:
+                due = max(row.not_before, self.limiter.next_allowed(row.chat_id, now))
+                if row.status == DeliveryStatus.SENDING:
+                    log.warning("reclaiming outbox row %s after an expired lease", row.id)
+                if due > now:
+                    next_due = due if next_due is None else min(next_due, due)
+                    continue
+                self.limiter.record(row.chat_id, now)
+                row.status = DeliveryStatus.SENDING
+                row.claimed_at = now
+                claimed.append(row)
+        return claimed, next_due
+
+    async def deliver(self, row: OutboxMessage) -> None:
+        """Send one claimed row (no transaction open) and settle it."""
+        error: DeliveryError | None = None
+        external_id: str | None = None
+        try:
+            external_id = await self.send(to_effect(row))
+        except DeliveryError as caught:
+            error = caught
+        except Exception as caught:  # an unknown failure is treated as transient
+            log.exception("sending outbox row %s failed", row.id)
+            error = Transient(f"{type(caught).__name__}: {caught}")
+        await self._settle(row, error, external_id)
+
+    async def _settle(
+        self, row: OutboxMessage, error: DeliveryError | None, external_id: str | None
+    ) -> None:
+        now = self.clock.now()
+        values: dict[str, object]
+        if error is None:
+            values = {
+                "status": DeliveryStatus.DELIVERED,
+                "delivered_at": now,
+                "external_id": external_id,
+                "attempts": row.attempts + 1,
+            }
+        elif isinstance(error, RetryAfter):
+            # Telegram's own pacing is not a failure of the message: no attempt counted.
+            values = {
+                "status": DeliveryStatus.PENDING,
+                "not_before": now + timedelta(seconds=error.seconds),
+                "last_error": str(error),
+            }
+        elif isinstance(error, Transient):
+            attempts = row.attempts + 1
+            gave_up = attempts >= self.policy.max_attempts
+            values = {
+                "status": DeliveryStatus.FAILED if gave_up else DeliveryStatus.PENDING,
+                "attempts": attempts,
+                "not_before": now + timedelta(seconds=self.policy.backoff(attempts)),
+                "last_error": str(error)[:2000],
+            }
+        elif isinstance(error, Blocked):
+            values = {
+                "status": DeliveryStatus.UNREACHABLE,
+                "attempts": row.attempts + 1,
+                "last_error": str(error)[:2000],
+            }
+        else:
+            values = {
+                "status": DeliveryStatus.FAILED,
+                "attempts": row.attempts + 1,
+                "last_error": str(error)[:2000],
+            }
+        async with self.db.transaction() as session:
+            # Settle only our own claim: if the lease was taken over, the other sender settles.
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == row.id,
+                    OutboxMessage.status == DeliveryStatus.SENDING,
+                    OutboxMessage.claimed_at == row.claimed_at,
+                )
+                .values(**values)
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                log.warning("outbox row %s was reclaimed by another sender", row.id)
+            if isinstance(error, Blocked):
+                await session.execute(
+                    update(Actor)
+                    .where(
+                        or_(
+                            Actor.id == row.actor_id,
+                            and_(Actor.channel == row.channel, Actor.chat_id == row.chat_id),
+                        )
+                    )
+                    .values(reachable=False)
+                )
+        if error is not None:
+            log.warning("outbox row %s: %s", row.id, error)
+
+    async def step(self) -> tuple[int, datetime | None]:
+        """Claim what may leave now and send it, chats in parallel; returns (sent, next due)."""
+        rows, next_due = await self.claim()
+        if rows:
+            await asyncio.gather(*(self.deliver(row) for row in rows))
+        return len(rows), next_due
+
+    async def run_until_idle(self, max_steps: int = 10_000) -> None:
+        """Deliver until no row is open; waits (through `wait`) for retries and limits."""
+        for _ in range(max_steps):
+            sent, next_due = await self.step()
+            if sent:
+                continue
+            if next_due is None and not await self._open_rows():
+                return
+            delay = (next_due - self.clock.now()).total_seconds() if next_due else 0.05
+            await self.wait(max(delay, 0.001))
+        raise RuntimeError("outbox not drained")
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver for ever (until `stop`), waking on `wake()` or when something falls due."""
+        while not stop.is_set():
+            self._wake.clear()  # before looking, so a wake-up during the step is not lost
+            try:
+                sent, next_due = await self.step()
+            except Exception:
+                log.exception("outbox delivery step failed")
+                sent, next_due = 0, None
+            if sent:
+                continue
+            delay = self.policy.idle_poll
+            if next_due is not None:
+                delay = min(delay, max(0.0, (next_due - self.clock.now()).total_seconds()))
+            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+            await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+            for task in waiters:
+                task.cancel()
+
+    async def _open_rows(self) -> int:
+        async with self.db.transaction() as session:
+            return int(
+                await session.scalar(
+                    select(func.count(OutboxMessage.id)).where(
+                        OutboxMessage.channel == self.channel,
+                        OutboxMessage.status.in_(_OPEN),
+                    )
+                )
+                or 0
+            )

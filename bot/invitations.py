@@ -1,0 +1,105 @@
+"""Invitations: an admin creates a deep link; whoever opens it joins a committee or becomes
+a coach. Links are single-use and expire, so a forwarded link cannot be reused."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.access import ADMINS, requires
+from bot.clock import local
+from bot.router import Router
+from bot.text import escape
+from bot.turn import Turn
+from storage.models import Committee, CommitteeMember, Invitation, InvitationKind, Role
+
+router = Router("invitations")
+
+LIFETIME = timedelta(days=7)
+# Telegram allows 64 characters of [A-Za-z0-9_-] after ?start=; 22 random ones are plenty.
+new_token: Callable[[], str] = lambda: secrets.token_urlsafe(16)  # noqa: E731
+
+
+def link(turn: Turn, token: str) -> str:
+    username = turn.engine.settings.bot_username
+    return f"https://t.me/{username}?start={token}" if username else f"/start {token}"
+
+
+@router.command("invite", "inviter")
+@requires(ADMINS)
+async def invite(turn: Turn, argument: str) -> None:
+    words = argument.split()
+    committee: Committee | None = None
+    if words == ["coach"]:
+        kind = InvitationKind.COACH
+    elif len(words) == 2 and words[0] == "committee" and words[1].isdigit():
+        kind = InvitationKind.COMMITTEE
+        committee = await turn.session.get(Committee, int(words[1]))
+        if committee is None:
+            await turn.reply(turn._("There is no committee number {number}.", number=words[1]))
+            return
+    else:
+        await turn.reply(
+            turn._("Write /invite coach, or /invite committee followed by the committee number.")
+        )
+        return
+    invitation = Invitation(
+        token=new_token(),
+        kind=kind,
+        committee_id=committee.id if committee else None,
+        created_by_id=turn.actor.id,
+        created_at=turn.now,
+        expires_at=turn.now + LIFETIME,
+    )
+    turn.session.add(invitation)
+    until = turn.t.date(local(invitation.expires_at).date())
+    if committee is not None:
+        text = turn._(
+            "Send this link to the new member of {committee}. It works once, until {date}:\n{link}",
+            committee=escape(committee.name),
+            date=until,
+            link=link(turn, invitation.token),
+        )
+    else:
+        text = turn._(
+            "Send this link to the new coach. It works once, until {date}:\n{link}",
+            date=until,
+            link=link(turn, invitation.token),
+        )
+    await turn.reply(text)
+
+
+async def accept(turn: Turn, token: str) -> None:
+    """`/start <token>`: take up the invitation behind a deep link."""
+    invitation = await turn.session.scalar(select(Invitation).where(Invitation.token == token))
+    if invitation is None or invitation.used_at is not None or invitation.expires_at <= turn.now:
+        await turn.reply(
+            turn._(
+                "This invitation link is no longer valid. Ask the person who sent it for a new one."
+            )
+        )
+        return
+    invitation.used_at = turn.now
+    invitation.used_by_id = turn.actor.id
+    if invitation.kind == InvitationKind.COACH:
+        if turn.actor.role != Role.ADMIN:
+            turn.actor.role = Role.COACH
+        await turn.reply(turn._("Welcome! You are now registered as a coach of the hotline."))
+        return
+    committee = await turn.session.get_one(Committee, invitation.committee_id)
+    member = await turn.session.get(CommitteeMember, (committee.id, turn.actor.id))
+    if member is None:
+        turn.session.add(
+            CommitteeMember(committee_id=committee.id, actor_id=turn.actor.id, joined_at=turn.now)
+        )
+    if turn.actor.role == Role.ACTOR:
+        turn.actor.role = Role.COMMITTEE_MEMBER
+    await turn.reply(
+        turn._(
+            "Welcome! You are now a member of the committee {committee}.",
+            committee=escape(committee.name),
+        )
+    )

@@ -1,0 +1,39 @@
+"""The limiter's decisions, at given times: no sleeping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.delivery import Limits, RateLimiter
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def s(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def test_one_message_per_second_per_chat() -> None:
+    limiter = RateLimiter()
+    assert limiter.next_allowed("42", T0) == T0
+    limiter.record("42", T0)
+    assert limiter.next_allowed("42", s(0.3)) == s(1)
+    assert limiter.next_allowed("43", s(0.3)) == s(0.3)  # another chat is not held back
+    assert limiter.next_allowed("42", s(1.5)) == s(1.5)
+
+
+def test_thirty_per_second_overall() -> None:
+    limiter = RateLimiter()
+    for index in range(30):
+        limiter.record(str(index), s(index * 0.01))
+    assert limiter.next_allowed("new", s(0.5)) == s(1)  # when the first of the 30 ages out
+    assert limiter.next_allowed("new", s(1.0)) == s(1.0)
+
+
+def test_twenty_per_minute_in_a_group() -> None:
+    limiter = RateLimiter(Limits(per_chat_interval=timedelta(0)))
+    for index in range(20):
+        limiter.record("-100500", s(index * 2))
+    assert limiter.next_allowed("-100500", s(40)) == s(60)
+    assert limiter.next_allowed("500", s(40)) == s(40)  # a private chat has no such limit
+    assert limiter.next_allowed("-100500", s(61)) == s(61)

@@ -1,0 +1,222 @@
+"""Delivery against a misbehaving Bot API server: every message once, in order per chat."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiohttp import web
+from sqlalchemy import select
+
+from bot.clock import ManualClock
+from bot.delivery import Blocked, Policy, Sender
+from bot.effects import Effect
+from bot.handlers.tg_aiogram import AiogramAdapter
+from bot.handlers.tg_ptb import PtbAdapter
+from bot.outbox import enqueue
+from storage.db import Database
+from storage.models import Actor, DeliveryStatus, OutboxMessage
+
+
+class FaultyTelegram:
+    """sendMessage answers, by call number: 429 with retry_after, 500, a dropped connection."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.received: defaultdict[str, list[str]] = defaultdict(list)
+
+    async def send_message(self, request: web.Request) -> web.StreamResponse:
+        form = dict(await request.post()) if request.content_type != "application/json" else {}
+        if not form:
+            form = await request.json()
+        self.calls += 1
+        fault = self.calls % 4
+        if fault == 1:
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests",
+                    "parameters": {"retry_after": 3},
+                },
+                status=429,
+            )
+        if fault == 2:
+            return web.json_response(
+                {"ok": False, "error_code": 500, "description": "Internal Server Error"},
+                status=500,
+            )
+        if fault == 3:
+            assert request.transport is not None
+            request.transport.close()  # the connection drops before any answer
+            return web.Response()
+        chat = str(form["chat_id"])
+        self.received[chat].append(str(form["text"]))
+        return web.json_response(
+            {
+                "ok": True,
+                "result": {
+                    "message_id": self.calls,
+                    "date": 0,
+                    "chat": {"id": int(chat), "type": "private"},
+                    "text": form["text"],
+                },
+            }
+        )
+
+    async def get_me(self, request: web.Request) -> web.Response:
+        bot = {"id": 1, "is_bot": True, "first_name": "Hotline", "username": "HotlineBot"}
+        return web.json_response({"ok": True, "result": bot})
+
+    async def blocked(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "ok": False,
+                "error_code": 403,
+                "description": "Forbidden: bot was blocked by the user",
+            },
+            status=403,
+        )
+
+
+@pytest.fixture
+async def faulty() -> AsyncIterator[tuple[str, FaultyTelegram]]:
+    server = FaultyTelegram()
+    app = web.Application()
+    app.router.add_post("/bot{token}/sendMessage", server.send_message)
+    app.router.add_post("/bot{token}/sendPhoto", server.blocked)
+    app.router.add_post("/bot{token}/getMe", server.get_me)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}", server
+    await runner.cleanup()
+
+
+def virtual_wait(clock: ManualClock) -> Any:
+    async def wait(seconds: float) -> None:
+        clock.advance(timedelta(seconds=seconds))  # time passes without sleeping
+        await asyncio.sleep(0)
+
+    return wait
+
+
+@pytest.mark.parametrize("library", ["aiogram", "ptb"])
+async def test_every_message_once_in_order_despite_faults(
+    library: str, faulty: tuple[str, FaultyTelegram], database_url: str, clock: ManualClock
+) -> None:
+    root, server = faulty
+    adapter = AiogramAdapter("1:T", root) if library == "aiogram" else PtbAdapter("1:T", root)
+    db = Database(database_url)
+    async with db.transaction() as session:
+        for index in range(6):
+            for chat in ("101", "202"):
+                await enqueue(
+                    session,
+                    channel="telegram",
+                    chat_id=chat,
+                    text=f"{chat}-{index}",
+                    now=clock.now(),
+                )
+    sender = Sender(
+        db,
+        clock,
+        "telegram",
+        adapter.send,
+        policy=Policy(max_attempts=10),
+        wait=virtual_wait(clock),
+    )
+    await sender.run_until_idle()
+    await adapter.close()
+    async with db.transaction() as session:
+        rows = (await session.scalars(select(OutboxMessage))).all()
+    await db.dispose()
+    for chat in ("101", "202"):
+        assert server.received[chat] == [f"{chat}-{i}" for i in range(6)]
+    assert {row.status for row in rows} == {DeliveryStatus.DELIVERED}
+    assert server.calls == 4 * 12  # three faults before each success
+
+
+async def test_transient_errors_give_up_after_max_attempts(
+    database_url: str, clock: ManualClock
+) -> None:
+    from bot.delivery import Transient
+
+    async def down(_effect: Effect) -> str:
+        raise Transient("502 Bad Gateway")
+
+    db = Database(database_url)
+    async with db.transaction() as session:
+        await enqueue(session, channel="telegram", chat_id="1", text="x", now=clock.now())
+    sender = Sender(
+        db, clock, "telegram", down, policy=Policy(max_attempts=3), wait=virtual_wait(clock)
+    )
+    await sender.run_until_idle()
+    async with db.transaction() as session:
+        row = await session.scalar(select(OutboxMessage))
+    await db.dispose()
+    assert row is not None and (row.status, row.attempts) == (DeliveryStatus.FAILED, 3)
+
+
+async def test_blocked_bot_marks_the_actor_unreachable(
+    faulty: tuple[str, FaultyTelegram], database_url: str, clock: ManualClock
+) -> None:
+    root, _server = faulty
+    adapter = AiogramAdapter("1:T", root)
+    db = Database(database_url)
+    async with db.transaction() as session:
+        actor = Actor(channel="telegram", external_id="7", chat_id="7", created_at=clock.now())
+        session.add(actor)
+        await session.flush()
+        await enqueue(
+            session,
+            channel="telegram",
+            chat_id="7",
+            text="plan",
+            now=clock.now(),
+            photo=b"\x89PNG...",
+            actor_id=actor.id,
+        )
+    sender = Sender(db, clock, "telegram", adapter.send, wait=virtual_wait(clock))
+    await sender.run_until_idle()
+    await adapter.close()
+    async with db.transaction() as session:
+        row = await session.scalar(select(OutboxMessage))
+        person = await session.scalar(select(Actor))
+    await db.dispose()
+    assert row is not None and row.status == DeliveryStatus.UNREACHABLE
+    assert person is not None and person.reachable is False
+    assert Blocked  # the adapter translated the 403 into Blocked
+
+
+async def test_a_row_is_claimed_by_one_sender_only(database_url: str, clock: ManualClock) -> None:
+    sent: list[str] = []
+
+    async def send(effect: Effect) -> str:
+        sent.append(effect.chat_id)
+        await asyncio.sleep(0)
+        return "1"
+
+    db = Database(database_url)
+    async with db.transaction() as session:
+        for chat in ("1", "2", "3"):
+            await enqueue(session, channel="telegram", chat_id=chat, text="x", now=clock.now())
+    first = Sender(db, clock, "telegram", send)
+    second = Sender(db, clock, "telegram", send)
+    await asyncio.gather(first.step(), second.step())
+    # A crashed sender's lease expires; the row is then taken again, and only then.
+    async with db.transaction() as session:
+        await enqueue(session, channel="telegram", chat_id="4", text="y", now=clock.now())
+    claimed, _ = await first.claim()  # "crashes" without settling
+    assert [r.chat_id for r in claimed] == ["4"]
+    assert (await second.claim())[0] == []
+    clock.advance(Policy().lease + timedelta(seconds=1))
+    assert [r.chat_id for r in (await second.claim())[0]] == ["4"]
+    await db.dispose()
+    assert sorted(sent) == ["1", "2", "3"]

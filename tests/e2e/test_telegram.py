@@ -1,0 +1,185 @@
+"""End to end: the real runtime, through each library, against the Bot API emulator.
+
+People are played through the emulator's client API (what a Telegram app would send); what
+they read is what the bot sent through the Bot API. The same suite runs for both adapters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.config import Settings
+from bot.flows.framework import ACK, THANKS
+from bot.handlers.telegram import run_telegram
+from bot.i18n import Translator
+from bot.nlu import Understander
+from storage.db import Database
+from storage.models import Actor, DeliveryStatus, InboundMessage, OutboxMessage
+
+REPO = Path(__file__).resolve().parents[2]
+_users = itertools.count(1001)
+
+
+@dataclass
+class Person:
+    """A Telegram user in a private chat with the bot, driven through the emulator."""
+
+    http: aiohttp.ClientSession
+    root: str
+    token: str
+    first_name: str
+    language_code: str
+    user_id: int = field(default_factory=lambda: next(_users))
+    inbox: list[dict[str, Any]] = field(default_factory=list)
+
+    def _from(self) -> dict[str, Any]:
+        return {
+            "id": self.user_id,
+            "is_bot": False,
+            "first_name": self.first_name,
+            "language_code": self.language_code,
+        }
+
+    def _chat(self) -> dict[str, Any]:
+        return {"id": self.user_id, "type": "private", "first_name": self.first_name}
+
+    async def _post(self, path: str, body: dict[str, Any]) -> Any:
+        async with self.http.post(f"{self.root}/{path}", json=body) as response:
+            assert response.status == 200, await response.text()
+            return (await response.json())["result"]
+
+    async def says(self, text: str) -> None:
+        body: dict[str, Any] = {
+            "botToken": self.token,
+            "from": self._from(),
+            "chat": self._chat(),
+            "date": int(time.time()),
+            "text": text,
+        }
+        if text.startswith("/"):
+            length = text.find(" ") if " " in text else len(text)
+            body["entities"] = [{"offset": 0, "length": length, "type": "bot_command"}]
+            await self._post("sendCommand", body)
+        else:
+            await self._post("sendMessage", body)
+
+    async def presses(self, label: str) -> None:
+        for message in reversed(self.inbox):
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    if button["text"] == label:
+                        await self._post(
+                            "sendCallback",
+                            {
+                                "botToken": self.token,
+                                "from": self._from(),
+                                "message": {"chat": self._chat(), "message_id": message["id"]},
+                                "data": button["callback_data"],
+                            },
+                        )
+                        return
+        raise AssertionError(f"no button {label!r} in {self.inbox}")
+
+    async def reads(self, count: int, within: float = 15.0) -> list[dict[str, Any]]:
+        """The next `count` messages the bot sent to this chat, in order."""
+        got: list[dict[str, Any]] = []
+        deadline = time.monotonic() + within
+        while len(got) < count:
+            updates = await self._post("getUpdates", {"token": self.token, "chatId": self.user_id})
+            for update in updates:
+                got.append({**update["message"], "id": update["messageId"]})
+            if len(got) < count:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{self.first_name} got {len(got)} of {count}: {got}")
+                await asyncio.sleep(0.05)
+        self.inbox += got
+        return got
+
+
+@pytest.fixture(params=["aiogram", "ptb"])
+async def hotline(
+    request: pytest.FixtureRequest, emulator: str, database_url: str, understander: Understander
+) -> AsyncIterator[tuple[str, Settings]]:
+    """The bot running through one adapter, polling the emulator; stopped like on SIGTERM."""
+    token = f"{next(_users)}:TEST-{request.param}"
+    settings = Settings(
+        database_url=database_url,
+        knowledge_dir=REPO / "knowledge",
+        telegram_token=token,
+        telegram_api_base_url=emulator,
+        transport=request.param,
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_telegram(settings, stop=stop))
+    yield token, settings
+    stop.set()
+    await asyncio.wait_for(running, 20)
+
+
+async def test_first_call_in_each_variant_with_buttons(
+    hotline: tuple[str, Settings], emulator: str
+) -> None:
+    token, settings = hotline
+    questions = {
+        "fr": ("Salma", "fr", "Bonjour, j'ai une question sur le plan d'action"),
+        "ary": ("Youssef", "ar", "السلام عليكم، عندي سؤال على الخطة"),
+        "ary-Latn": ("Hamid", "fr", "salam, bghit nsowlek 3la lplan dyal douar"),
+    }
+    async with aiohttp.ClientSession() as http:
+        people = {
+            variant: Person(http, emulator, token, name, code)
+            for variant, (name, code, _q) in questions.items()
+        }
+
+        async def call(variant: str) -> None:
+            person, t = people[variant], Translator(variant)
+            await person.says(questions[variant][2])
+            (framework,) = await person.reads(1)
+            assert framework["parse_mode"] == "HTML"
+            labels = [
+                b["text"] for row in framework["reply_markup"]["inline_keyboard"] for b in row
+            ]
+            assert labels == [t.gettext(ACK)], variant
+            await person.presses(t.gettext(ACK))
+            thanks, answer = await person.reads(2)
+            assert thanks["text"] == t.gettext(THANKS)
+            assert answer["reply_markup"]["inline_keyboard"]  # the question is taken up
+
+        # Different chats proceed concurrently.
+        await asyncio.gather(*(call(v) for v in questions))
+
+        salma = people["fr"]
+        await salma.says("/lang")
+        (choice,) = await salma.reads(1)
+        await salma.presses("الدارجة")
+        (confirmed,) = await salma.reads(1)
+        assert confirmed["text"] == Translator("ary").gettext(
+            "From now on I will answer in this language."
+        )
+
+    db = Database(settings.database_url)
+    async with db.transaction() as session:
+        from sqlalchemy import func, select
+
+        stored = await session.scalar(select(func.count(InboundMessage.id)))
+        unhandled = await session.scalar(
+            select(func.count(InboundMessage.id)).where(InboundMessage.handled_at.is_(None))
+        )
+        statuses = set((await session.scalars(select(OutboxMessage.status))).all())
+        salma_row = await session.scalar(
+            select(Actor).where(Actor.external_id == str(salma.user_id))
+        )
+    await db.dispose()
+    assert stored == 8 and unhandled == 0
+    assert statuses == {DeliveryStatus.DELIVERED}
+    assert salma_row is not None and salma_row.lang == "ary" and salma_row.lang_chosen
+    assert choice["reply_markup"]
