@@ -141,6 +141,7 @@ class Engine:
         now = self.clock.now()
         actor = await session.get_one(Actor, message.actor_id)
         actor.last_seen_at = now
+        actor.reachable = True  # writing again means they unblocked the bot
         understanding = self._understand(message)
         if understanding is not None:
             message.lang = understanding.lang
