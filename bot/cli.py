@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database to the latest schema")
     ask = commands.add_parser("ask", help="what the hotline understands of a message")
     ask.add_argument("rest", nargs=argparse.REMAINDER)
+    plan = commands.add_parser("plan", help="action plans: hotline plan import FILE ...")
+    plan.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -39,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.nlu.ask import main as ask_main
 
         return ask_main(args.rest)
+    if args.command == "plan":
+        from bot.plans.cli import main as plan_main
+
+        return plan_main(args.rest)
     if args.command == "migrate":
         from storage.migrate import upgrade
 
