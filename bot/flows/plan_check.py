@@ -19,7 +19,7 @@ from bot.flows.base import Flow
 from bot.i18n import N_
 from bot.plans import service
 from bot.plans.dates import resolve_due
-from bot.plans.reminders import due_label, status_label
+from bot.plans.reminders import DATETIME_PATTERN, due_label, status_label
 from bot.text import escape
 from bot.turn import Turn
 from storage.models import ActionPlan, CaseCategory, Commitment, CommitmentStatus
@@ -413,5 +413,5 @@ def _from_iso(text: str) -> date | datetime:
 
 def _show(turn: Turn, value: date | datetime) -> str:
     if isinstance(value, datetime):
-        return turn.t.datetime(value.replace(tzinfo=LOCAL_TZ), "medium")
+        return turn.t.datetime(value.replace(tzinfo=LOCAL_TZ), DATETIME_PATTERN)
     return turn.t.date(value, "long")

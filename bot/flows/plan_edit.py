@@ -19,6 +19,7 @@ from bot.flows.base import Flow
 from bot.i18n import N_
 from bot.plans import service
 from bot.plans.dates import resolve_due
+from bot.plans.reminders import DATETIME_PATTERN
 from bot.text import escape
 from bot.turn import Turn
 from storage.models import ActionPlan, Commitment, CommitmentStatus
@@ -46,7 +47,7 @@ def _parse(text: str) -> date | datetime:
 
 def _show(turn: Turn, value: date | datetime) -> str:
     if isinstance(value, datetime):
-        return turn.t.datetime(value.replace(tzinfo=LOCAL_TZ), "medium")
+        return turn.t.datetime(value.replace(tzinfo=LOCAL_TZ), DATETIME_PATTERN)
     return turn.t.date(value, "long")
 
 

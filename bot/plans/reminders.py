@@ -45,6 +45,8 @@ from storage.models import (
 )
 
 DEFAULT_OFFSETS = (-7, -1, 0, 1, 3)
+# A meeting time reads "3 février 2013, 10:30": the long date, hours and minutes.
+DATETIME_PATTERN = "d MMMM y, HH:mm"
 
 DONE = N_("Done")
 MORE_TIME = N_("I need more time")
@@ -132,7 +134,7 @@ def due_label(t: Translator, commitment: Commitment) -> str:
     if value is None or commitment.due_needs_confirmation:
         return t.gettext("to be confirmed (“{text}”)", text=escape(commitment.due_text))
     if isinstance(value, datetime):
-        return t.datetime(value.replace(tzinfo=LOCAL_TZ), "medium")
+        return t.datetime(value.replace(tzinfo=LOCAL_TZ), DATETIME_PATTERN)
     return t.date(value, "long")
 
 
