@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--reminder-offsets",
         default=None,
-        help="days around each deadline, e.g. -7,-1,0,1,3 (default: the hotline's)",
+        help="days around each deadline, written --reminder-offsets=-7,-1,0,1,3",
     )
     return parser
 
