@@ -8,6 +8,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.engine import Engine
 from bot.nlu import Understander
+from bot.plans import actions as plans
+from bot.plans import reminders as plan_reminders
 from bot.router import Router
 from bot.scheduler import Periodic
 from storage.db import Database
@@ -15,12 +17,18 @@ from storage.db import Database
 
 def routers() -> list[Router]:
     # Later routers override earlier ones for the same command, button or intent.
-    return [placeholders.router, basics.router, knowledge.router, invitations.router]
+    return [
+        placeholders.router,
+        basics.router,
+        knowledge.router,
+        invitations.router,
+        plans.router,
+    ]
 
 
 def periodic_jobs() -> list[Periodic]:
     """The scans each feature contributes (reminders, SLA alerts, digests, delivery...)."""
-    return []
+    return [Periodic("plan_reminders", plan_reminders.scan, 60)]
 
 
 def build_engine(

@@ -24,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="Telegram when TELEGRAM_BOT_TOKEN is set, else the console")
     commands.add_parser("migrate", help="bring the database to the latest schema")
     commands.add_parser("ask", help="what the hotline understands of a message (--jsonl)")
+    commands.add_parser("plan", help="action plans: hotline plan import FILE ...")
     return parser
 
 

@@ -339,8 +339,13 @@ def _pending(turn: Turn, command: str | None, argument: str = "") -> int | None:
     """What a new call opened with is taken up once the framework is acknowledged."""
     if command == "start" and argument:
         return turn.message.id  # a deep link (an invitation): its token is taken up after
-    if command is not None or turn.message.kind == InboundKind.BUTTON:
+    if command is not None:
         return None
+    if turn.message.kind == InboundKind.BUTTON:
+        # A button of an earlier message (a deadline reminder, say) is an explicit answer:
+        # take it up after the framework instead of dropping it.
+        prefix = (turn.message.button or "").partition(":")[0]
+        return turn.message.id if prefix in turn.engine.routes.buttons else None
     if turn.understanding is not None and turn.understanding.intent in ("greeting", "goodbye"):
         return None
     return turn.message.id

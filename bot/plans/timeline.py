@@ -330,7 +330,8 @@ def _draw_legend(draw: ImageDraw.ImageDraw, top: int, labels: TimelineLabels) ->
             draw.rectangle((x + 8, y, x + 9, y + 18), fill=COLORS["today"])
         else:
             draw.rectangle((x, y + 2, x + 18, y + 16), fill=COLORS[key])
-        _text(draw, (x + 26, y), word, font, _TEXT, 200)
+        # The box is the word's own width: a right-to-left word must not drift past its swatch.
+        _text(draw, (x + 26, y), word, font, _TEXT, min(_width(font, text), 200) + 1)
         x += width
 
 

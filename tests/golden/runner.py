@@ -16,6 +16,14 @@ Input lines:
     crash                           the next message is stored, then the process dies
     restart                         a new engine on the same database file
     sql: SELECT ...                 the query's rows, written as "=> ..." on the next line
+    scan                            run every periodic scan (bot.app.periodic_jobs) once at
+                                    the player's clock, then deliver what they enqueued
+    import FILE reference=YYYY-MM-DD title="..." committee="..." coach=NAME members=a,b
+           owners="Comité TS=rachida"
+                                    import a plan table (path from the repository root) with
+                                    bot.plans.importer; members join the committee; owners
+                                    links rows whose owner text is exactly that to an actor
+                                    (what a coach does for a pending owner)
 Invitation tokens are "token1", "token2"... in transcripts, so that deep links are stable.
 Output lines (written by the runner, replaced on each run):
     bot → NAME:                     a message to NAME,
@@ -27,14 +35,15 @@ Output lines (written by the runner, replaced on each run):
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 
 from bot import invitations
-from bot.app import build_engine
+from bot.app import build_engine, periodic_jobs
 from bot.clock import LOCAL_TZ, ManualClock
 from bot.config import Settings
 from bot.effects import Button, Effect, SendDocument, SendPhoto, body
@@ -42,10 +51,13 @@ from bot.engine import Engine
 from bot.events import Attachment, Event, Sender
 from bot.nlu import Understander
 from bot.outbox import deliver_pending
+from bot.plans import importer
+from bot.scheduler import ScanContext, run_once
 from storage.db import Database
-from storage.models import Actor, Role
+from storage.models import ActionPlan, Actor, Commitment, CommitteeMember, Role
 
 CHANNEL = "console"
+REPO = Path(__file__).resolve().parent.parent.parent
 _WAIT = re.compile(r"^wait (\d+)([mhd])$")
 _SAYS = re.compile(r"^([\w-]+): (.*)$")
 _PRESSES = re.compile(r"^([\w-]+) presses: (.*)$")
@@ -104,7 +116,7 @@ class Player:
         elif match := _WAIT.match(stripped):
             self.clock.advance(timedelta(**{_UNITS[match[2]]: int(match[1])}))
         elif stripped.startswith("actor "):
-            await self.declare(stripped.split()[1:])
+            await self.declare(shlex.split(stripped)[1:])
         elif stripped == "crash":
             self.crash_next = True
         elif stripped == "restart":
@@ -112,6 +124,13 @@ class Player:
             await self.engine.db.dispose()
             await self.start().recover()
             await self.deliver()
+        elif stripped == "scan":
+            assert self.engine is not None
+            context = ScanContext(self.engine.db, self.clock, self.settings)
+            await run_once(context, periodic_jobs())
+            await self.deliver()
+        elif stripped.startswith("import "):
+            await self.import_plan(shlex.split(stripped)[1:])
         elif stripped.startswith("sql: "):
             await self.query(stripped[5:])
         elif match := _PRESSES.match(stripped):
@@ -150,6 +169,56 @@ class Player:
             )
             session.add(actor)
         self.names[name] = name
+
+    async def import_plan(self, words: list[str]) -> None:
+        path, options = REPO / words[0], dict(word.split("=", 1) for word in words[1:])
+        assert self.engine is not None
+        async with self.engine.db.transaction() as session:
+            coach = None
+            if "coach" in options:
+                coach = await session.scalar(
+                    select(Actor).where(Actor.external_id == options["coach"])
+                )
+            report = await importer.import_plan(
+                session,
+                path,
+                importer.PlanOptions(
+                    title=options.get("title", path.stem),
+                    reference=date.fromisoformat(options["reference"]),
+                    committee=options.get("committee"),
+                    territory=options.get("territory"),
+                    coach=coach,
+                ),
+                now=self.clock.now(),
+            )
+            assert report.valid, report.to_json()
+            for link in filter(None, options.get("owners", "").split(",")):
+                owner_text, _, name = link.partition("=")
+                actor = await session.scalar(select(Actor).where(Actor.external_id == name))
+                assert actor is not None, name
+                await session.execute(
+                    update(Commitment)
+                    .where(
+                        Commitment.plan_id == report.plan_id,
+                        Commitment.owner_text == owner_text,
+                    )
+                    .values(owner_id=actor.id)
+                )
+            for name in filter(None, options.get("members", "").split(",")):
+                actor = await session.scalar(select(Actor).where(Actor.external_id == name))
+                assert actor is not None and report.plan_id is not None, name
+                plan_committee = await session.scalar(
+                    select(ActionPlan.committee_id).where(ActionPlan.id == report.plan_id)
+                )
+                assert plan_committee is not None, "members need committee="
+                if await session.get(CommitteeMember, (plan_committee, actor.id)) is None:
+                    session.add(
+                        CommitteeMember(
+                            committee_id=plan_committee,
+                            actor_id=actor.id,
+                            joined_at=self.clock.now(),
+                        )
+                    )
 
     async def send(self, name: str, **content: object) -> None:
         assert self.engine is not None

@@ -1,0 +1,417 @@
+"""The action-plan check: the actor's own open commitments, one by one.
+
+For each: done / in progress / blocked / not started. Done leads to the guide's evaluation
+questions (did the means reach the goal, what results, what difficulties, should the action go
+on); blocked asks what blocks it and offers to alert the coach (a case). A reminder button
+starts the same flow on one commitment with its answer already given ("need more time" asks
+for the new date). Every answer is a `CommitmentEvent`; the position is in `turn.flow.data`,
+so a restart resumes at the same step and /cancel keeps what was already answered.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from bot.cases.service import open_case
+from bot.clock import LOCAL_TZ, local
+from bot.effects import Button, Keyboard
+from bot.flows.base import Flow
+from bot.i18n import N_
+from bot.plans import service
+from bot.plans.dates import resolve_due
+from bot.plans.reminders import DATETIME_PATTERN, due_label, status_label
+from bot.text import escape
+from bot.turn import Turn
+from storage.models import ActionPlan, CaseCategory, Commitment, CommitmentStatus
+
+NAME = "plan_check"
+
+_STATUS_BUTTONS = (
+    ("done", N_("✅ Done")),
+    ("in_progress", N_("🔄 In progress")),
+    ("blocked", N_("⛔ Blocked")),
+    ("not_started", N_("⏸ Not started")),
+)
+_GOAL_BUTTONS = (("yes", N_("Yes")), ("partly", N_("Partly")), ("no", N_("No")))
+_CONTINUE_BUTTONS = (("yes", N_("Yes, continue")), ("no", N_("No, stop it here")))
+_SKIP = N_("Skip this question")
+_CHOOSE = N_("Please answer with one of the buttons below.")
+
+
+def _keyboard(turn: Turn, choices: tuple[tuple[str, str], ...]) -> Keyboard:
+    return tuple((Button(turn._(label), f"{NAME}:{value}"),) for value, label in choices)
+
+
+def _skip(turn: Turn) -> Keyboard:
+    return ((Button(turn._(_SKIP), f"{NAME}:skip"),),)
+
+
+class PlanCheckFlow(Flow):
+    name = NAME
+
+    async def start(
+        self,
+        turn: Turn,
+        commitment_ids: list[int] | None = None,
+        answer: str | None = None,
+    ) -> None:
+        assert turn.flow is not None
+        if commitment_ids is None:
+            found = await service.open_commitments_of(turn.session, turn.actor.id)
+            commitment_ids = [c.id for c in found]
+            if not commitment_ids:
+                turn.end_flow()
+                await turn.reply(
+                    turn._(
+                        "You have no open action in an action plan under your name. If you "
+                        "are responsible for an action that is missing, tell your coach so "
+                        "they can add it."
+                    )
+                )
+                return
+            await turn.reply(
+                turn._(
+                    "You have {n} open action(s). Let us go through them one by one; "
+                    "/cancel stops at any time and keeps your answers.",
+                    n=len(commitment_ids),
+                )
+            )
+        turn.flow.data = {"queue": commitment_ids, "index": 0}
+        if answer is None:
+            turn.goto("status")
+            await self.prompt(turn)
+            return
+        await self._answer(turn, answer)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    async def _current(self, turn: Turn) -> Commitment | None:
+        assert turn.flow is not None
+        queue: list[int] = turn.flow.data["queue"]
+        index: int = turn.flow.data["index"]
+        while index < len(queue):
+            commitment = await turn.session.get(Commitment, queue[index])
+            if commitment is not None and commitment.owner_id == turn.actor.id:
+                return commitment
+            index += 1  # removed or handed to someone else meanwhile
+            turn.flow.data["index"] = index
+        return None
+
+    async def _next(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        turn.flow.data["index"] += 1
+        turn.flow.data.pop("eval", None)
+        turn.goto("status")
+        if await self._current(turn) is None:
+            turn.end_flow()
+            await turn.reply(
+                turn._("That is all for now, thank you. Your coach sees these updates.")
+            )
+            return
+        await self.prompt(turn)
+
+    async def prompt(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        commitment = await self._current(turn)
+        if commitment is None:
+            await self._next(turn)
+            return
+        step = turn.flow.step
+        what = escape(commitment.what)
+        if step == "status":
+            plan = await turn.session.get_one(ActionPlan, commitment.plan_id)
+            queue = turn.flow.data["queue"]
+            lines = [
+                f"<b>{turn.flow.data['index'] + 1}/{len(queue)} · {what}</b>",
+                turn._("Plan: {plan}", plan=escape(plan.title)),
+            ]
+            if commitment.where:
+                lines.append(turn._("Where: {where}", where=escape(commitment.where)))
+            due = due_label(turn.t, commitment)
+            if service.is_overdue(commitment, turn.now):
+                lines.append(turn._("Due: {due} — late", due=due))
+            else:
+                lines.append(turn._("Due: {due}", due=due))
+            lines.append(
+                turn._("Status so far: {status}", status=status_label(turn.t, commitment.status))
+            )
+            lines += ["", turn._("Where does this action stand?")]
+            await turn.reply("\n".join(lines), _keyboard(turn, _STATUS_BUTTONS))
+        elif step == "eval_goal":
+            await turn.reply(
+                turn._(
+                    "Well done! A few questions to evaluate “{what}”.\n"
+                    "Did the means used reach the goal?",
+                    what=what,
+                ),
+                _keyboard(turn, _GOAL_BUTTONS),
+            )
+        elif step == "eval_results":
+            await turn.reply(turn._("What results did you obtain?"), _skip(turn))
+        elif step == "eval_difficulties":
+            await turn.reply(turn._("What difficulties did you meet?"), _skip(turn))
+        elif step == "eval_continue":
+            await turn.reply(turn._("Should the action go on?"), _keyboard(turn, _CONTINUE_BUTTONS))
+        elif step == "blocked_reason":
+            await turn.reply(
+                turn._("What is blocking “{what}”? Describe it in a few words.", what=what)
+            )
+        elif step == "blocked_coach":
+            await turn.reply(
+                turn._("Do you want me to alert your coach so they can help unblock it?"),
+                (
+                    (Button(turn._("Yes, alert the coach"), f"{NAME}:coach"),),
+                    (Button(turn._("No, thank you"), f"{NAME}:nocoach"),),
+                ),
+            )
+        elif step == "new_date":
+            await turn.reply(
+                turn._(
+                    "By when will “{what}” be done? Write the new date, for example "
+                    "“15 mars”, “fin avril 2026” or “dans 2 semaines”.",
+                    what=what,
+                )
+            )
+        elif step == "confirm_date":
+            proposed = _from_iso(turn.flow.data["proposed"])
+            await turn.reply(
+                turn._("New deadline: {due}. Is that right?", due=_show(turn, proposed)),
+                (
+                    (Button(turn._("Yes"), f"{NAME}:yes"),),
+                    (Button(turn._("No, I will write it again"), f"{NAME}:no"),),
+                ),
+            )
+
+    async def _wrong_input(self, turn: Turn) -> None:
+        await turn.reply(turn._(_CHOOSE))
+        await self.prompt(turn)
+
+    # -- steps ----------------------------------------------------------------------------
+
+    async def on_status(self, turn: Turn) -> None:
+        value = self.button_value(turn)
+        if value not in dict(_STATUS_BUTTONS):
+            await self._wrong_input(turn)
+            return
+        await self._answer(turn, value)
+
+    async def _answer(self, turn: Turn, value: str) -> None:
+        assert turn.flow is not None
+        commitment = await self._current(turn)
+        if commitment is None:
+            await self._next(turn)
+            return
+        if value == "blocked":
+            turn.goto("blocked_reason")
+        elif value == "later":
+            turn.goto("new_date")
+        elif value == "done":
+            await service.set_status(
+                turn.session,
+                commitment,
+                CommitmentStatus.DONE,
+                actor=turn.actor,
+                now=turn.now,
+            )
+            turn.flow.data["eval"] = {}
+            turn.goto("eval_goal")
+        else:
+            await service.set_status(
+                turn.session, commitment, value, actor=turn.actor, now=turn.now
+            )
+            await turn.reply(turn._("Noted: {status}.", status=status_label(turn.t, value)))
+            await self._next(turn)
+            return
+        await self.prompt(turn)
+
+    async def on_eval_goal(self, turn: Turn) -> None:
+        await self._eval_button(turn, "goal", _GOAL_BUTTONS, "eval_results")
+
+    async def on_eval_results(self, turn: Turn) -> None:
+        await self._eval_text(turn, "results", "eval_difficulties")
+
+    async def on_eval_difficulties(self, turn: Turn) -> None:
+        await self._eval_text(turn, "difficulties", "eval_continue")
+
+    async def on_eval_continue(self, turn: Turn) -> None:
+        await self._eval_button(turn, "continue", _CONTINUE_BUTTONS, None)
+
+    async def _eval_button(
+        self, turn: Turn, key: str, choices: tuple[tuple[str, str], ...], then: str | None
+    ) -> None:
+        assert turn.flow is not None
+        value = self.button_value(turn)
+        if value not in dict(choices):
+            await self._wrong_input(turn)
+            return
+        # A new dict each time: the stored JSON is compared by value, nested edits go unseen.
+        turn.flow.data["eval"] = {**turn.flow.data["eval"], key: value}
+        if then is not None:
+            turn.goto(then)
+            await self.prompt(turn)
+            return
+        commitment = await self._current(turn)
+        if commitment is not None:
+            await service.record(
+                turn.session,
+                commitment,
+                actor=turn.actor,
+                now=turn.now,
+                kind="evaluation",
+                **turn.flow.data["eval"],
+            )
+        await turn.reply(turn._("Thank you, your evaluation is recorded."))
+        await self._next(turn)
+
+    async def _eval_text(self, turn: Turn, key: str, then: str) -> None:
+        assert turn.flow is not None
+        if self.button_value(turn) == "skip":
+            turn.flow.data["eval"] = {**turn.flow.data["eval"], key: None}
+        elif turn.message.button is None and turn.text:
+            turn.flow.data["eval"] = {**turn.flow.data["eval"], key: turn.text}
+        else:
+            await turn.reply(turn._("Please write your answer, or skip the question."))
+            await self.prompt(turn)
+            return
+        turn.goto(then)
+        await self.prompt(turn)
+
+    async def on_blocked_reason(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        if turn.message.button is not None or not turn.text:
+            await turn.reply(turn._("Please write in a few words what is blocking it."))
+            await self.prompt(turn)
+            return
+        commitment = await self._current(turn)
+        if commitment is None:
+            await self._next(turn)
+            return
+        await service.set_status(
+            turn.session,
+            commitment,
+            CommitmentStatus.BLOCKED,
+            actor=turn.actor,
+            now=turn.now,
+            reason=turn.text,
+        )
+        turn.flow.data["reason"] = turn.text
+        turn.flow.data["reason_message"] = turn.message.id
+        turn.goto("blocked_coach")
+        await self.prompt(turn)
+
+    async def on_blocked_coach(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        value = self.button_value(turn)
+        if value not in ("coach", "nocoach"):
+            await self._wrong_input(turn)
+            return
+        commitment = await self._current(turn)
+        if commitment is None:
+            await self._next(turn)
+            return
+        if value == "coach":
+            reason = turn.flow.data.get("reason") or ""
+            case = await open_case(
+                turn.session,
+                now=turn.now,
+                actor=turn.actor,
+                category=CaseCategory.BLOCKED_ACTION,
+                summary=f"{commitment.what}: {reason}",
+                plan_id=commitment.plan_id,
+                commitment_id=commitment.id,
+                source_message_id=turn.flow.data.get("reason_message"),
+            )
+            await service.record(
+                turn.session, commitment, actor=turn.actor, now=turn.now, kind="case", case=case.id
+            )
+            await turn.reply(
+                turn._(
+                    "Your coach is alerted (case #{case}). They will get back to you here.",
+                    case=case.id,
+                )
+            )
+        else:
+            await turn.reply(turn._("All right. The blockage is noted in the plan."))
+        await self._next(turn)
+
+    async def on_new_date(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        if turn.message.button is not None or not turn.text:
+            await self.prompt(turn)
+            return
+        due = resolve_due(turn.text, local(turn.now).date())
+        proposed = service.proposed_due(due)
+        if proposed is None:
+            await turn.reply(
+                turn._(
+                    "I could not read this date. Write it like “15 avril 2026” or “fin avril 2026”."
+                )
+            )
+            return
+        if _day(proposed) < local(turn.now).date():
+            await turn.reply(turn._("This date is already past. Write a later date."))
+            return
+        turn.flow.data["proposed"] = _to_iso(proposed)
+        turn.flow.data["proposed_text"] = turn.text
+        turn.goto("confirm_date")
+        await self.prompt(turn)
+
+    async def on_confirm_date(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        value = self.button_value(turn)
+        if value == "no" or (value is None and turn.text):
+            turn.goto("new_date")
+            if value is None:  # a date written instead of pressing: read it
+                await self.on_new_date(turn)
+                return
+            await self.prompt(turn)
+            return
+        if value != "yes":
+            await self._wrong_input(turn)
+            return
+        commitment = await self._current(turn)
+        if commitment is None:
+            await self._next(turn)
+            return
+        proposed = _from_iso(turn.flow.data["proposed"])
+        await service.set_due(
+            turn.session,
+            commitment,
+            proposed,
+            text=turn.flow.data.get("proposed_text", ""),
+            actor=turn.actor,
+            now=turn.now,
+        )
+        if commitment.status == CommitmentStatus.NOT_STARTED:
+            await service.set_status(
+                turn.session,
+                commitment,
+                CommitmentStatus.IN_PROGRESS,
+                actor=turn.actor,
+                now=turn.now,
+            )
+        await turn.reply(
+            turn._(
+                "Noted: the new deadline is {due}. I will remind you before it.",
+                due=_show(turn, proposed),
+            )
+        )
+        await self._next(turn)
+
+
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _to_iso(value: date | datetime) -> str:
+    return value.isoformat()
+
+
+def _from_iso(text: str) -> date | datetime:
+    return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+
+
+def _show(turn: Turn, value: date | datetime) -> str:
+    if isinstance(value, datetime):
+        return turn.t.datetime(value.replace(tzinfo=LOCAL_TZ), DATETIME_PATTERN)
+    return turn.t.date(value, "long")

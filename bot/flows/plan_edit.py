@@ -1,0 +1,336 @@
+"""Coaches create plans and commitments in the chat, and confirm the dates left uncertain.
+
+Steps: ``title`` (a new plan), then per commitment ``what`` → ``where`` → ``due`` (read with
+`resolve_due`; an uncertain reading is offered for confirmation) → ``owner`` (matched to a
+known actor, else kept as a pending owner) → ``how`` → ``deliverables``; ``confirm`` walks the
+commitments whose date needs confirmation. Coaches only: the commands and buttons that start
+it check the role.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from bot.clock import LOCAL_TZ, local
+from bot.effects import Button
+from bot.flows.base import Flow
+from bot.i18n import N_
+from bot.plans import service
+from bot.plans.dates import resolve_due
+from bot.plans.reminders import DATETIME_PATTERN
+from bot.text import escape
+from bot.turn import Turn
+from storage.models import ActionPlan, Commitment, CommitmentStatus
+
+NAME = "plan_edit"
+_FIELDS = ("what", "where", "due", "owner", "how", "deliverables")
+_QUESTIONS = {
+    "what": N_("What is the action (quoi)?"),
+    "where": N_("Where does it take place (où)?"),
+    "due": N_("When is it due (quand)? Write it as in the plan, e.g. “fin mars 2026”."),
+    "owner": N_("Who is responsible (responsable)? Write the person's name."),
+    "how": N_("How will it be done (comment)?"),
+    "deliverables": N_("What are the deliverables (livrables)?"),
+}
+_OPTIONAL = ("where", "how", "deliverables")
+
+
+def _iso(value: date | datetime) -> str:
+    return value.isoformat()
+
+
+def _parse(text: str) -> date | datetime:
+    return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+
+
+def _show(turn: Turn, value: date | datetime) -> str:
+    if isinstance(value, datetime):
+        return turn.t.datetime(value.replace(tzinfo=LOCAL_TZ), DATETIME_PATTERN)
+    return turn.t.date(value, "long")
+
+
+class PlanEditFlow(Flow):
+    name = NAME
+
+    async def start(self, turn: Turn, plan_id: int | None = None, mode: str = "add") -> None:
+        assert turn.flow is not None
+        turn.flow.data = {"plan_id": plan_id, "row": {}}
+        if plan_id is None:
+            turn.goto("title")
+        elif mode == "confirm":
+            turn.goto("confirm")
+            if await self._next_unconfirmed(turn) is None:
+                turn.end_flow()
+                await turn.reply(turn._("Every date of this plan is confirmed."))
+                return
+        else:
+            turn.goto("what")
+        await self.prompt(turn)
+
+    async def prompt(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        step = turn.flow.step
+        if step == "title":
+            await turn.reply(turn._("New action plan. What is its title (the thématique)?"))
+        elif step in _QUESTIONS:
+            buttons = ()
+            if step in _OPTIONAL:
+                buttons = ((Button(turn._("Leave empty"), f"{NAME}:empty"),),)
+            await turn.reply(turn._(_QUESTIONS[step]), buttons)
+        elif step == "due_confirm":
+            proposed = _parse(turn.flow.data["proposed"])
+            await turn.reply(
+                turn._(
+                    "I read “{text}” as {due}. Is that right?",
+                    text=escape(turn.flow.data["row"]["due_text"]),
+                    due=_show(turn, proposed),
+                ),
+                (
+                    (Button(turn._("Yes"), f"{NAME}:yes"),),
+                    (Button(turn._("No, I will write it again"), f"{NAME}:no"),),
+                ),
+            )
+        elif step == "more":
+            await turn.reply(
+                turn._("Add another commitment to this plan?"),
+                (
+                    (Button(turn._("Add another"), f"{NAME}:more"),),
+                    (Button(turn._("That is all"), f"{NAME}:finish"),),
+                ),
+            )
+        elif step == "confirm":
+            commitment = await self._next_unconfirmed(turn)
+            if commitment is None:
+                turn.end_flow()
+                await turn.reply(turn._("Every date of this plan is confirmed."))
+                return
+            suggestion = turn.flow.data.get("suggestion")
+            text = turn._(
+                "<b>{what}</b>\nThe date “{text}” needs confirming. Write the exact date.",
+                what=escape(commitment.what),
+                text=escape(commitment.due_text),
+            )
+            buttons = ()
+            if suggestion:
+                buttons = (
+                    (
+                        Button(
+                            turn._("Use {due}", due=_show(turn, _parse(suggestion))),
+                            f"{NAME}:use",
+                        ),
+                    ),
+                )
+            await turn.reply(text, buttons)
+
+    # -- a new plan -----------------------------------------------------------------------
+
+    async def on_title(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        if turn.message.button is not None or not turn.text:
+            await self.prompt(turn)
+            return
+        plan = ActionPlan(
+            title=turn.text[:200],
+            theme=turn.text[:200],
+            coach_id=turn.actor.id,
+            territory_id=turn.actor.territory_id,
+            reference_date=local(turn.now).date(),
+            created_at=turn.now,
+        )
+        turn.session.add(plan)
+        await turn.session.flush()
+        turn.flow.data["plan_id"] = plan.id
+        await turn.reply(
+            turn._("Plan “{plan}” created. Now its first commitment.", plan=escape(plan.title))
+        )
+        turn.goto("what")
+        await self.prompt(turn)
+
+    # -- one commitment, field by field ---------------------------------------------------
+
+    async def _field(self, turn: Turn, name: str) -> None:
+        assert turn.flow is not None
+        value = self.button_value(turn)
+        if value == "empty" and name in _OPTIONAL:
+            text = ""
+        elif turn.message.button is None and turn.text:
+            text = turn.text
+        else:
+            await self.prompt(turn)
+            return
+        turn.flow.data["row"] = {**turn.flow.data["row"], name: text}
+        following = _FIELDS[_FIELDS.index(name) + 1] if name != "deliverables" else None
+        if following is None:
+            await self._save(turn)
+            return
+        turn.goto(following)
+        await self.prompt(turn)
+
+    async def on_what(self, turn: Turn) -> None:
+        await self._field(turn, "what")
+
+    async def on_where(self, turn: Turn) -> None:
+        await self._field(turn, "where")
+
+    async def on_how(self, turn: Turn) -> None:
+        await self._field(turn, "how")
+
+    async def on_deliverables(self, turn: Turn) -> None:
+        await self._field(turn, "deliverables")
+
+    async def on_owner(self, turn: Turn) -> None:
+        await self._field(turn, "owner")
+
+    async def on_due(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        if turn.message.button is not None or not turn.text:
+            await self.prompt(turn)
+            return
+        due = resolve_due(turn.text, local(turn.now).date())
+        proposed = service.proposed_due(due)
+        if proposed is None:
+            await turn.reply(
+                turn._(
+                    "I could not read this date. Write it like “15 avril 2026” or “fin avril 2026”."
+                )
+            )
+            return
+        row = {**turn.flow.data["row"], "due_text": turn.text}
+        turn.flow.data["proposed"] = _iso(proposed)
+        if due.needs_confirmation:
+            turn.flow.data["row"] = row
+            turn.goto("due_confirm")
+        else:
+            turn.flow.data["row"] = {**row, "due": _iso(proposed)}
+            turn.goto("owner")
+        await self.prompt(turn)
+
+    async def on_due_confirm(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        value = self.button_value(turn)
+        if value == "yes":
+            turn.flow.data["row"] = {**turn.flow.data["row"], "due": turn.flow.data["proposed"]}
+            turn.goto("owner")
+        elif value == "no":
+            turn.goto("due")
+        else:
+            await turn.reply(turn._("Please answer with one of the buttons below."))
+        await self.prompt(turn)
+
+    async def _save(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        row = turn.flow.data["row"]
+        plan_id = turn.flow.data["plan_id"]
+        position = await turn.session.scalar(
+            select(Commitment.position)
+            .where(Commitment.plan_id == plan_id)
+            .order_by(Commitment.position.desc())
+            .limit(1)
+        )
+        owner = await service.match_owner(turn.session, row["owner"])
+        due, has_time = service.due_to_storage(_parse(row["due"]))
+        commitment = Commitment(
+            plan_id=plan_id,
+            position=(position + 1) if position is not None else 0,
+            what=row["what"],
+            where=row["where"],
+            due=due,
+            due_has_time=has_time,
+            due_text=row["due_text"][:200],
+            owner_id=owner.id if owner else None,
+            owner_text=row["owner"][:200],
+            how=row["how"],
+            deliverables=row["deliverables"],
+            status=CommitmentStatus.NOT_STARTED,
+            created_at=turn.now,
+            updated_at=turn.now,
+        )
+        turn.session.add(commitment)
+        await turn.session.flush()
+        await service.record(
+            turn.session, commitment, actor=turn.actor, now=turn.now, kind="created", source="chat"
+        )
+        if owner is not None:
+            who = turn._("linked to {name}", name=escape(owner.display_name))
+        else:
+            who = turn._("no one of that name yet: the owner will be linked later")
+        await turn.reply(
+            turn._(
+                "Saved: <b>{what}</b>, due {due}, owner {owner} ({who}).",
+                what=escape(commitment.what),
+                due=_show(turn, _parse(row["due"])),
+                owner=escape(row["owner"]),
+                who=who,
+            )
+        )
+        turn.flow.data["row"] = {}
+        turn.goto("more")
+        await self.prompt(turn)
+
+    async def on_more(self, turn: Turn) -> None:
+        value = self.button_value(turn)
+        if value == "more":
+            turn.goto("what")
+            await self.prompt(turn)
+        elif value == "finish":
+            turn.end_flow()
+            await turn.reply(turn._("The plan is saved. /plan shows your plans."))
+        else:
+            await turn.reply(turn._("Please answer with one of the buttons below."))
+            await self.prompt(turn)
+
+    # -- dates to confirm -----------------------------------------------------------------
+
+    async def _next_unconfirmed(self, turn: Turn) -> Commitment | None:
+        assert turn.flow is not None
+        commitment = await turn.session.scalar(
+            select(Commitment)
+            .where(
+                Commitment.plan_id == turn.flow.data["plan_id"],
+                Commitment.due_needs_confirmation.is_(True),
+            )
+            .order_by(Commitment.position, Commitment.id)
+            .limit(1)
+        )
+        if commitment is None:
+            return None
+        plan = await turn.session.get_one(ActionPlan, commitment.plan_id)
+        due = resolve_due(commitment.due_text, plan.reference_date)
+        proposed = service.proposed_due(due)
+        turn.flow.data["commitment_id"] = commitment.id
+        turn.flow.data["suggestion"] = _iso(proposed) if proposed is not None else None
+        return commitment
+
+    async def on_confirm(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        commitment = await self._next_unconfirmed(turn)
+        if commitment is None:
+            await self.prompt(turn)
+            return
+        if self.button_value(turn) == "use" and turn.flow.data.get("suggestion"):
+            value = _parse(turn.flow.data["suggestion"])
+        elif turn.message.button is None and turn.text:
+            plan = await turn.session.get_one(ActionPlan, commitment.plan_id)
+            due = resolve_due(turn.text, plan.reference_date)
+            if due.value is None or due.needs_confirmation:
+                await turn.reply(
+                    turn._("Please write a complete date, with the year: “30 avril 2013”.")
+                )
+                return
+            value = due.value
+        else:
+            await self.prompt(turn)
+            return
+        # The date as written in the plan stays; the event keeps the confirmed value.
+        await service.set_due(
+            turn.session,
+            commitment,
+            value,
+            text=commitment.due_text,
+            actor=turn.actor,
+            now=turn.now,
+        )
+        await turn.reply(turn._("Confirmed: {due}.", due=_show(turn, value)))
+        await self.prompt(turn)

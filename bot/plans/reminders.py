@@ -1,0 +1,298 @@
+"""Deadline reminders to owners and overdue alerts to coaches, derived from storage.
+
+Nothing about reminders is held in memory or in the job store: each scan looks at the open
+commitments and asks which reminder is due *now* and not yet sent. So a restart loses nothing
+and, with the outbox ``dedup_key``, sends nothing twice.
+
+* A reminder for offset ``k`` (days; negative = before the deadline) falls due at the start
+  of waking hours (08:00 Africa/Casablanca) on the due day + ``k``. Outside waking hours the
+  scan sends nothing: what fell due at night goes out at 08:00.
+* Coalesced: only the most recent reminder that fell due is sent, so after a long downtime an
+  owner gets one message per commitment, not a burst. A reminder the owner has already
+  answered (any update of theirs after it fell due) is not sent either.
+* The key carries the deadline (``reminder:<id>:<YYYYMMDD>:<offset>``): a new date re-arms them.
+* Done commitments, unconfirmed dates, unlinked owners and unreachable actors get none.
+* ``overdue_after_days`` after the deadline, the plan's coach is alerted once per deadline, and
+  a high-severity ``blocked_action`` case is opened.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cases.service import open_case
+from bot.clock import LOCAL_TZ, local
+from bot.effects import Button, Keyboard
+from bot.i18n import N_, Translator, translator
+from bot.outbox import enqueue
+from bot.plans import service
+from bot.scheduler import ScanContext
+from bot.text import escape
+from storage.models import (
+    ActionPlan,
+    Actor,
+    CaseCategory,
+    CaseSeverity,
+    Commitment,
+    CommitmentEvent,
+    CommitmentStatus,
+)
+
+DEFAULT_OFFSETS = (-7, -1, 0, 1, 3)
+# A meeting time reads "3 février 2013, 10:30": the long date, hours and minutes.
+DATETIME_PATTERN = "d MMMM y, HH:mm"
+
+DONE = N_("Done")
+MORE_TIME = N_("I need more time")
+BLOCKED = N_("Blocked")
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    offsets: tuple[int, ...] = DEFAULT_OFFSETS
+    waking_start: time = time(8, 0)
+    waking_end: time = time(20, 0)
+    overdue_after_days: int = 7
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ReminderPolicy:
+        """``HOTLINE_WAKING_HOURS=08:00-20:00``, ``HOTLINE_OVERDUE_ALERT_DAYS=7``."""
+        env = os.environ if env is None else env
+        policy = cls()
+        hours = env.get("HOTLINE_WAKING_HOURS")
+        if hours:
+            start, _, end = hours.partition("-")
+            policy = cls(
+                waking_start=time.fromisoformat(start.strip()),
+                waking_end=time.fromisoformat(end.strip()),
+                overdue_after_days=policy.overdue_after_days,
+            )
+        days = env.get("HOTLINE_OVERDUE_ALERT_DAYS")
+        if days:
+            policy = cls(policy.offsets, policy.waking_start, policy.waking_end, int(days))
+        return policy
+
+    def awake(self, now: datetime) -> bool:
+        clock = local(now).time()
+        return self.waking_start <= clock < self.waking_end
+
+    def falls_due(self, day: date) -> datetime:
+        """When a reminder for ``day`` may be sent: the start of waking hours that day."""
+        return datetime.combine(day, self.waking_start, tzinfo=LOCAL_TZ)
+
+
+def due_offset(
+    offsets: tuple[int, ...] | list[int],
+    due: date,
+    now: datetime,
+    policy: ReminderPolicy,
+    answered_at: datetime | None = None,
+) -> int | None:
+    """The most recent reminder offset that has fallen due and is not yet answered, if any."""
+    fallen = [k for k in offsets if policy.falls_due(due + timedelta(days=k)) <= now]
+    if not fallen:
+        return None
+    latest = max(fallen)
+    if answered_at is not None and answered_at >= policy.falls_due(due + timedelta(days=latest)):
+        return None
+    return latest
+
+
+def reminder_key(commitment: Commitment, due: date, offset: int) -> str:
+    return f"reminder:{commitment.id}:{due:%Y%m%d}:{offset}"
+
+
+def answer_buttons(t: Translator, commitment_id: int) -> Keyboard:
+    return (
+        (Button(t.gettext(DONE), f"rem:done:{commitment_id}"),),
+        (Button(t.gettext(MORE_TIME), f"rem:later:{commitment_id}"),),
+        (Button(t.gettext(BLOCKED), f"rem:blocked:{commitment_id}"),),
+    )
+
+
+def when_text(t: Translator, offset: int) -> str:
+    if offset == 0:
+        return t.gettext("the deadline is today")
+    if offset == -1:
+        return t.gettext("the deadline is tomorrow")
+    if offset < 0:
+        return t.gettext("the deadline is in {n} days", n=-offset)
+    if offset == 1:
+        return t.gettext("the deadline was yesterday")
+    return t.gettext("the deadline was {n} days ago", n=offset)
+
+
+def due_label(t: Translator, commitment: Commitment) -> str:
+    """The deadline for people, in their variant; the original text when it is not confirmed."""
+    value = service.local_due(commitment)
+    if value is None or commitment.due_needs_confirmation:
+        return t.gettext("to be confirmed (“{text}”)", text=escape(commitment.due_text))
+    if isinstance(value, datetime):
+        return t.datetime(value.replace(tzinfo=LOCAL_TZ), DATETIME_PATTERN)
+    return t.date(value, "long")
+
+
+def reminder_text(t: Translator, plan: ActionPlan, commitment: Commitment, offset: int) -> str:
+    return t.gettext(
+        "⏰ Reminder for the plan “{plan}”: <b>{what}</b>\n"
+        "Due: {due} ({when}).\n"
+        "Where does it stand?",
+        plan=escape(plan.title),
+        what=escape(commitment.what),
+        due=due_label(t, commitment),
+        when=when_text(t, offset),
+    )
+
+
+async def scan(context: ScanContext) -> int:
+    """The periodic job: reminders and overdue alerts due now."""
+    policy = ReminderPolicy.from_env()
+    async with context.db.transaction() as session:
+        return await scan_session(session, context.clock.now(), policy)
+
+
+async def scan_session(session: AsyncSession, now: datetime, policy: ReminderPolicy) -> int:
+    rows = (
+        await session.execute(
+            select(Commitment, ActionPlan)
+            .join(ActionPlan, ActionPlan.id == Commitment.plan_id)
+            .where(
+                Commitment.status != CommitmentStatus.DONE,
+                Commitment.due.is_not(None),
+                Commitment.due_needs_confirmation.is_(False),
+            )
+            .order_by(Commitment.id)
+        )
+    ).all()
+    sent = 0
+    awake = policy.awake(now)
+    for commitment, plan in rows:
+        due = service.due_day(commitment)
+        assert due is not None
+        if awake:
+            sent += await _remind_owner(session, commitment, plan, due, now, policy)
+        if now >= policy.falls_due(due + timedelta(days=policy.overdue_after_days)):
+            sent += await _alert_coach(session, commitment, plan, due, now, awake)
+    return sent
+
+
+async def _remind_owner(
+    session: AsyncSession,
+    commitment: Commitment,
+    plan: ActionPlan,
+    due: date,
+    now: datetime,
+    policy: ReminderPolicy,
+) -> int:
+    if commitment.owner_id is None:
+        return 0
+    owner = await session.get(Actor, commitment.owner_id)
+    if owner is None or not owner.reachable:
+        return 0
+    answered = await session.scalar(
+        select(func.max(CommitmentEvent.at)).where(
+            CommitmentEvent.commitment_id == commitment.id,
+            CommitmentEvent.actor_id == owner.id,
+        )
+    )
+    offsets = plan.reminder_offsets or policy.offsets
+    offset = due_offset(offsets, due, now, policy, answered)
+    if offset is None:
+        return 0
+    t = translator(owner.lang)
+    rows = await enqueue(
+        session,
+        channel=owner.channel,
+        chat_id=owner.chat_id,
+        text=reminder_text(t, plan, commitment, offset),
+        buttons=answer_buttons(t, commitment.id),
+        now=now,
+        actor_id=owner.id,
+        dedup_key=reminder_key(commitment, due, offset),
+    )
+    return 1 if rows else 0
+
+
+async def _alert_coach(
+    session: AsyncSession,
+    commitment: Commitment,
+    plan: ActionPlan,
+    due: date,
+    now: datetime,
+    awake: bool,
+) -> int:
+    """Once per deadline: a case, and a message to the coach (held until waking hours)."""
+    marker = f"overdue:{commitment.id}:{due:%Y%m%d}"
+    done = await session.scalar(
+        select(CommitmentEvent.id).where(
+            CommitmentEvent.commitment_id == commitment.id,
+            CommitmentEvent.kind == "overdue_alert",
+            CommitmentEvent.details["key"].as_string() == marker,
+        )
+    )
+    if done is not None or not awake:
+        return 0
+    coaches = await service.coaches_of(session, plan)
+    owner = await session.get(Actor, commitment.owner_id) if commitment.owner_id else None
+    subject = owner or (coaches[0] if coaches else None)
+    case_id = None
+    if subject is not None:
+        case = await open_case(
+            session,
+            now=now,
+            actor=subject,
+            category=CaseCategory.BLOCKED_ACTION,
+            summary=f"Overdue since {due.isoformat()}: {commitment.what} ({plan.title})",
+            severity=CaseSeverity.HIGH,
+            plan_id=plan.id,
+            commitment_id=commitment.id,
+        )
+        case_id = case.id
+    await service.record(
+        session, commitment, actor=None, now=now, kind="overdue_alert", key=marker, case=case_id
+    )
+    days = (local(now).date() - due).days
+    for coach in coaches:
+        t = translator(coach.lang)
+        owner_name = owner.display_name if owner else commitment.owner_text
+        text = t.gettext(
+            "⚠️ Overdue commitment in the plan “{plan}”: <b>{what}</b>\n"
+            "Owner: {owner}. Due: {due} ({days} days late). Status: {status}.",
+            plan=escape(plan.title),
+            what=escape(commitment.what),
+            owner=escape(owner_name),
+            due=due_label(t, commitment),
+            days=days,
+            status=status_label(t, commitment.status),
+        )
+        if case_id is not None:
+            text += "\n" + t.gettext("Case #{case} is open for it.", case=case_id)
+        await enqueue(
+            session,
+            channel=coach.channel,
+            chat_id=coach.chat_id,
+            text=text,
+            now=now,
+            actor_id=coach.id,
+            dedup_key=f"{marker}:{coach.id}",
+        )
+    return max(len(coaches), 1)
+
+
+STATUS_LABELS = {
+    CommitmentStatus.NOT_STARTED: N_("not started"),
+    CommitmentStatus.IN_PROGRESS: N_("in progress"),
+    CommitmentStatus.BLOCKED: N_("blocked"),
+    CommitmentStatus.DONE: N_("done"),
+}
+
+
+def status_label(t: Translator, status: str) -> str:
+    label = STATUS_LABELS.get(CommitmentStatus(status)) if status in STATUS_LABELS else None
+    return t.gettext(label) if label else status
