@@ -3,8 +3,13 @@ the runtime polls itself so that updates are stored before they are confirmed.""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Any
+
+# Opt in now to PTB's coming behaviour (time periods as timedelta): otherwise every 429
+# logs a deprecation warning. Set before telegram is imported, which reads it.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from telegram import (
     Bot,
