@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from bot.actions import basics, knowledge, placeholders
+from bot.cases import actor_side as cases_actor
+from bot.cases import coach_side as cases_coach
+from bot.cases import scans as case_scans
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.engine import Engine
@@ -14,12 +17,18 @@ from storage.db import Database
 
 def routers() -> list[Router]:
     # Later routers override earlier ones for the same command, button or intent.
-    return [placeholders.router, basics.router, knowledge.router]
+    return [
+        placeholders.router,
+        basics.router,
+        knowledge.router,
+        cases_actor.router,
+        cases_coach.router,
+    ]
 
 
 def periodic_jobs() -> list[Periodic]:
     """The scans each feature contributes (reminders, SLA alerts, digests, delivery...)."""
-    return []
+    return [*case_scans.jobs()]
 
 
 def build_engine(

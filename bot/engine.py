@@ -185,7 +185,8 @@ class Engine:
                 await turn.start_flow("framework", pending=None)
             return
         command, argument = _command(message.text)
-        if call_opened:
+        # Coaches run the line: the framework is recalled to callers, not to them.
+        if call_opened and not turn.actor.is_coach:
             suspended = asdict(turn.flow) if turn.flow is not None else None
             await turn.start_flow("framework", pending=_pending(turn, command), suspended=suspended)
             return

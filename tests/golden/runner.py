@@ -16,6 +16,9 @@ Input lines:
     crash                           the next message is stored, then the process dies
     restart                         a new engine on the same database file
     sql: SELECT ...                 the query's rows, written as "=> ..." on the next line
+    sql: INSERT / UPDATE ...        seeds data (territories, plans, coaches); no output line
+    scan                            runs bot.app.periodic_jobs() once at the player's clock
+                                    (bot.scheduler.run_once), then delivers what they sent
 Output lines (written by the runner, replaced on each run):
     bot → NAME:                     a message to NAME,
       | text                        its text, line by line (HTML as sent to Telegram),
@@ -32,7 +35,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.app import build_engine
+from bot.app import build_engine, periodic_jobs
 from bot.clock import LOCAL_TZ, ManualClock
 from bot.config import Settings
 from bot.effects import Button, Effect, SendDocument, SendPhoto, body
@@ -40,6 +43,7 @@ from bot.engine import Engine
 from bot.events import Attachment, Event, Sender
 from bot.nlu import Understander
 from bot.outbox import deliver_pending
+from bot.scheduler import ScanContext, run_once
 from storage.db import Database
 from storage.models import Actor, Role
 
@@ -107,6 +111,8 @@ class Player:
             await self.engine.db.dispose()
             await self.start().recover()
             await self.deliver()
+        elif stripped == "scan":
+            await self.scan()
         elif stripped.startswith("sql: "):
             await self.query(stripped[5:])
         elif match := _PRESSES.match(stripped):
@@ -185,10 +191,19 @@ class Player:
                 self.out.append("  " + " ".join(f"[{button.label}]" for button in row))
         return str(len(self.out))
 
+    async def scan(self) -> None:
+        assert self.engine is not None
+        context = ScanContext(self.engine.db, self.clock, self.settings)
+        await run_once(context, periodic_jobs())
+        await self.deliver()
+
     async def query(self, sql: str) -> None:
         assert self.engine is not None
         async with self.engine.db.transaction() as session:
-            rows = (await session.execute(text(sql))).all()
+            result = await session.execute(text(sql))
+            if not result.returns_rows:
+                return
+            rows = result.all()
         self.out.append("=> " + "; ".join(", ".join(str(v) for v in row) for row in rows))
 
 
