@@ -55,9 +55,16 @@ EMERGENCY_TEXT = N_(
 NOT_FOUND = N_("I cannot find this case among yours.")
 
 
-def _files(turn: Turn) -> list[list[str]]:
+def _remember(turn: Turn, key: str, value: Any) -> None:
+    """Store in the flow's data without mutating the loaded JSON in place (which the ORM
+    would not see as a change)."""
     assert turn.flow is not None
-    return turn.flow.data.setdefault("files", [])
+    data = dict(turn.flow.data)
+    if key == "files":
+        data["files"] = [*data.get("files", []), value]
+    else:
+        data["answers"] = {**data.get("answers", {}), key: value}
+    turn.flow.data = data
 
 
 def _attachment(turn: Turn) -> tuple[str, str] | None:
@@ -135,7 +142,7 @@ class ReportFlow(Flow):
                 self._category_keyboard(turn),
             )
             return
-        turn.flow.data["category"] = category
+        turn.flow.data = {**turn.flow.data, "category": category}
         turn.goto(REPORT_STEPS[0][0])
         await self.prompt(turn)
 
@@ -143,7 +150,7 @@ class ReportFlow(Flow):
         assert turn.flow is not None
         step = turn.flow.step
         if (file := _attachment(turn)) is not None:
-            _files(turn).append(list(file))
+            _remember(turn, "files", list(file))
             await turn.reply(turn._("Received, it goes with your report."), self._skip(turn))
             return
         value = self.button_value(turn)
@@ -151,7 +158,7 @@ class ReportFlow(Flow):
             await self.prompt(turn)
             return
         if value is None and turn.text:
-            turn.flow.data["answers"][step] = turn.text
+            _remember(turn, step, turn.text)
         names = [name for name, _ in REPORT_STEPS]
         index = names.index(step)
         turn.goto(names[index + 1] if index + 1 < len(names) else "urgency")

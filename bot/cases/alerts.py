@@ -171,7 +171,8 @@ async def case_card(session: AsyncSession, case: Case, t: Translator, heading: s
     for key, name in ANSWER_LABELS.items():
         if answers.get(key):
             lines.append(f"<b>{t.gettext(name)}</b>: {escape(answers[key])}")
-    recent = await recent_messages(session, case)
+    said = [case.summary, *answers.values()]
+    recent = [m for m in await recent_messages(session, case) if (m.text or "").strip() not in said]
     if recent:
         lines += ["", t.gettext("Recent messages:")]
         lines += [f"• {t.datetime(m.received_at, 'short')}: {escape(m.text or '')}" for m in recent]
@@ -198,7 +199,7 @@ async def recent_messages(session: AsyncSession, case: Case) -> list[InboundMess
     found = []
     for message in (await session.scalars(query)).all():
         text = (message.text or "").strip()
-        if not text or text.startswith("/") or text in case.summary:
+        if not text or text.startswith("/"):
             continue
         found.append(message)
         if len(found) == RECENT_MESSAGES:

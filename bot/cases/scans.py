@@ -34,6 +34,7 @@ from storage.models import (
 )
 
 DIGEST_AT = time(8, 30)
+WEEKLY_CATCH_UP = timedelta(days=2)
 ACTIVE = (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED, CaseStatus.IN_PROGRESS)
 LISTED = 5  # items named in a digest before "and N more"
 
@@ -248,7 +249,8 @@ async def weekly_scan(context: ScanContext) -> int:
     today = local(now).date()
     monday = today - timedelta(days=today.weekday())
     cutoff = datetime.combine(monday, DIGEST_AT, LOCAL_TZ)
-    if now < cutoff:
+    # Caught up after a downtime early in the week; later, last week's news is stale.
+    if not cutoff <= now < cutoff + WEEKLY_CATCH_UP:
         return 0
     since = cutoff - timedelta(days=7)
     year, week, _ = monday.isocalendar()
