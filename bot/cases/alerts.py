@@ -80,7 +80,8 @@ async def fallback(session: AsyncSession, settings: Settings) -> list[Recipient]
     if settings.coaches_chat_id:
         return group(settings)
     people = await coaches(session, or_(Actor.role == Role.ADMIN, Actor.is_coordinator.is_(True)))
-    return [Recipient.of(a) for a in people]
+    # A case is never left without anyone alerted: at worst, every coach.
+    return [Recipient.of(a) for a in people or await coaches(session)]
 
 
 async def new_case_recipients(

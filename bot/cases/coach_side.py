@@ -374,14 +374,17 @@ async def show_case(turn: Turn, case: Case) -> None:
     lines = [card, "", turn._("<b>Timeline</b>")]
     names: dict[int, str] = {}
     for event in events[-15:]:
-        who = ""
+        who = "–"
         if event.actor_id is not None:
             if event.actor_id not in names:
                 person = await turn.session.get(Actor, event.actor_id)
                 names[event.actor_id] = person.display_name if person else "?"
             who = escape(names[event.actor_id])
         said = f": {escape(event.text)[:200]}" if event.text else ""
-        lines.append(f"• {turn.t.datetime(event.at, 'short')} {who} <i>{event.kind}</i>{said}")
+        lines.append(
+            f"• {turn.t.datetime(event.at, 'short')} {who} "
+            f"<i>{labels.label(turn.t, labels.EVENT, event.kind)}</i>{said}"
+        )
     await turn.reply("\n".join(lines), alerts.coach_buttons(turn.t, case.id))
 
 

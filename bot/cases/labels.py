@@ -33,6 +33,18 @@ VARIANT = {
     "ary": N_("Darija in Arabic script"),
     "ary-Latn": N_("Darija in Latin letters"),
 }
+EVENT = {
+    "opened": N_("opened"),
+    "routed": N_("coaches alerted"),
+    "message_in": N_("message from the actor"),
+    "message_out": N_("answer from the coach"),
+    "acknowledged": N_("taken"),
+    "status": N_("status changed"),
+    "handover": N_("handed over"),
+    "realert": N_("reminder sent"),
+    "escalated": N_("escalated to the coordinator"),
+    "feedback": N_("actor's feedback"),
+}
 DEFAULT_SIGNATURE = N_("Coach of the hotline")
 
 
