@@ -23,7 +23,10 @@ def requires(
         @wraps(handler)
         async def checked(turn: Turn, *args: Any) -> None:
             if turn.actor.role not in roles:
-                await turn.reply(turn._("This is reserved for the hotline's coaches."))
+                if roles <= ADMINS:
+                    await turn.reply(turn._("This is reserved for the hotline's administrators."))
+                else:
+                    await turn.reply(turn._("This is reserved for the hotline's coaches."))
                 return
             await handler(turn, *args)
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from bot import invitations
 from bot.actions import basics, knowledge, placeholders
+from bot.cases import actor_side as cases_actor
+from bot.cases import coach_side as cases_coach
+from bot.cases import scans as case_scans
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.engine import Engine
@@ -23,12 +26,14 @@ def routers() -> list[Router]:
         knowledge.router,
         invitations.router,
         plans.router,
+        cases_actor.router,
+        cases_coach.router,
     ]
 
 
 def periodic_jobs() -> list[Periodic]:
     """The scans each feature contributes (reminders, SLA alerts, digests, delivery...)."""
-    return [Periodic("plan_reminders", plan_reminders.scan, 60)]
+    return [Periodic("plan_reminders", plan_reminders.scan, 60), *case_scans.jobs()]
 
 
 def build_engine(

@@ -189,7 +189,8 @@ class Engine:
                 await turn.start_flow("framework", pending=None)
             return
         command, argument = _command(message.text)
-        if call_opened:
+        # Coaches run the line: the framework is recalled to callers, not to them.
+        if call_opened and not turn.actor.is_coach:
             suspended = asdict(turn.flow) if turn.flow is not None else None
             pending = _pending(turn, command, argument)
             await turn.start_flow("framework", pending=pending, suspended=suspended)
@@ -337,10 +338,11 @@ def _command(text: str | None) -> tuple[str | None, str]:
 
 def _pending(turn: Turn, command: str | None, argument: str = "") -> int | None:
     """What a new call opened with is taken up once the framework is acknowledged."""
-    if command == "start" and argument:
-        return turn.message.id  # a deep link (an invitation): its token is taken up after
+    if command == "start":
+        # A bare /start is the call opening itself; a deep link's token is taken up after.
+        return turn.message.id if argument else None
     if command is not None:
-        return None
+        return turn.message.id  # /engagements after a silence still shows the commitments
     if turn.message.kind == InboundKind.BUTTON:
         # A button of an earlier message (a deadline reminder, say) is an explicit answer:
         # take it up after the framework instead of dropping it.

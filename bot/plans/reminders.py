@@ -248,7 +248,13 @@ async def _alert_coach(
             now=now,
             actor=subject,
             category=CaseCategory.BLOCKED_ACTION,
-            summary=f"Overdue since {due.isoformat()}: {commitment.what} ({plan.title})",
+            # Stored once, read by coaches: in the language of the first coach.
+            summary=translator(coaches[0].lang if coaches else None).gettext(
+                "Overdue since {due}: {what} ({plan})",
+                due=due.strftime("%d/%m/%Y"),
+                what=commitment.what,
+                plan=plan.title,
+            ),
             severity=CaseSeverity.HIGH,
             plan_id=plan.id,
             commitment_id=commitment.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UtcDateTime
@@ -35,6 +35,11 @@ class Actor(Base):
     reachable: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    # Coaches: the coordinator receives escalations; on-duty coaches receive emergencies at
+    # any hour; the signature replaces the coach's name in messages relayed to actors.
+    is_coordinator: Mapped[bool] = mapped_column(default=False, server_default=false())
+    on_duty: Mapped[bool] = mapped_column(default=False, server_default=false())
+    coach_signature: Mapped[str | None] = mapped_column(String(64), default=None)
 
     @property
     def is_coach(self) -> bool:

@@ -56,6 +56,9 @@ class Case(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     helpful: Mapped[bool | None] = mapped_column(default=None)  # the actor's one-tap feedback
+    # When acknowledgement is due (working time for normal/high, clock time for emergencies),
+    # computed once at opening so the SLA scan is a plain comparison.
+    ack_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None, index=True)
 
 
 class CaseEvent(Base):

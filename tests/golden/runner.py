@@ -16,6 +16,7 @@ Input lines:
     crash                           the next message is stored, then the process dies
     restart                         a new engine on the same database file
     sql: SELECT ...                 the query's rows, written as "=> ..." on the next line
+    sql: INSERT / UPDATE ...        seeds data (territories, plans, coaches); no output line
     scan                            run every periodic scan (bot.app.periodic_jobs) once at
                                     the player's clock, then deliver what they enqueued
     import FILE reference=YYYY-MM-DD title="..." committee="..." coach=NAME members=a,b
@@ -125,10 +126,7 @@ class Player:
             await self.start().recover()
             await self.deliver()
         elif stripped == "scan":
-            assert self.engine is not None
-            context = ScanContext(self.engine.db, self.clock, self.settings)
-            await run_once(context, periodic_jobs())
-            await self.deliver()
+            await self.scan()
         elif stripped.startswith("import "):
             await self.import_plan(shlex.split(stripped)[1:])
         elif stripped.startswith("sql: "):
@@ -259,10 +257,19 @@ class Player:
                 self.out.append("  " + " ".join(f"[{button.label}]" for button in row))
         return str(len(self.out))
 
+    async def scan(self) -> None:
+        assert self.engine is not None
+        context = ScanContext(self.engine.db, self.clock, self.settings)
+        await run_once(context, periodic_jobs())
+        await self.deliver()
+
     async def query(self, sql: str) -> None:
         assert self.engine is not None
         async with self.engine.db.transaction() as session:
-            rows = (await session.execute(text(sql))).all()
+            result = await session.execute(text(sql))
+            if not result.returns_rows:
+                return
+            rows = result.all()
         self.out.append("=> " + "; ".join(", ".join(str(v) for v in row) for row in rows))
 
 

@@ -1,0 +1,467 @@
+"""What local actors do with cases: report a problem, ask for a coach, answer a coach,
+say whether the answer helped, and send on a question the bot could not answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.cases import alerts, labels
+from bot.cases.service import open_case
+from bot.effects import Button, Keyboard
+from bot.flows.base import Flow
+from bot.i18n import N_
+from bot.router import Router
+from bot.text import escape
+from bot.turn import Turn
+from storage.models import (
+    Actor,
+    Case,
+    CaseCategory,
+    CaseEvent,
+    CaseSeverity,
+    CaseStatus,
+    InboundKind,
+    InboundMessage,
+)
+
+router = Router("cases-actor")
+
+# Categories an actor picks from; emergencies go through their own button.
+REPORT_CATEGORIES = (
+    CaseCategory.BLOCKED_ACTION,
+    CaseCategory.CONFLICT,
+    CaseCategory.MISSING_MEANS,
+    CaseCategory.INSTITUTIONAL,
+    CaseCategory.IDEA,
+    CaseCategory.QUESTION,
+)
+# The guided report's text steps, in order, with their question.
+REPORT_STEPS = (
+    ("what", N_("What happened? Describe the problem in a few words.")),
+    ("who", N_("Who is involved (people, association, institution)?")),
+    ("since", N_("Since when has it been going on?")),
+    ("tried", N_("What has already been tried to solve it?")),
+)
+EMERGENCY_TEXT = N_(
+    "🚨 If someone is in danger, call now:\n"
+    "• Police: <b>19</b>\n"
+    "• Gendarmerie: <b>177</b>\n"
+    "• Civil protection: <b>15</b>\n\n"
+    "I am alerting a person of the hotline at once (case #{number}). Stay reachable here; "
+    "you can add details by answering below."
+)
+NOT_FOUND = N_("I cannot find this case among yours.")
+
+
+def _remember(turn: Turn, key: str, value: Any) -> None:
+    """Store in the flow's data without mutating the loaded JSON in place (which the ORM
+    would not see as a change)."""
+    assert turn.flow is not None
+    data = dict(turn.flow.data)
+    if key == "files":
+        data["files"] = [*data.get("files", []), value]
+    else:
+        data["answers"] = {**data.get("answers", {}), key: value}
+    turn.flow.data = data
+
+
+def _attachment(turn: Turn) -> tuple[str, str] | None:
+    m = turn.message
+    if m.kind == InboundKind.ATTACHMENT and m.file_id:
+        return (m.attachment_kind or "file", m.file_id)
+    return None
+
+
+async def _confirm_opened(turn: Turn, case: Case) -> None:
+    await turn.reply(
+        turn._(
+            "Thank you. Your request is registered as case <b>#{number}</b>: quote this "
+            "number whenever you write about it. A coach has been alerted and will answer "
+            "you here, through the hotline.",
+            number=case.id,
+        ),
+        ((Button(turn._("Add a message for the coach"), f"caseans:{case.id}"),),),
+    )
+
+
+class ReportFlow(Flow):
+    """report_problem: category, four skippable questions, urgency, then a case number."""
+
+    name = "report"
+
+    async def start(self, turn: Turn, **params: Any) -> None:
+        assert turn.flow is not None
+        turn.flow.data = {"answers": {}, "files": []}
+        turn.goto("category")
+        await self.prompt(turn)
+
+    def _category_keyboard(self, turn: Turn) -> Keyboard:
+        rows = [
+            (Button(labels.label(turn.t, labels.CATEGORY, c), f"report:cat:{c}"),)
+            for c in REPORT_CATEGORIES
+        ]
+        rows.insert(0, (Button(turn._("🚨 Someone is in danger"), "report:danger"),))
+        return tuple(rows)
+
+    def _skip(self, turn: Turn) -> Keyboard:
+        return ((Button(turn._("Skip"), "report:skip"),),)
+
+    async def prompt(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        step = turn.flow.step
+        if step == "category":
+            await turn.reply(
+                turn._("Let us note your problem for the coach. What is it about?"),
+                self._category_keyboard(turn),
+            )
+        elif step == "urgency":
+            await turn.reply(
+                turn._("How urgent is it?"),
+                (
+                    (Button(turn._("Urgent: it cannot wait"), "report:urg:high"),),
+                    (Button(turn._("It can wait a few days"), "report:urg:normal"),),
+                ),
+            )
+        else:
+            question = dict(REPORT_STEPS)[step]
+            await turn.reply(turn._(question), self._skip(turn))
+
+    async def on_category(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        value = self.button_value(turn) or ""
+        if value == "danger":
+            turn.end_flow()
+            await turn.dispatch_intent("emergency")
+            return
+        kind, _, category = value.partition(":")
+        if kind != "cat" or category not in REPORT_CATEGORIES:
+            await turn.reply(
+                turn._("Please choose one of the buttons below; /cancel to stop."),
+                self._category_keyboard(turn),
+            )
+            return
+        turn.flow.data = {**turn.flow.data, "category": category}
+        turn.goto(REPORT_STEPS[0][0])
+        await self.prompt(turn)
+
+    async def _text_step(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        step = turn.flow.step
+        if (file := _attachment(turn)) is not None:
+            _remember(turn, "files", list(file))
+            await turn.reply(turn._("Received, it goes with your report."), self._skip(turn))
+            return
+        value = self.button_value(turn)
+        if value is None and turn.message.kind != InboundKind.TEXT:
+            await self.prompt(turn)
+            return
+        if value is None and turn.text:
+            _remember(turn, step, turn.text)
+        names = [name for name, _ in REPORT_STEPS]
+        index = names.index(step)
+        turn.goto(names[index + 1] if index + 1 < len(names) else "urgency")
+        await self.prompt(turn)
+
+    on_what = on_who = on_since = on_tried = _text_step
+
+    async def on_urgency(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        value = self.button_value(turn) or ""
+        if value not in ("urg:high", "urg:normal"):
+            await turn.reply(turn._("Please answer with one of the buttons."))
+            await self.prompt(turn)
+            return
+        data = turn.flow.data
+        answers: dict[str, str] = data["answers"]
+        severity = CaseSeverity.HIGH if value == "urg:high" else CaseSeverity.NORMAL
+        turn.end_flow()
+        case = await open_case(
+            turn.session,
+            now=turn.now,
+            actor=turn.actor,
+            category=data["category"],
+            summary=answers.get("what", ""),
+            severity=severity,
+            attachments=[(k, f) for k, f in data.get("files", [])],
+            settings=turn.engine.settings,
+            sent=turn.sent,
+            details={"answers": {k: v for k, v in answers.items() if k != "what"}},
+        )
+        await _confirm_opened(turn, case)
+
+
+class TalkFlow(Flow):
+    """talk_to_coach: one message (text or file) that becomes a case for a coach."""
+
+    name = "talk"
+
+    async def start(self, turn: Turn, **params: Any) -> None:
+        turn.goto("message")
+        await self.prompt(turn)
+
+    async def prompt(self, turn: Turn) -> None:
+        await turn.reply(
+            turn._(
+                "Write your message for the coach: what it is about, and what you expect. "
+                "A coach will answer you here."
+            ),
+            ((Button(turn._("Cancel"), "talk:cancel"),),),
+        )
+
+    async def on_message(self, turn: Turn) -> None:
+        if self.button_value(turn) == "cancel":
+            turn.end_flow()
+            await turn.reply(turn._("All right, nothing was sent."))
+            return
+        file = _attachment(turn)
+        if file is None and not turn.text:
+            await self.prompt(turn)
+            return
+        turn.end_flow()
+        case = await open_case(
+            turn.session,
+            now=turn.now,
+            actor=turn.actor,
+            category=CaseCategory.QUESTION,
+            summary=turn.text,
+            source_message_id=turn.message.id,
+            attachments=[file] if file else [],
+            settings=turn.engine.settings,
+            sent=turn.sent,
+        )
+        await _confirm_opened(turn, case)
+
+
+class AnswerFlow(Flow):
+    """The actor's next message goes to the coach of their case."""
+
+    name = "caseans"
+
+    async def start(self, turn: Turn, case_id: int = 0, **params: Any) -> None:
+        assert turn.flow is not None
+        turn.flow.data = {"case": case_id}
+        turn.goto("message")
+        await self.prompt(turn)
+
+    async def prompt(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        await turn.reply(
+            turn._(
+                "Write your message for the coach (case #{number}). You can also send a "
+                "photo, a document or a voice note.",
+                number=turn.flow.data["case"],
+            ),
+            ((Button(turn._("Cancel"), "caseans:cancel"),),),
+        )
+
+    async def on_message(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        if self.button_value(turn) == "cancel":
+            turn.end_flow()
+            await turn.reply(turn._("All right, nothing was sent."))
+            return
+        file = _attachment(turn)
+        if file is None and not turn.text:
+            await self.prompt(turn)
+            return
+        case = await own_case(turn, turn.flow.data["case"])
+        turn.end_flow()
+        if case is None:
+            await turn.reply(turn._(NOT_FOUND))
+            return
+        await relay_to_coach(turn, case, turn.text, file)
+        await turn.reply(
+            turn._("Sent to the coach (case #{number}).", number=case.id),
+        )
+
+
+router.flow(ReportFlow())
+router.flow(TalkFlow())
+router.flow(AnswerFlow())
+
+
+async def own_case(turn: Turn, case_id: object) -> Case | None:
+    """The case if it is this actor's, else None: nobody sees another actor's case."""
+    try:
+        number = int(str(case_id))
+    except ValueError:
+        return None
+    case = await turn.session.get(Case, number)
+    if case is None or case.actor_id != turn.actor.id:
+        return None
+    return case
+
+
+async def relay_to_coach(turn: Turn, case: Case, text: str, file: tuple[str, str] | None) -> None:
+    """Store what the actor said in the case and pass it to the coach (or the group)."""
+    turn.session.add(
+        CaseEvent(
+            case_id=case.id,
+            actor_id=turn.actor.id,
+            at=turn.now,
+            kind="message_in",
+            text=text or None,
+            file_id=file[1] if file else None,
+            details={"kind": file[0]} if file else {},
+        )
+    )
+    if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+        # Speaking again about a resolved case reopens it for the coach.
+        case.status = CaseStatus.IN_PROGRESS
+        turn.session.add(
+            CaseEvent(
+                case_id=case.id,
+                actor_id=turn.actor.id,
+                at=turn.now,
+                kind="status",
+                details={"to": CaseStatus.IN_PROGRESS, "why": "actor_wrote"},
+            )
+        )
+    coach = await turn.session.get(Actor, case.coach_id) if case.coach_id else None
+    if coach is not None:
+        recipients = [alerts.Recipient.of(coach)]
+    else:
+        recipients = await alerts.fallback(turn.session, turn.engine.settings)
+
+    async def render(t: Any) -> str:
+        lines = [
+            t.gettext(
+                "💬 <b>Case #{number}</b>: {name} writes:",
+                number=case.id,
+                name=escape(turn.actor.display_name or "?"),
+            )
+        ]
+        if text:
+            lines.append(escape(text))
+        if file:
+            lines.append(f"📎 {escape(file[0])}: <code>{escape(file[1])}</code>")
+        return "\n".join(lines)
+
+    turn.sent += await alerts.send(
+        turn.session,
+        recipients,
+        turn.now,
+        f"case:{case.id}:in:{turn.message.id}",
+        render,
+        lambda t: alerts.reply_buttons(t, case.id),
+    )
+
+
+@router.intent("report_problem")
+async def report_problem(turn: Turn) -> None:
+    await turn.start_flow("report")
+
+
+@router.intent("talk_to_coach")
+async def talk_to_coach(turn: Turn) -> None:
+    await turn.start_flow("talk")
+
+
+@router.intent("emergency")
+async def emergency(turn: Turn) -> None:
+    text = turn.text if turn.message.kind == InboundKind.TEXT else ""
+    file = _attachment(turn)
+    case = await open_case(
+        turn.session,
+        now=turn.now,
+        actor=turn.actor,
+        category=CaseCategory.EMERGENCY,
+        summary=text,
+        severity=CaseSeverity.EMERGENCY,
+        source_message_id=turn.message.id,
+        attachments=[file] if file else [],
+        settings=turn.engine.settings,
+        sent=turn.sent,
+    )
+    await turn.reply(
+        turn._(EMERGENCY_TEXT, number=case.id),
+        ((Button(turn._("Add a message for the coach"), f"caseans:{case.id}"),),),
+    )
+
+
+@router.button("unanswered")
+async def unanswered_button(turn: Turn, fields: list[str]) -> None:
+    """The knowledge base had no answer: the actor may send the question to a coach."""
+    if fields[:1] != ["send"] or len(fields) < 2 or not fields[1].isdigit():
+        await turn.reply(turn._("All right. Ask me something else whenever you like."))
+        return
+    message = await turn.session.get(InboundMessage, int(fields[1]))
+    if message is None or message.actor_id != turn.actor.id:
+        await turn.dispatch_intent("talk_to_coach")
+        return
+    existing = await turn.session.scalar(
+        select(Case).where(Case.source_message_id == message.id, Case.actor_id == turn.actor.id)
+    )
+    if existing is not None:
+        await turn.reply(
+            turn._("This question is already with a coach (case #{number}).", number=existing.id)
+        )
+        return
+    file = (message.attachment_kind or "file", message.file_id) if message.file_id else None
+    case = await open_case(
+        turn.session,
+        now=turn.now,
+        actor=turn.actor,
+        category=CaseCategory.QUESTION,
+        summary=message.text or "",
+        source_message_id=message.id,
+        attachments=[file] if file else [],
+        settings=turn.engine.settings,
+        sent=turn.sent,
+    )
+    await _confirm_opened(turn, case)
+
+
+@router.button("caseans")
+async def answer_button(turn: Turn, fields: list[str]) -> None:
+    case = await own_case(turn, fields[0] if fields else "")
+    if case is None:
+        await turn.reply(turn._(NOT_FOUND))
+        return
+    await turn.start_flow("caseans", case_id=case.id)
+
+
+@router.button("casefb")
+async def feedback_button(turn: Turn, fields: list[str]) -> None:
+    case = await own_case(turn, fields[0] if fields else "")
+    if case is None or len(fields) < 2 or fields[1] not in ("yes", "no"):
+        await turn.reply(turn._(NOT_FOUND))
+        return
+    case.helpful = fields[1] == "yes"
+    turn.session.add(
+        CaseEvent(
+            case_id=case.id,
+            actor_id=turn.actor.id,
+            at=turn.now,
+            kind="feedback",
+            details={"helpful": case.helpful},
+        )
+    )
+    if case.helpful:
+        await turn.reply(turn._("Thank you! Glad it helped. You can write again at any time."))
+    else:
+        await turn.reply(
+            turn._("Thank you for saying so. You can tell the coach what is still missing."),
+            ((Button(turn._("Write to the coach"), f"caseans:{case.id}"),),),
+        )
+
+
+@router.command("mycases", "mesdemandes")
+async def my_cases(turn: Turn, _argument: str) -> None:
+    cases = (
+        await turn.session.scalars(
+            select(Case).where(Case.actor_id == turn.actor.id).order_by(Case.id.desc()).limit(10)
+        )
+    ).all()
+    if not cases:
+        await turn.reply(turn._("You have no case with the coaches yet."))
+        return
+    lines = [turn._("<b>Your cases</b>")]
+    for case in cases:
+        category = labels.label(turn.t, labels.CATEGORY, case.category)
+        status = labels.label(turn.t, labels.STATUS, case.status)
+        when = turn.t.datetime(case.opened_at, "short")
+        lines.append(f"#{case.id} · {category} · {status} · {when}")
+    await turn.reply("\n".join(lines))

@@ -1,0 +1,291 @@
+"""Who is alerted about a case, and the card they receive.
+
+A recipient is a coach's private chat or the coaches' group chat. Every alert carries a
+dedup key, so a scan or a retried transaction never alerts anyone twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cases import labels
+from bot.cases.routing import COACH_ROLES
+from bot.config import Settings
+from bot.effects import Button, Keyboard
+from bot.i18n import N_, Translator, translator
+from bot.outbox import enqueue
+from bot.text import escape
+from storage.models import (
+    ActionPlan,
+    Actor,
+    Case,
+    CaseEvent,
+    CaseSeverity,
+    InboundKind,
+    InboundMessage,
+    OutboxMessage,
+    Role,
+    Territory,
+)
+
+GROUP_CHANNEL = "telegram"  # the coaches' group chat lives on Telegram
+RECENT_MESSAGES = 3
+
+
+@dataclass(frozen=True)
+class Recipient:
+    channel: str
+    chat_id: str
+    lang: str
+    key: str  # stable part of dedup keys: "a<actor id>" or "group"
+    actor_id: int | None = None
+
+    @classmethod
+    def of(cls, actor: Actor) -> Recipient:
+        return cls(actor.channel, actor.chat_id, actor.lang, f"a{actor.id}", actor.id)
+
+
+def _unique(recipients: list[Recipient]) -> list[Recipient]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for r in recipients:
+        if (r.channel, r.chat_id) not in seen:
+            seen.add((r.channel, r.chat_id))
+            out.append(r)
+    return out
+
+
+async def coaches(session: AsyncSession, *conditions: object) -> list[Actor]:
+    query = select(Actor).where(Actor.role.in_(COACH_ROLES), *conditions).order_by(Actor.id)
+    return list((await session.scalars(query)).all())
+
+
+async def coordinators(session: AsyncSession) -> list[Actor]:
+    return await coaches(session, Actor.is_coordinator.is_(True))
+
+
+def group(settings: Settings) -> list[Recipient]:
+    if not settings.coaches_chat_id:
+        return []
+    return [Recipient(GROUP_CHANNEL, settings.coaches_chat_id, "fr", "group")]
+
+
+async def fallback(session: AsyncSession, settings: Settings) -> list[Recipient]:
+    """No coach answers for this actor: the coaches' group, else every admin and coordinator."""
+    if settings.coaches_chat_id:
+        return group(settings)
+    people = await coaches(session, or_(Actor.role == Role.ADMIN, Actor.is_coordinator.is_(True)))
+    # A case is never left without anyone alerted: at worst, every coach.
+    return [Recipient.of(a) for a in people or await coaches(session)]
+
+
+async def new_case_recipients(
+    session: AsyncSession, case: Case, settings: Settings
+) -> list[Recipient]:
+    coach = await session.get(Actor, case.coach_id) if case.coach_id else None
+    if case.severity == CaseSeverity.EMERGENCY:
+        # Whatever the hour: the coach in charge, everyone on duty, the coordinators.
+        people = [coach] if coach else []
+        people += await coaches(session, Actor.on_duty.is_(True))
+        people += await coordinators(session)
+        found = [Recipient.of(a) for a in people] + group(settings)
+        return _unique(found or await fallback(session, settings))
+    if coach is not None:
+        return [Recipient.of(coach)]
+    return await fallback(session, settings)
+
+
+async def escalation_recipients(session: AsyncSession, settings: Settings) -> list[Recipient]:
+    found = [Recipient.of(a) for a in await coordinators(session)]
+    return found or await fallback(session, settings)
+
+
+def coach_buttons(t: Translator, case_id: int) -> Keyboard:
+    return (
+        (
+            Button(t.gettext("Take it"), f"case:take:{case_id}"),
+            Button(t.gettext("Reply"), f"case:reply:{case_id}"),
+        ),
+        (
+            Button(t.gettext("Resolve"), f"case:resolve:{case_id}"),
+            Button(t.gettext("Hand over"), f"case:handover:{case_id}"),
+        ),
+    )
+
+
+def reply_buttons(t: Translator, case_id: int) -> Keyboard:
+    return (
+        (
+            Button(t.gettext("Reply"), f"case:reply:{case_id}"),
+            Button(t.gettext("Resolve"), f"case:resolve:{case_id}"),
+        ),
+    )
+
+
+ANSWER_LABELS = {
+    "who": N_("Who is involved"),
+    "since": N_("Since when"),
+    "tried": N_("Already tried"),
+}
+
+
+async def case_card(session: AsyncSession, case: Case, t: Translator, heading: str) -> str:
+    """What a coach needs to act: who, where, what, by when, and what was said."""
+    actor = await session.get_one(Actor, case.actor_id)
+    lines = [
+        heading,
+        t.gettext(
+            "<b>Case #{number}</b> · {category} · {severity}",
+            number=case.id,
+            category=labels.label(t, labels.CATEGORY, case.category),
+            severity=labels.label(t, labels.SEVERITY, case.severity),
+        ),
+        t.gettext(
+            "👤 {name}, writes in {variant}: please answer in that language.",
+            name=escape(actor.display_name or "?"),
+            variant=labels.label(t, labels.VARIANT, case.lang),
+        ),
+    ]
+    where = []
+    if case.territory_id is not None:
+        territory = await session.get(Territory, case.territory_id)
+        if territory is not None:
+            where.append("📍 " + escape(territory.name))
+    if case.plan_id is not None:
+        plan = await session.get(ActionPlan, case.plan_id)
+        if plan is not None:
+            where.append("📋 " + escape(plan.title))
+    if where:
+        lines.append(" · ".join(where))
+    if case.ack_due_at is not None and case.acknowledged_at is None:
+        lines.append(t.gettext("⏱ To take by {when}", when=t.datetime(case.ack_due_at, "short")))
+    lines += ["", escape(case.summary) or t.gettext("(no summary given)")]
+    opened = await session.scalar(
+        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "opened")
+    )
+    answers = (opened.details or {}).get("answers", {}) if opened else {}
+    for key, name in ANSWER_LABELS.items():
+        if answers.get(key):
+            lines.append(f"<b>{t.gettext(name)}</b>: {escape(answers[key])}")
+    said = [case.summary, *answers.values()]
+    recent = [m for m in await recent_messages(session, case) if (m.text or "").strip() not in said]
+    if recent:
+        lines += ["", t.gettext("Recent messages:")]
+        lines += [f"• {t.datetime(m.received_at, 'short')}: {escape(m.text or '')}" for m in recent]
+    files = await case_files(session, case)
+    if files:
+        lines += ["", t.gettext("📎 Attachments (file ids):")]
+        lines += [f"• {escape(kind)}: <code>{escape(file_id)}</code>" for kind, file_id in files]
+    return "\n".join(lines)
+
+
+async def recent_messages(session: AsyncSession, case: Case) -> list[InboundMessage]:
+    """The actor's last words before the case, unless the summary already holds them."""
+    query = (
+        select(InboundMessage)
+        .where(
+            InboundMessage.actor_id == case.actor_id,
+            InboundMessage.kind == InboundKind.TEXT,
+            InboundMessage.received_at >= case.opened_at - timedelta(hours=24),
+            InboundMessage.received_at <= case.opened_at,
+        )
+        .order_by(InboundMessage.id.desc())
+        .limit(10)
+    )
+    found = []
+    for message in (await session.scalars(query)).all():
+        text = (message.text or "").strip()
+        if not text or text.startswith("/"):
+            continue
+        found.append(message)
+        if len(found) == RECENT_MESSAGES:
+            break
+    return list(reversed(found))
+
+
+async def case_files(session: AsyncSession, case: Case) -> list[tuple[str, str]]:
+    events = (
+        await session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case.id, CaseEvent.file_id.is_not(None))
+            .order_by(CaseEvent.id)
+        )
+    ).all()
+    return [(str(e.details.get("kind", "file")), e.file_id or "") for e in events]
+
+
+async def send(
+    session: AsyncSession,
+    recipients: list[Recipient],
+    now: datetime,
+    dedup: str,
+    render: Callable[[Translator], Awaitable[str]],
+    buttons_for: Callable[[Translator], Keyboard] | None = None,
+) -> list[OutboxMessage]:
+    """Enqueue one message per recipient, rendered in their variant, each under its own key."""
+    rows: list[OutboxMessage] = []
+    for recipient in recipients:
+        t = translator(recipient.lang)
+        text = await render(t)
+        buttons = buttons_for(t) if buttons_for else ()
+        rows += await enqueue(
+            session,
+            channel=recipient.channel,
+            chat_id=recipient.chat_id,
+            text=text,
+            buttons=buttons,
+            now=now,
+            actor_id=recipient.actor_id,
+            dedup_key=f"{dedup}:{recipient.key}",
+        )
+    return rows
+
+
+NEW_HEADING = N_("🔔 <b>New case for you</b>")
+EMERGENCY_HEADING = N_(
+    "🚨 <b>EMERGENCY: a person may be in danger.</b> The actor was given the numbers of the "
+    "police (19), gendarmerie (177) and civil protection (15). Please take this case now."
+)
+GROUP_HEADING = N_("🔔 <b>New case without a coach</b>: whoever takes it follows it up.")
+REALERT_HEADING = N_("⏰ <b>Reminder: this case is still waiting to be taken.</b>")
+ESCALATE_HEADING = N_(
+    "⚠️ <b>Escalation: this case was not taken in time</b> by {coach}. As coordinator, "
+    "please take it or hand it over."
+)
+HANDOVER_HEADING = N_("🔁 <b>Case handed over to you</b> by {coach}.")
+
+
+async def alert_new_case(
+    session: AsyncSession, case: Case, settings: Settings, now: datetime
+) -> list[OutboxMessage]:
+    recipients = await new_case_recipients(session, case, settings)
+    if case.severity == CaseSeverity.EMERGENCY:
+        heading = EMERGENCY_HEADING
+    else:
+        heading = NEW_HEADING if case.coach_id else GROUP_HEADING
+
+    async def render(t: Translator) -> str:
+        return await case_card(session, case, t, t.gettext(heading))
+
+    rows = await send(
+        session,
+        recipients,
+        now,
+        f"case:{case.id}:alert",
+        render,
+        lambda t: coach_buttons(t, case.id),
+    )
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            kind="routed",
+            details={"to": [r.key for r in recipients]},
+        )
+    )
+    return rows

@@ -1,0 +1,634 @@
+"""What coaches do with cases: take, reply (relayed by the bot), resolve, hand over, and
+their queue with CSV export. Every handler here checks the coach role first."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.access import ADMINS, COACHES, requires
+from bot.cases import alerts, labels
+from bot.cases.routing import COACH_ROLES
+from bot.clock import local
+from bot.effects import Button, Keyboard
+from bot.flows.base import Flow
+from bot.i18n import N_, Translator, translator
+from bot.outbox import enqueue
+from bot.router import Router
+from bot.text import escape
+from bot.turn import Turn
+from storage.models import (
+    ActionPlan,
+    Actor,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    InboundKind,
+    Territory,
+)
+
+router = Router("cases-coach")
+
+ACTIVE = (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED, CaseStatus.IN_PROGRESS)
+QUEUE_LIMIT = 15
+FILTERS = {
+    "open": N_("Open"),
+    "mine": N_("Mine"),
+    "overdue": N_("Overdue"),
+    "terr": N_("By territory"),
+}
+
+
+def signature(t: Translator, coach: Actor) -> str:
+    """Coaches are never named to actors unless they chose a display name."""
+    return (
+        escape(coach.coach_signature)
+        if coach.coach_signature
+        else t.gettext(labels.DEFAULT_SIGNATURE)
+    )
+
+
+async def _case(turn: Turn, raw: object) -> Case | None:
+    try:
+        case = await turn.session.get(Case, int(str(raw).lstrip("#")))
+    except ValueError:
+        case = None
+    if case is None:
+        await turn.reply(turn._("There is no case #{number}.", number=escape(str(raw))))
+    return case
+
+
+def _event(turn: Turn, case: Case, kind: str, **fields: Any) -> None:
+    turn.session.add(
+        CaseEvent(case_id=case.id, actor_id=turn.actor.id, at=turn.now, kind=kind, **fields)
+    )
+
+
+async def _to_actor(turn: Turn, case: Case, text_for: Any, buttons_for: Any = None) -> None:
+    """A message to the case's actor, in their variant, from the bot."""
+    actor = await turn.session.get_one(Actor, case.actor_id)
+    t = translator(actor.lang)
+    turn.sent += await enqueue(
+        turn.session,
+        channel=actor.channel,
+        chat_id=actor.chat_id,
+        text=text_for(t),
+        buttons=buttons_for(t) if buttons_for else (),
+        now=turn.now,
+        actor_id=actor.id,
+        cause_id=turn.message.id,
+    )
+
+
+def _acknowledge(turn: Turn, case: Case) -> bool:
+    """Mark the case taken by this coach; False if it was already taken."""
+    if case.acknowledged_at is not None:
+        return False
+    case.acknowledged_at = turn.now
+    case.status = CaseStatus.ACKNOWLEDGED
+    case.coach_id = turn.actor.id
+    _event(turn, case, "acknowledged")
+    return True
+
+
+# -- buttons on a case card ----------------------------------------------------------------
+
+
+@router.button("case")
+@requires(COACHES)
+async def case_button(turn: Turn, fields: list[str]) -> None:
+    action, rest = (fields[0], fields[1:]) if fields else ("", [])
+    if not rest:
+        await turn.reply(turn._("This button is no longer active."))
+        return
+    case = await _case(turn, rest[0])
+    if case is None:
+        return
+    if action == "take":
+        await take(turn, case)
+    elif action == "reply":
+        await turn.start_flow("case_reply", case_id=case.id)
+    elif action == "resolve":
+        await resolve(turn, case)
+    elif action == "handover":
+        await handover_choices(turn, case)
+    elif action == "to" and len(rest) > 1 and rest[1].isdigit():
+        await handover(turn, case, int(rest[1]))
+    elif action == "view":
+        await show_case(turn, case)
+    else:
+        await turn.reply(turn._("This button is no longer active."))
+
+
+async def take(turn: Turn, case: Case) -> None:
+    if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+        await turn.reply(turn._("Case #{number} is already resolved.", number=case.id))
+        return
+    if not _acknowledge(turn, case):
+        holder = await turn.session.get(Actor, case.coach_id) if case.coach_id else None
+        await turn.reply(
+            turn._(
+                "Case #{number} is already taken by {coach}.",
+                number=case.id,
+                coach=escape(holder.display_name if holder else "?"),
+            ),
+            alerts.reply_buttons(turn.t, case.id),
+        )
+        return
+    await turn.reply(
+        turn._(
+            "You have taken case #{number}. The actor is told that a coach is on it.",
+            number=case.id,
+        ),
+        alerts.reply_buttons(turn.t, case.id),
+    )
+    await _to_actor(
+        turn,
+        case,
+        lambda t: t.gettext(
+            "A coach has taken up your case #{number} and will answer you here.",
+            number=case.id,
+        ),
+    )
+
+
+async def resolve(turn: Turn, case: Case) -> None:
+    if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+        await turn.reply(turn._("Case #{number} is already resolved.", number=case.id))
+        return
+    _acknowledge(turn, case)
+    case.status = CaseStatus.RESOLVED
+    case.resolved_at = turn.now
+    case.helpful = None
+    _event(turn, case, "status", details={"to": CaseStatus.RESOLVED})
+    await turn.reply(
+        turn._(
+            "Case #{number} is resolved. The actor is asked whether the answer helped.",
+            number=case.id,
+        )
+    )
+    await _to_actor(
+        turn,
+        case,
+        lambda t: t.gettext(
+            "The coach has marked your case #{number} as resolved. Did the answer help you?",
+            number=case.id,
+        ),
+        lambda t: (
+            (
+                Button(t.gettext("Yes, it helped"), f"casefb:{case.id}:yes"),
+                Button(t.gettext("No, not really"), f"casefb:{case.id}:no"),
+            ),
+        ),
+    )
+
+
+async def handover_choices(turn: Turn, case: Case) -> None:
+    others = await alerts.coaches(turn.session, Actor.id != turn.actor.id)
+    if not others:
+        await turn.reply(turn._("There is no other coach to hand this case to."))
+        return
+    rows = tuple(
+        (Button(escape(c.display_name or str(c.id))[:40], f"case:to:{case.id}:{c.id}"),)
+        for c in others[:20]
+    )
+    await turn.reply(turn._("Hand case #{number} over to which coach?", number=case.id), rows)
+
+
+async def handover(turn: Turn, case: Case, coach_id: int) -> None:
+    coach = await turn.session.get(Actor, coach_id)
+    if coach is None or coach.role not in COACH_ROLES:
+        await turn.reply(turn._("This button is no longer active."))
+        return
+    previous = case.coach_id
+    case.coach_id = coach.id
+    _event(turn, case, "handover", details={"from": previous, "to": coach.id})
+    await turn.reply(
+        turn._(
+            "Case #{number} is now with {coach}.",
+            number=case.id,
+            coach=escape(coach.display_name),
+        )
+    )
+    giver = escape(turn.actor.display_name)
+
+    async def render(t: Translator) -> str:
+        heading = t.gettext(alerts.HANDOVER_HEADING, coach=giver)
+        return await alerts.case_card(turn.session, case, t, heading)
+
+    turn.sent += await alerts.send(
+        turn.session,
+        [alerts.Recipient.of(coach)],
+        turn.now,
+        f"case:{case.id}:handover:{turn.message.id}",
+        render,
+        lambda t: alerts.coach_buttons(t, case.id),
+    )
+
+
+# -- replying ------------------------------------------------------------------------------
+
+
+async def relay_to_actor(
+    turn: Turn, case: Case, text: str, file: tuple[str, str] | None = None
+) -> None:
+    """The coach's words reach the actor from the bot, signed, with the case number."""
+    if case.status in (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED):
+        _acknowledge(turn, case)
+        case.status = CaseStatus.IN_PROGRESS
+    _event(
+        turn,
+        case,
+        "message_out",
+        text=text or None,
+        file_id=file[1] if file else None,
+        details={"kind": file[0]} if file else {},
+    )
+    coach = turn.actor
+
+    def render(t: Translator) -> str:
+        lines = [
+            t.gettext(
+                "💬 <b>{signature}</b>, about your case #{number}:",
+                signature=signature(t, coach),
+                number=case.id,
+            )
+        ]
+        if text:
+            lines.append(escape(text))
+        if file:
+            lines.append(
+                t.gettext(
+                    "📎 The coach also sent a file ({kind}); it is kept with your case.",
+                    kind=escape(file[0]),
+                )
+            )
+        return "\n".join(lines)
+
+    await _to_actor(
+        turn,
+        case,
+        render,
+        lambda t: ((Button(t.gettext("Reply to the coach"), f"caseans:{case.id}"),),),
+    )
+
+
+class ReplyFlow(Flow):
+    """After "Reply" on a case, the coach's next message is relayed to the actor."""
+
+    name = "case_reply"
+
+    async def start(self, turn: Turn, case_id: int = 0, **params: Any) -> None:
+        assert turn.flow is not None
+        turn.flow.data = {"case": case_id}
+        turn.goto("message")
+        await self.prompt(turn)
+
+    async def prompt(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        case = await turn.session.get(Case, turn.flow.data["case"])
+        actor = await turn.session.get(Actor, case.actor_id) if case else None
+        if case is None or actor is None:
+            turn.end_flow()
+            return
+        await turn.reply(
+            turn._(
+                "Write your answer to {name} for case #{number}, in <b>{variant}</b>. Your "
+                "next message is sent as it is, from the hotline, signed “{signature}”.",
+                name=escape(actor.display_name),
+                number=case.id,
+                variant=labels.label(turn.t, labels.VARIANT, case.lang),
+                signature=signature(translator(case.lang), turn.actor),
+            ),
+            ((Button(turn._("Cancel"), "case_reply:cancel"),),),
+        )
+
+    async def on_message(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        if self.button_value(turn) == "cancel":
+            turn.end_flow()
+            await turn.reply(turn._("All right, nothing was sent."))
+            return
+        m = turn.message
+        file = (
+            (m.attachment_kind or "file", m.file_id)
+            if m.kind == InboundKind.ATTACHMENT and m.file_id
+            else None
+        )
+        if file is None and not turn.text:
+            await self.prompt(turn)
+            return
+        case = await turn.session.get(Case, turn.flow.data["case"])
+        turn.end_flow()
+        if case is None:
+            return
+        await relay_to_actor(turn, case, turn.text, file)
+        await turn.reply(
+            turn._("Sent to the actor (case #{number}).", number=case.id),
+            alerts.reply_buttons(turn.t, case.id),
+        )
+
+
+router.flow(ReplyFlow())
+
+
+@router.command("reply", "repondre")
+@requires(COACHES)
+async def reply_command(turn: Turn, argument: str) -> None:
+    number, _, text = argument.partition(" ")
+    if not number:
+        await turn.reply(turn._("Write /reply followed by the case number and your answer."))
+        return
+    case = await _case(turn, number)
+    if case is None:
+        return
+    if not text.strip():
+        await turn.start_flow("case_reply", case_id=case.id)
+        return
+    await relay_to_actor(turn, case, text.strip())
+    await turn.reply(
+        turn._("Sent to the actor (case #{number}).", number=case.id),
+        alerts.reply_buttons(turn.t, case.id),
+    )
+
+
+# -- looking at cases ------------------------------------------------------------------------
+
+
+async def show_case(turn: Turn, case: Case) -> None:
+    card = await alerts.case_card(
+        turn.session,
+        case,
+        turn.t,
+        turn._("Status: <b>{status}</b>", status=labels.label(turn.t, labels.STATUS, case.status)),
+    )
+    events = (
+        await turn.session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+        )
+    ).all()
+    lines = [card, "", turn._("<b>Timeline</b>")]
+    names: dict[int, str] = {}
+    for event in events[-15:]:
+        who = "–"
+        if event.actor_id is not None:
+            if event.actor_id not in names:
+                person = await turn.session.get(Actor, event.actor_id)
+                names[event.actor_id] = person.display_name if person else "?"
+            who = escape(names[event.actor_id])
+        said = f": {escape(event.text)[:200]}" if event.text else ""
+        lines.append(
+            f"• {turn.t.datetime(event.at, 'short')} {who} "
+            f"<i>{labels.label(turn.t, labels.EVENT, event.kind)}</i>{said}"
+        )
+    await turn.reply("\n".join(lines), alerts.coach_buttons(turn.t, case.id))
+
+
+@router.command("case", "dossier")
+@requires(COACHES)
+async def case_command(turn: Turn, argument: str) -> None:
+    if not argument:
+        await turn.reply(turn._("Write /case followed by the case number, e.g. /case 12."))
+        return
+    case = await _case(turn, argument.split()[0])
+    if case is not None:
+        await show_case(turn, case)
+
+
+async def select_cases(turn: Turn, which: str) -> list[Case]:
+    query = select(Case).where(Case.status.in_(ACTIVE)).order_by(Case.id)
+    if which == "mine":
+        query = query.where(Case.coach_id == turn.actor.id)
+    elif which == "overdue":
+        query = query.where(Case.acknowledged_at.is_(None), Case.ack_due_at <= turn.now)
+    elif which.startswith("t"):
+        territory = which[1:]
+        query = query.where(
+            Case.territory_id.is_(None)
+            if territory == "none"
+            else Case.territory_id == int(territory)
+        )
+    return list((await turn.session.scalars(query)).all())
+
+
+def _filter_keyboard(turn: Turn, which: str) -> Keyboard:
+    return (
+        tuple(Button(turn._(label), f"cases:{key}") for key, label in FILTERS.items()),
+        (Button(turn._("Export CSV"), f"cases:csv:{which}"),),
+    )
+
+
+async def _line(turn: Turn, case: Case) -> str:
+    actor = await turn.session.get(Actor, case.actor_id)
+    overdue = (
+        case.acknowledged_at is None and case.ack_due_at is not None and case.ack_due_at <= turn.now
+    )
+    parts = [
+        f"#{case.id}",
+        labels.label(turn.t, labels.CATEGORY, case.category),
+        labels.label(turn.t, labels.SEVERITY, case.severity),
+        labels.label(turn.t, labels.STATUS, case.status),
+        escape(actor.display_name if actor else "?"),
+        turn.t.datetime(case.opened_at, "short"),
+    ]
+    return " · ".join(parts) + (" ⏰" if overdue else "")
+
+
+@router.command("cases", "dossiers")
+@requires(COACHES)
+async def cases_command(turn: Turn, argument: str) -> None:
+    await queue(turn, argument.strip() if argument.strip() in FILTERS else "open")
+
+
+async def queue(turn: Turn, which: str) -> None:
+    if which == "terr":
+        await territory_choices(turn)
+        return
+    cases = await select_cases(turn, which)
+    titles = {
+        "open": turn._("Open cases"),
+        "mine": turn._("My cases"),
+        "overdue": turn._("Cases not taken in time"),
+    }
+    title = titles.get(which) or turn._("Cases of the territory")
+    lines = [f"<b>{title}</b> ({len(cases)})"]
+    for case in cases[:QUEUE_LIMIT]:
+        lines.append(await _line(turn, case))
+    if len(cases) > QUEUE_LIMIT:
+        lines.append(turn._("… and {count} more: export the CSV.", count=len(cases) - QUEUE_LIMIT))
+    if not cases:
+        lines.append(turn._("Nothing here."))
+    else:
+        lines.append(turn._("Details: /case followed by the number."))
+    await turn.reply("\n".join(lines), _filter_keyboard(turn, which))
+
+
+async def territory_choices(turn: Turn) -> None:
+    cases = await select_cases(turn, "open")
+    counts: dict[int | None, int] = {}
+    for case in cases:
+        counts[case.territory_id] = counts.get(case.territory_id, 0) + 1
+    if not counts:
+        await turn.reply(turn._("No open case."), _filter_keyboard(turn, "open"))
+        return
+    rows = []
+    for territory_id, count in counts.items():
+        territory = await turn.session.get(Territory, territory_id) if territory_id else None
+        name = territory.name if territory else turn._("No territory")
+        key = f"t{territory_id}" if territory_id else "tnone"
+        rows.append((Button(f"{name} ({count})"[:60], f"cases:{key}"),))
+    await turn.reply(turn._("Open cases by territory:"), tuple(rows))
+
+
+@router.button("cases")
+@requires(COACHES)
+async def cases_button(turn: Turn, fields: list[str]) -> None:
+    which = fields[0] if fields else "open"
+    if which == "csv":
+        await export_csv(turn, fields[1] if len(fields) > 1 else "open")
+    elif which in FILTERS or (which.startswith("t") and (which[1:].isdigit() or which == "tnone")):
+        await queue(turn, which)
+    else:
+        await queue(turn, "open")
+
+
+async def export_csv(turn: Turn, which: str) -> None:
+    cases = await select_cases(turn, which if which in FILTERS and which != "terr" else "open")
+    buffer = io.StringIO()
+    out = csv.writer(buffer)
+    out.writerow(
+        [
+            "case",
+            "opened_at",
+            "status",
+            "severity",
+            "category",
+            "actor",
+            "lang",
+            "territory",
+            "plan",
+            "coach",
+            "ack_due_at",
+            "acknowledged_at",
+            "resolved_at",
+            "helpful",
+            "summary",
+        ]
+    )
+    for case in cases:
+        actor = await turn.session.get(Actor, case.actor_id)
+        coach = await turn.session.get(Actor, case.coach_id) if case.coach_id else None
+        territory = (
+            await turn.session.get(Territory, case.territory_id) if case.territory_id else None
+        )
+        plan = await turn.session.get(ActionPlan, case.plan_id) if case.plan_id else None
+        out.writerow(
+            [
+                case.id,
+                _iso(case.opened_at),
+                case.status,
+                case.severity,
+                case.category,
+                actor.display_name if actor else "",
+                case.lang,
+                territory.name if territory else "",
+                plan.title if plan else "",
+                coach.display_name if coach else "",
+                _iso(case.ack_due_at),
+                _iso(case.acknowledged_at),
+                _iso(case.resolved_at),
+                "" if case.helpful is None else ("yes" if case.helpful else "no"),
+                case.summary,
+            ]
+        )
+    content = buffer.getvalue().encode("utf-8-sig")  # the BOM lets Excel read Arabic
+    await turn.reply_document(
+        f"cases-{which}-{local(turn.now):%Y%m%d-%H%M}.csv",
+        content,
+        turn._("{count} cases", count=len(cases)),
+    )
+
+
+def _iso(value: datetime | None) -> str:
+    return local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+# -- coach settings --------------------------------------------------------------------------
+
+
+@router.command("onduty", "astreinte")
+@requires(COACHES)
+async def on_duty(turn: Turn, _argument: str) -> None:
+    turn.actor.on_duty = not turn.actor.on_duty
+    if turn.actor.on_duty:
+        await turn.reply(turn._("You are on duty: emergencies reach you at any hour."))
+    else:
+        await turn.reply(turn._("You are no longer on duty."))
+
+
+@router.command("signature")
+@requires(COACHES)
+async def set_signature(turn: Turn, argument: str) -> None:
+    if argument == "-":
+        turn.actor.coach_signature = None
+    elif argument:
+        turn.actor.coach_signature = argument[:64]
+    await turn.reply(
+        turn._(
+            "Your answers reach actors signed “{signature}”. Change it with /signature "
+            "followed by a name, or /signature - for the default.",
+            signature=signature(turn.t, turn.actor),
+        )
+    )
+
+
+@router.command("coordinator", "coordinateur")
+@requires(ADMINS)
+async def coordinator(turn: Turn, argument: str) -> None:
+    people = await alerts.coaches(turn.session)
+    if argument:
+        wanted = argument.lstrip("@").lower()
+        found = [
+            c
+            for c in people
+            if wanted in (str(c.id), c.external_id.lower(), c.display_name.lower())
+        ]
+        if len(found) != 1:
+            await turn.reply(turn._("No coach matches “{name}”.", name=escape(argument)))
+            return
+        await toggle_coordinator(turn, found[0])
+        return
+    lines = [turn._("<b>Coaches</b> (★ coordinator). Press a name to switch.")]
+    rows = []
+    for coach in people:
+        star = "★ " if coach.is_coordinator else ""
+        lines.append(f"• {star}{escape(coach.display_name)}")
+        rows.append((Button(f"{star}{coach.display_name}"[:40], f"coord:{coach.id}"),))
+    await turn.reply("\n".join(lines), tuple(rows))
+
+
+@router.button("coord")
+@requires(ADMINS)
+async def coordinator_button(turn: Turn, fields: list[str]) -> None:
+    coach = (
+        await turn.session.get(Actor, int(fields[0])) if fields and fields[0].isdigit() else None
+    )
+    if coach is None or coach.role not in COACH_ROLES:
+        await turn.reply(turn._("This button is no longer active."))
+        return
+    await toggle_coordinator(turn, coach)
+
+
+async def toggle_coordinator(turn: Turn, coach: Actor) -> None:
+    coach.is_coordinator = not coach.is_coordinator
+    if coach.is_coordinator:
+        text = turn._(
+            "{name} is now a coordinator: escalations reach them.", name=escape(coach.display_name)
+        )
+    else:
+        text = turn._("{name} is no longer a coordinator.", name=escape(coach.display_name))
+    await turn.reply(text)

@@ -1,0 +1,322 @@
+"""Idempotent scans: SLA re-alerts and escalations, daily digests, weekly summaries.
+
+Each scan derives what is due from storage and enqueues it under a dedup key
+(`sla:<case>:realert`, `digest:<coach>:<date>`, `weekly:<coach>:<year>-W<week>`), so a
+restart or a second run never loses nor doubles a message.
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cases import alerts, labels
+from bot.cases.sla import policy
+from bot.clock import LOCAL_TZ, local
+from bot.i18n import Translator, translator
+from bot.outbox import enqueue
+from bot.scheduler import Periodic, ScanContext
+from bot.text import escape
+from storage.models import (
+    ActionPlan,
+    Actor,
+    Case,
+    CaseCategory,
+    CaseEvent,
+    CaseStatus,
+    Commitment,
+    CommitmentStatus,
+    OutboxMessage,
+    Territory,
+)
+
+DIGEST_AT = time(8, 30)
+WEEKLY_CATCH_UP = timedelta(days=2)
+ACTIVE = (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED, CaseStatus.IN_PROGRESS)
+LISTED = 5  # items named in a digest before "and N more"
+
+
+# -- SLA -----------------------------------------------------------------------------------
+
+
+async def sla_scan(context: ScanContext) -> int:
+    """Not taken by the deadline: alert the coach again; one period later, the coordinator."""
+    now = context.clock.now()
+    sent = 0
+    async with context.db.transaction() as session:
+        due = (
+            await session.scalars(
+                select(Case)
+                .where(
+                    Case.status == CaseStatus.OPEN,
+                    Case.acknowledged_at.is_(None),
+                    Case.ack_due_at <= now,
+                )
+                .order_by(Case.id)
+            )
+        ).all()
+        for case in due:
+            sent += await _realert(session, context, case, now)
+            assert case.ack_due_at is not None
+            if now >= policy().escalate_at(case.severity, case.ack_due_at):
+                sent += await _escalate(session, context, case, now)
+    return sent
+
+
+async def _realert(session: AsyncSession, context: ScanContext, case: Case, now: datetime) -> int:
+    recipients = await alerts.new_case_recipients(session, case, context.settings)
+
+    async def render(t: Translator) -> str:
+        return await alerts.case_card(session, case, t, t.gettext(alerts.REALERT_HEADING))
+
+    rows = await alerts.send(
+        session,
+        recipients,
+        now,
+        f"sla:{case.id}:realert",
+        render,
+        lambda t: alerts.coach_buttons(t, case.id),
+    )
+    if rows:
+        session.add(
+            CaseEvent(case_id=case.id, at=now, kind="realert", details={"to": _keys(recipients)})
+        )
+    return len(rows)
+
+
+async def _escalate(session: AsyncSession, context: ScanContext, case: Case, now: datetime) -> int:
+    recipients = await alerts.escalation_recipients(session, context.settings)
+    # The late coach was just re-alerted; escalating to themselves (no coordinator, or a
+    # coordinator who is also the coach in charge) would only repeat it.
+    recipients = [r for r in recipients if r.actor_id is None or r.actor_id != case.coach_id]
+    if not recipients:
+        return 0
+    coach = await session.get(Actor, case.coach_id) if case.coach_id else None
+
+    async def render(t: Translator) -> str:
+        name = escape(coach.display_name) if coach else t.gettext("the coaches' group")
+        heading = t.gettext(alerts.ESCALATE_HEADING, coach=name)
+        return await alerts.case_card(session, case, t, heading)
+
+    rows = await alerts.send(
+        session,
+        recipients,
+        now,
+        f"sla:{case.id}:escalate",
+        render,
+        lambda t: alerts.coach_buttons(t, case.id),
+    )
+    if rows:
+        session.add(
+            CaseEvent(case_id=case.id, at=now, kind="escalated", details={"to": _keys(recipients)})
+        )
+    return len(rows)
+
+
+def _keys(recipients: list[alerts.Recipient]) -> list[str]:
+    return [r.key for r in recipients]
+
+
+# -- daily digest --------------------------------------------------------------------------
+
+
+async def _enqueue_to(
+    session: AsyncSession, coach: Actor, text: str, now: datetime, key: str
+) -> list[OutboxMessage]:
+    return await enqueue(
+        session,
+        channel=coach.channel,
+        chat_id=coach.chat_id,
+        text=text,
+        now=now,
+        actor_id=coach.id,
+        dedup_key=key,
+    )
+
+
+async def _already(session: AsyncSession, key: str) -> bool:
+    found = await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == key))
+    return found is not None
+
+
+async def digest_scan(context: ScanContext) -> int:
+    """Each coach, once a day from 08:30 local time: what is new, open, late, resolved."""
+    now = context.clock.now()
+    today = local(now).date()
+    cutoff = datetime.combine(today, DIGEST_AT, LOCAL_TZ)
+    if now < cutoff:
+        return 0
+    since = cutoff - timedelta(days=1)
+    sent = 0
+    async with context.db.transaction() as session:
+        for coach in await alerts.coaches(session):
+            key = f"digest:{coach.id}:{today.isoformat()}"
+            if await _already(session, key):
+                continue
+            text = await _digest(session, coach, since, cutoff, now)
+            if text is None:
+                continue  # nothing at all to report: no message
+            sent += len(await _enqueue_to(session, coach, text, now, key))
+    return sent
+
+
+async def _digest(
+    session: AsyncSession, coach: Actor, since: datetime, cutoff: datetime, now: datetime
+) -> str | None:
+    t = translator(coach.lang)
+    mine = Case.coach_id == coach.id
+    new = (
+        await session.scalars(
+            select(Case).where(mine, Case.opened_at >= since, Case.opened_at < cutoff)
+        )
+    ).all()
+    active = (
+        await session.scalars(select(Case).where(mine, Case.status.in_(ACTIVE)).order_by(Case.id))
+    ).all()
+    overdue = [
+        c
+        for c in active
+        if c.acknowledged_at is None and c.ack_due_at is not None and c.ack_due_at <= now
+    ]
+    resolved = (
+        await session.scalar(
+            select(func.count(Case.id)).where(
+                mine, Case.resolved_at >= since, Case.resolved_at < cutoff
+            )
+        )
+    ) or 0
+    late = (
+        await session.execute(
+            select(Commitment, ActionPlan)
+            .join(ActionPlan, ActionPlan.id == Commitment.plan_id)
+            .where(
+                ActionPlan.coach_id == coach.id,
+                Commitment.due < now,
+                Commitment.status != CommitmentStatus.DONE,
+            )
+            .order_by(Commitment.due)
+        )
+    ).all()
+    if not (new or active or resolved or late):
+        return None
+    lines = [
+        t.gettext("☀️ <b>Your hotline digest</b>, {date}", date=t.date(local(now).date(), "full")),
+        t.gettext("• New since yesterday: {count}", count=len(new)),
+        t.gettext("• Open, with you: {count}", count=len(active)),
+        t.gettext("• Not taken in time: {count}", count=len(overdue)),
+        t.gettext("• Resolved since yesterday: {count}", count=resolved),
+        t.gettext("• Overdue commitments in your plans: {count}", count=len(late)),
+    ]
+    if overdue:
+        lines += ["", t.gettext("<b>To take now</b>")]
+        for case in overdue[:LISTED]:
+            lines.append(
+                f"#{case.id} · {labels.label(t, labels.CATEGORY, case.category)} · "
+                f"{escape(case.summary[:80])}"
+            )
+    if late:
+        lines += ["", t.gettext("<b>Overdue commitments</b>")]
+        for commitment, plan in late[:LISTED]:
+            due = t.date(local(commitment.due).date(), "short") if commitment.due else "?"
+            lines.append(f"• {escape(commitment.what[:80])} ({escape(plan.title[:40])}, {due})")
+        if len(late) > LISTED:
+            lines.append(t.gettext("… and {count} more.", count=len(late) - LISTED))
+    rated = (
+        await session.execute(
+            select(Case.helpful, func.count(Case.id))
+            .where(mine, Case.helpful.is_not(None), Case.resolved_at >= now - timedelta(days=30))
+            .group_by(Case.helpful)
+        )
+    ).all()
+    counts = {bool(h): n for h, n in rated}
+    if counts:
+        lines += [
+            "",
+            t.gettext(
+                "Answers that helped (30 days): {yes} of {total}",
+                yes=counts.get(True, 0),
+                total=sum(counts.values()),
+            ),
+        ]
+    lines += ["", t.gettext("Your queue: /cases")]
+    return "\n".join(lines)
+
+
+# -- weekly summary for coordinators -------------------------------------------------------
+
+
+async def weekly_scan(context: ScanContext) -> int:
+    """Each coordinator, once a week from Monday 08:30: the past week per territory."""
+    now = context.clock.now()
+    today = local(now).date()
+    monday = today - timedelta(days=today.weekday())
+    cutoff = datetime.combine(monday, DIGEST_AT, LOCAL_TZ)
+    # Caught up after a downtime early in the week; later, last week's news is stale.
+    if not cutoff <= now < cutoff + WEEKLY_CATCH_UP:
+        return 0
+    since = cutoff - timedelta(days=7)
+    year, week, _ = monday.isocalendar()
+    sent = 0
+    async with context.db.transaction() as session:
+        cases = (
+            await session.scalars(
+                select(Case).where(Case.opened_at >= since, Case.opened_at < cutoff)
+            )
+        ).all()
+        for coordinator in await alerts.coordinators(session):
+            key = f"weekly:{coordinator.id}:{year}-W{week:02d}"
+            if await _already(session, key):
+                continue
+            text = await _weekly(session, translator(coordinator.lang), list(cases), since, cutoff)
+            sent += len(await _enqueue_to(session, coordinator, text, now, key))
+    return sent
+
+
+async def _weekly(
+    session: AsyncSession, t: Translator, cases: list[Case], since: datetime, cutoff: datetime
+) -> str:
+    lines = [
+        t.gettext(
+            "📊 <b>Weekly summary of the hotline</b>, {start} to {end}",
+            start=t.date(local(since).date(), "short"),
+            end=t.date(local(cutoff).date(), "short"),
+        )
+    ]
+    if not cases:
+        lines.append(t.gettext("No case was opened this week."))
+        return "\n".join(lines)
+    by_territory: dict[int | None, list[Case]] = {}
+    for case in cases:
+        by_territory.setdefault(case.territory_id, []).append(case)
+    for territory_id, group in sorted(by_territory.items(), key=lambda kv: -len(kv[1])):
+        territory = await session.get(Territory, territory_id) if territory_id else None
+        name = escape(territory.name) if territory else t.gettext("No territory")
+        lines += ["", f"<b>{name}</b>: {len(group)}"]
+        for category in CaseCategory:
+            count = sum(1 for c in group if c.category == category)
+            if count:
+                lines.append(f"• {labels.label(t, labels.CATEGORY, category)}: {count}")
+        lines.append(
+            t.gettext(
+                "Median time to take: {ack} · to resolve: {resolve}",
+                ack=labels.duration(t, _median([(c.acknowledged_at, c.opened_at) for c in group])),
+                resolve=labels.duration(t, _median([(c.resolved_at, c.opened_at) for c in group])),
+            )
+        )
+    return "\n".join(lines)
+
+
+def _median(pairs: list[tuple[datetime | None, datetime]]) -> timedelta | None:
+    spans = [end - start for end, start in pairs if end is not None]
+    return statistics.median(spans) if spans else None
+
+
+def jobs() -> list[Periodic]:
+    return [
+        Periodic("cases-sla", sla_scan, every_seconds=60),
+        Periodic("cases-digest", digest_scan, every_seconds=300),
+        Periodic("cases-weekly", weekly_scan, every_seconds=900),
+    ]
