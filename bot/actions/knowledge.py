@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bot.access import ADMINS, requires
 from bot.effects import Button
+from bot.i18n import reload_catalogs
 from bot.router import Router
 from bot.text import escape
 from bot.turn import Turn
@@ -41,3 +43,26 @@ async def unanswered_button(turn: Turn, fields: list[str]) -> None:
         await turn.dispatch_intent("talk_to_coach")
     else:
         await turn.reply(turn._("All right. Ask me something else whenever you like."))
+
+
+@router.command("reload")
+@requires(ADMINS)
+async def reload_knowledge(turn: Turn, _argument: str) -> None:
+    """Re-read knowledge/ and the catalogs after an edit, without restarting the bot."""
+    try:
+        turn.engine.understander.reload()
+    except Exception as error:
+        await turn.reply(
+            turn._(
+                "The knowledge base could not be reloaded; the previous one stays in use. "
+                "Error: {error}",
+                error=escape(str(error))[:500],
+            )
+        )
+        return
+    reload_catalogs()
+    await turn.reply(
+        turn._(
+            "Knowledge base reloaded: {count} topics.", count=len(turn.engine.understander.topics)
+        )
+    )
