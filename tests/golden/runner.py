@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -189,7 +189,16 @@ class Player:
         assert self.engine is not None
         async with self.engine.db.transaction() as session:
             rows = (await session.execute(text(sql))).all()
-        self.out.append("=> " + "; ".join(", ".join(str(v) for v in row) for row in rows))
+        self.out.append("=> " + "; ".join(", ".join(_cell(v) for v in row) for row in rows))
+
+
+def _cell(value: object) -> str:
+    """A value written the same whatever the database (SQLite returns text and 0/1)."""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return str(value)
 
 
 async def replay(path: Path, settings: Settings, understander: Understander) -> str:
