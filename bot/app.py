@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.actions import basics, knowledge, placeholders
+from bot import personal_data
+from bot.actions import basics, knowledge, placeholders, privacy
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.engine import Engine
@@ -14,12 +15,12 @@ from storage.db import Database
 
 def routers() -> list[Router]:
     # Later routers override earlier ones for the same command, button or intent.
-    return [placeholders.router, basics.router, knowledge.router]
+    return [placeholders.router, basics.router, knowledge.router, privacy.router]
 
 
 def periodic_jobs() -> list[Periodic]:
     """The scans each feature contributes (reminders, SLA alerts, digests, delivery...)."""
-    return []
+    return [Periodic("retention", personal_data.retention_scan, every_seconds=3600)]
 
 
 def build_engine(
