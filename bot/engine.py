@@ -36,7 +36,9 @@ EMERGENCY_MIN_SCORE = 0.5
 
 # The word people write to opt out of messages (as for SMS): the same as /stop.
 STOP_WORDS = frozenset({"stop"})
-IMMEDIATE_COMMANDS = frozenset({"stop"})
+# Run even on the message that opens a call (before the framework): opting out, and /start,
+# which opts back in.
+IMMEDIATE_COMMANDS = frozenset({"stop", "start"})
 
 SORRY = N_(
     "Sorry, something went wrong on our side. Your message is saved and a coach can see it; "
@@ -211,7 +213,6 @@ class Engine:
             return
         command, argument = _command(message.text)
         if command in IMMEDIATE_COMMANDS and command in self.routes.commands:
-            # An opt-out is honoured at once, even on the message that opens a call.
             await self.routes.commands[command](turn, argument)
             if call_opened:
                 await turn.start_flow("framework", pending=None)

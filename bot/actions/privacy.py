@@ -110,10 +110,12 @@ async def reminders(turn: Turn, argument: str) -> None:
 
 @router.command("start")
 async def start(turn: Turn, argument: str) -> None:
+    """/start opts back in to reminders; runs before the framework of the call it opens."""
     if turn.actor.reminders_stopped:
         turn.actor.reminders_stopped = False
         await turn.reply(turn._(RESUMED))
-    await basics.start(turn, argument)
+    if turn.call.acknowledged_at is not None or turn.call.opened_at != turn.now:
+        await basics.start(turn, argument)  # not a new call: no framework follows
 
 
 @router.button("privacy")
