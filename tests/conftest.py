@@ -117,14 +117,19 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         return
     admin_url = request.getfixturevalue("postgres_template")
     name = f"hotline_test_{os.getpid()}_{next(_numbers)}"
-    admin = await asyncpg.connect(_asyncpg_dsn(admin_url))
+    await _admin(admin_url, f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
+    yield _asyncpg_dsn(admin_url, name)
+    # A new connection: the test may have restarted the server. Whatever the test left
+    # connected (a crashed engine) must not block the drop.
+    await _admin(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+async def _admin(admin_url: str, statement: str) -> None:
+    connection = await asyncpg.connect(_asyncpg_dsn(admin_url))
     try:
-        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
-        yield _asyncpg_dsn(admin_url, name)
-        # Whatever the test left connected (a crashed engine) must not block the drop.
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await connection.execute(statement)
     finally:
-        await admin.close()
+        await connection.close()
 
 
 @pytest.fixture
