@@ -25,6 +25,7 @@ from bot.i18n import N_, translator
 from bot.nlu import Understander, Understanding
 from bot.outbox import enqueue, to_effect
 from bot.router import Router, Routes
+from bot.text import escape
 from bot.turn import FlowState, Turn
 from storage.db import Database
 from storage.models import Actor, FlowSession, InboundKind, InboundMessage, OutboxMessage
@@ -224,7 +225,9 @@ class Engine:
         if command is not None:
             handler = self.routes.commands.get(command)
             if handler is None:
-                await turn.reply(turn._("I don't know the command /{command}.", command=command))
+                await turn.reply(
+                    turn._("I don't know the command /{command}.", command=escape(command))
+                )
                 await self.dispatch_intent(turn, "help")
                 return
             await handler(turn, argument)
