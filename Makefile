@@ -34,6 +34,9 @@ test: $(VENV)/.installed-dev tests/e2e/node_modules/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.engine
+
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .

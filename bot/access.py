@@ -30,6 +30,7 @@ def requires(
                 return
             await handler(turn, *args)
 
+        checked.required_roles = roles  # type: ignore[attr-defined]  # read by the role tests
         return checked
 
     return decorate

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot import invitations
-from bot.actions import basics, knowledge, placeholders
+from bot import invitations, personal_data
+from bot.actions import basics, knowledge, placeholders, privacy
 from bot.cases import actor_side as cases_actor
 from bot.cases import coach_side as cases_coach
 from bot.cases import scans as case_scans
@@ -28,12 +28,17 @@ def routers() -> list[Router]:
         plans.router,
         cases_actor.router,
         cases_coach.router,
+        privacy.router,
     ]
 
 
 def periodic_jobs() -> list[Periodic]:
     """The scans each feature contributes (reminders, SLA alerts, digests, delivery...)."""
-    return [Periodic("plan_reminders", plan_reminders.scan, 60), *case_scans.jobs()]
+    return [
+        Periodic("plan_reminders", plan_reminders.scan, 60),
+        *case_scans.jobs(),
+        Periodic("retention", personal_data.retention_scan, every_seconds=3600),
+    ]
 
 
 def build_engine(

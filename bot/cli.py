@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 
+from bot import redact
 from bot.config import Settings
 from storage.models import Role
 
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    redact.install([settings.telegram_token, settings.webhook_secret])
     if args.command == "migrate":
         from storage.migrate import upgrade
 

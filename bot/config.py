@@ -29,12 +29,21 @@ class Settings:
     coaches_chat_id: str | None = None
     # Filled from getMe at start-up: invitation links are t.me/<bot_username>?start=<token>.
     bot_username: str | None = None
+    # Flood limit: past this many messages from one actor in the window, a message is
+    # stored but not processed (one polite "slow down" per window).
+    flood_limit: int = 20
+    flood_window: timedelta = timedelta(seconds=60)
+    # Conversations older than this are removed by the retention scan.
+    retention_days: int = 365
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         defaults = cls()
         silence = env.get("HOTLINE_CALL_SILENCE_MINUTES")
+        flood_limit = env.get("HOTLINE_FLOOD_LIMIT")
+        flood_window = env.get("HOTLINE_FLOOD_WINDOW_SECONDS")
+        retention = env.get("HOTLINE_RETENTION_DAYS")
         return cls(
             database_url=env.get("DATABASE_URL") or defaults.database_url,
             knowledge_dir=Path(env.get("HOTLINE_KNOWLEDGE_DIR") or defaults.knowledge_dir),
@@ -46,4 +55,9 @@ class Settings:
             webhook_secret=env.get("HOTLINE_WEBHOOK_SECRET") or None,
             webhook_listen=env.get("HOTLINE_WEBHOOK_LISTEN") or defaults.webhook_listen,
             coaches_chat_id=env.get("HOTLINE_COACHES_CHAT_ID") or None,
+            flood_limit=int(flood_limit) if flood_limit else defaults.flood_limit,
+            flood_window=timedelta(seconds=int(flood_window))
+            if flood_window
+            else defaults.flood_window,
+            retention_days=int(retention) if retention else defaults.retention_days,
         )

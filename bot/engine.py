@@ -13,9 +13,10 @@ from collections import defaultdict
 from dataclasses import asdict
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import calls
+from bot import calls, flood
 from bot.clock import Clock
 from bot.config import Settings
 from bot.effects import Effect
@@ -24,14 +25,21 @@ from bot.i18n import N_, translator
 from bot.nlu import Understander, Understanding
 from bot.outbox import enqueue, to_effect
 from bot.router import Router, Routes
+from bot.text import escape
 from bot.turn import FlowState, Turn
 from storage.db import Database
-from storage.models import Actor, FlowSession, InboundKind, InboundMessage
+from storage.models import Actor, FlowSession, InboundKind, InboundMessage, OutboxMessage
 
 log = logging.getLogger(__name__)
 
 # Below this, an "emergency" guess does not jump ahead of the framework.
 EMERGENCY_MIN_SCORE = 0.5
+
+# The word people write to opt out of messages (as for SMS): the same as /stop.
+STOP_WORDS = frozenset({"stop"})
+# Run even on the message that opens a call (before the framework): opting out, and /start,
+# which opts back in.
+IMMEDIATE_COMMANDS = frozenset({"stop", "start"})
 
 SORRY = N_(
     "Sorry, something went wrong on our side. Your message is saved and a coach can see it; "
@@ -74,20 +82,27 @@ class Engine:
                 if seen is not None:
                     return None
             actor = await self._actor_for(session, event)
+            attachment_kind = event.attachment.kind if event.attachment else event.unsupported
             message = InboundMessage(
                 channel=event.channel,
                 chat_id=event.chat_id,
                 actor_id=actor.id,
                 update_key=update_key,
                 kind=_kind(event),
-                text=event.text,
-                button=event.button,
-                attachment_kind=event.attachment.kind if event.attachment else event.unsupported,
-                file_id=event.attachment.file_id if event.attachment else None,
+                # PostgreSQL refuses NUL in text and enforces column sizes: store what fits.
+                text=_storable(event.text),
+                button=_storable(event.button, 64),
+                attachment_kind=_storable(attachment_kind, 16),
+                file_id=_storable(event.attachment.file_id, 256) if event.attachment else None,
                 received_at=event.at,
             )
-            session.add(message)
-            await session.flush()
+            try:
+                # Another process may store the same redelivered update at the same moment.
+                async with session.begin_nested():
+                    session.add(message)
+                    await session.flush()
+            except IntegrityError:
+                return None
             return message.id
 
     async def recover(self) -> list[Effect]:
@@ -112,8 +127,13 @@ class Engine:
         effects: list[Effect] = []
         while True:
             async with self.db.transaction() as session:
-                message = await session.scalar(
-                    select(InboundMessage)
+                # Claim the oldest unhandled message of the chat. Several processes may share
+                # one PostgreSQL: the row lock makes one of them handle it, and a process that
+                # finds it locked leaves the whole chat to the holder, which loops on to the
+                # next message (so a chat's messages stay in order). SQLite ignores FOR
+                # UPDATE; its write lock, taken at BEGIN, serialises processes instead.
+                oldest = (
+                    select(InboundMessage.id)
                     .where(
                         InboundMessage.channel == channel,
                         InboundMessage.chat_id == chat_id,
@@ -121,14 +141,20 @@ class Engine:
                     )
                     .order_by(InboundMessage.id)
                     .limit(1)
+                    .scalar_subquery()
+                )
+                message = await session.scalar(
+                    select(InboundMessage)
+                    .where(InboundMessage.id == oldest, InboundMessage.handled_at.is_(None))
+                    .with_for_update(skip_locked=True)
                 )
                 if message is None:
                     return effects
                 message_id = message.id
                 try:
                     async with session.begin_nested():
-                        turn = await self._process(session, message)
-                    effects += [to_effect(row) for row in turn.sent]
+                        sent = await self._process(session, message)
+                    effects += [to_effect(row) for row in sent]
                 except Exception as error:
                     # The savepoint rolled back whatever the handler did; keep the message.
                     log.exception("handling message %s failed", message_id)
@@ -137,11 +163,13 @@ class Engine:
                     effects += await self._apologise(session, message)
                 message.handled_at = self.clock.now()
 
-    async def _process(self, session: AsyncSession, message: InboundMessage) -> Turn:
+    async def _process(self, session: AsyncSession, message: InboundMessage) -> list[OutboxMessage]:
         now = self.clock.now()
         actor = await session.get_one(Actor, message.actor_id)
         actor.last_seen_at = now
         actor.reachable = True  # writing again means they unblocked the bot
+        if await flood.over_limit(session, message, self.settings):
+            return await flood.slow_down(session, message, actor, now, self.settings)
         understanding = self._understand(message)
         if understanding is not None:
             message.lang = understanding.lang
@@ -165,7 +193,7 @@ class Engine:
         turn = Turn(self, session, message, actor, call, now, understanding, flow)
         await self._route(turn, opened)
         await self._save_flow(session, turn, state)
-        return turn
+        return turn.sent
 
     def _understand(self, message: InboundMessage) -> Understanding | None:
         text = (message.text or "").strip()
@@ -189,6 +217,11 @@ class Engine:
                 await turn.start_flow("framework", pending=None)
             return
         command, argument = _command(message.text)
+        if command in IMMEDIATE_COMMANDS and command in self.routes.commands:
+            # Acted on at once, even on the message that opens a call (stop must stop now).
+            await self.routes.commands[command](turn, argument)
+            if not call_opened or turn.actor.is_coach:
+                return
         # Coaches run the line: the framework is recalled to callers, not to them.
         if call_opened and not turn.actor.is_coach:
             suspended = asdict(turn.flow) if turn.flow is not None else None
@@ -198,7 +231,9 @@ class Engine:
         if command is not None:
             handler = self.routes.commands.get(command)
             if handler is None:
-                await turn.reply(turn._("I don't know the command /{command}.", command=command))
+                await turn.reply(
+                    turn._("I don't know the command /{command}.", command=escape(command))
+                )
                 await self.dispatch_intent(turn, "help")
                 return
             await handler(turn, argument)
@@ -330,10 +365,19 @@ def _kind(event: Event) -> str:
 def _command(text: str | None) -> tuple[str | None, str]:
     """'/lang ary' -> ('lang', 'ary'); '/start@HotlineBot x' -> ('start', 'x')."""
     text = (text or "").strip()
+    if text.casefold() in STOP_WORDS:
+        return "stop", ""
     if not text.startswith("/") or len(text) < 2:
         return None, ""
     head, _, argument = text[1:].partition(" ")
     return head.split("@", 1)[0].lower(), argument.strip()
+
+
+def _storable(value: str | None, size: int | None = None) -> str | None:
+    if value is None:
+        return None
+    value = value.replace("\x00", "\ufffd")
+    return value[:size] if size is not None else value
 
 
 def _pending(turn: Turn, command: str | None, argument: str = "") -> int | None:
@@ -341,6 +385,8 @@ def _pending(turn: Turn, command: str | None, argument: str = "") -> int | None:
     if command == "start":
         # A bare /start is the call opening itself; a deep link's token is taken up after.
         return turn.message.id if argument else None
+    if command in IMMEDIATE_COMMANDS:
+        return None  # already acted on
     if command is not None:
         return turn.message.id  # /engagements after a silence still shows the commitments
     if turn.message.kind == InboundKind.BUTTON:

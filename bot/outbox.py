@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -83,8 +84,18 @@ async def enqueue(
                 created_at=now,
             )
         )
-    session.add_all(rows)
-    await session.flush()
+    if dedup_key is None:
+        session.add_all(rows)
+        await session.flush()
+        return rows
+    try:
+        # A concurrent enqueuer (another process's scan) may insert the same key first: its
+        # unique constraint then fails this savepoint only, not the caller's transaction.
+        async with session.begin_nested():
+            session.add_all(rows)
+            await session.flush()
+    except IntegrityError:
+        return []
     return rows
 
 

@@ -60,6 +60,8 @@ class Database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         if self.is_sqlite:
             engine_kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        # Errors must not quote the values of a statement: they carry what people wrote.
+        engine_kwargs.setdefault("hide_parameters", True)
         self.engine = create_async_engine(self.url, **engine_kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)

@@ -1,12 +1,25 @@
-"""Shared fixtures: a real migrated SQLite file per test, a manual clock, the real engine."""
+"""Shared fixtures: a real migrated database per test, a manual clock, the real engine.
+
+Every test that uses `database_url` runs twice: on a SQLite file and on PostgreSQL (a
+private server started for the session, see tests/pgserver.py). Each PostgreSQL test gets
+a fresh database copied from a migrated template. Tests that only make sense on one
+backend say so with `@pytest.mark.sqlite_only`; `HOTLINE_TEST_DATABASES=sqlite` limits a
+local run to SQLite.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import itertools
+import os
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.app import build_engine
 from bot.clock import LOCAL_TZ, ManualClock
@@ -14,9 +27,74 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.nlu import Understander
 from storage.db import Database
-from storage.migrate import upgrade_async
+from storage.migrate import upgrade, upgrade_async
+from tests import pgserver
 
 REPO = Path(__file__).resolve().parent.parent
+BACKENDS = [
+    b
+    for b in ("sqlite", "postgresql")
+    if b in os.environ.get("HOTLINE_TEST_DATABASES", "sqlite,postgresql")
+]
+TEMPLATE = "hotline_template"
+_numbers = itertools.count(1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: the test is about SQLite itself")
+    config.addinivalue_line("markers", "postgresql_only: the test is about PostgreSQL itself")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    kept, dropped = [], []
+    for item in items:
+        backend = getattr(getattr(item, "callspec", None), "params", {}).get("database_url")
+        if (backend == "postgresql" and item.get_closest_marker("sqlite_only")) or (
+            backend == "sqlite" and item.get_closest_marker("postgresql_only")
+        ):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def _asyncpg_dsn(url: str, database: str | None = None) -> str:
+    parsed = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[tuple[str, pgserver.Cluster | None]]:
+    """The admin URL of the test server (and the cluster, when this session started it)."""
+    with pgserver.server() as (admin_url, cluster):
+        yield admin_url, cluster
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres: tuple[str, pgserver.Cluster | None]) -> str:
+    """A database migrated once, copied for each test (much faster than migrating each)."""
+    admin_url = postgres[0]
+
+    async def recreate() -> None:
+        connection = await asyncpg.connect(_asyncpg_dsn(admin_url))
+        try:
+            await connection.execute(f"DROP DATABASE IF EXISTS {TEMPLATE}")
+            await connection.execute(f"CREATE DATABASE {TEMPLATE}")
+        finally:
+            await connection.close()
+
+    def build() -> None:
+        asyncio.run(recreate())
+        upgrade(_asyncpg_dsn(admin_url, TEMPLATE))
+
+    # Requested from inside a running event loop: build in a thread with a loop of its own.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(build).result()
+    return admin_url
 
 
 @pytest.fixture(scope="session")
@@ -30,11 +108,28 @@ def clock() -> ManualClock:
     return ManualClock(datetime(2026, 11, 23, 10, 0, tzinfo=LOCAL_TZ))
 
 
-@pytest.fixture
-async def database_url(tmp_path: Path) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'hotline.sqlite3'}"
-    await upgrade_async(url)
-    return url
+@pytest.fixture(params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'hotline.sqlite3'}"
+        await upgrade_async(url)
+        yield url
+        return
+    admin_url = request.getfixturevalue("postgres_template")
+    name = f"hotline_test_{os.getpid()}_{next(_numbers)}"
+    await _admin(admin_url, f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
+    yield _asyncpg_dsn(admin_url, name)
+    # A new connection: the test may have restarted the server. Whatever the test left
+    # connected (a crashed engine) must not block the drop.
+    await _admin(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+async def _admin(admin_url: str, statement: str) -> None:
+    connection = await asyncpg.connect(_asyncpg_dsn(admin_url))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
 
 
 @pytest.fixture

@@ -67,7 +67,8 @@ async def help_(turn: Turn, _argument: str = "") -> None:
             "/menu: what the line can do\n"
             "/lang: choose your language\n"
             "/cadre: read the framework of the line\n"
-            "/cancel: leave what we are doing"
+            "/cancel: leave what we are doing\n"
+            "/privacy: what the line keeps about you (/mydata, /forget, /stop)"
         )
     )
 

@@ -11,7 +11,8 @@ and, with the outbox ``dedup_key``, sends nothing twice.
   owner gets one message per commitment, not a burst. A reminder the owner has already
   answered (any update of theirs after it fell due) is not sent either.
 * The key carries the deadline (``reminder:<id>:<YYYYMMDD>:<offset>``): a new date re-arms them.
-* Done commitments, unconfirmed dates, unlinked owners and unreachable actors get none.
+* Done commitments, unconfirmed dates, unlinked owners, unreachable actors and those who
+  said "stop" get none.
 * ``overdue_after_days`` after the deadline, the plan's coach is alerted once per deadline, and
   a high-severity ``blocked_action`` case is opened.
 """
@@ -193,7 +194,7 @@ async def _remind_owner(
     if commitment.owner_id is None:
         return 0
     owner = await session.get(Actor, commitment.owner_id)
-    if owner is None or not owner.reachable:
+    if owner is None or not owner.reachable or owner.reminders_stopped:
         return 0
     answered = await session.scalar(
         select(func.max(CommitmentEvent.at)).where(

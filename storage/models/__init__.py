@@ -1,6 +1,7 @@
 """All tables, imported here so that metadata and Alembic see every one of them."""
 
 from storage.models.actors import Actor, Role
+from storage.models.audit import AuditEntry, AuditTrailIsAppendOnly
 from storage.models.base import Base, UtcDateTime
 from storage.models.calls import Call, Reminder
 from storage.models.cases import Case, CaseCategory, CaseEvent, CaseSeverity, CaseStatus
@@ -19,6 +20,8 @@ from storage.models.territories import (
 __all__ = [
     "ActionPlan",
     "Actor",
+    "AuditEntry",
+    "AuditTrailIsAppendOnly",
     "Base",
     "Call",
     "Case",

@@ -33,6 +33,8 @@ class Actor(Base):
     lang_chosen: Mapped[bool] = mapped_column(default=False)
     territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id"), default=None)
     reachable: Mapped[bool] = mapped_column(default=True)
+    # "stop": no reminder of any kind is sent to them until /start or /reminders on.
+    reminders_stopped: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     # Coaches: the coordinator receives escalations; on-duty coaches receive emergencies at

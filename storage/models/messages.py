@@ -50,6 +50,7 @@ class DeliveryStatus(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"  # gave up after retries
     UNREACHABLE = "unreachable"  # the person blocked the bot
+    CANCELLED = "cancelled"  # a scheduled send withdrawn (the person said stop)
 
 
 class OutboxMessage(Base):

@@ -35,10 +35,11 @@ Output lines (written by the runner, replaced on each run):
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select, text, update
@@ -270,7 +271,18 @@ class Player:
             if not result.returns_rows:
                 return
             rows = result.all()
-        self.out.append("=> " + "; ".join(", ".join(str(v) for v in row) for row in rows))
+        self.out.append("=> " + "; ".join(", ".join(_cell(v) for v in row) for row in rows))
+
+
+def _cell(value: object) -> str:
+    """A value written the same whatever the database (SQLite returns text and 0/1)."""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, dict | list):  # PostgreSQL hands JSON back parsed, SQLite as text
+        return json.dumps(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return str(value)
 
 
 async def replay(path: Path, settings: Settings, understander: Understander) -> str:

@@ -164,3 +164,24 @@ async def test_done_and_unreachable_get_nothing_and_overdue_opens_one_case(
     assert [(c.commitment_id, c.severity, c.category) for c in cases] == [
         (1, "high", "blocked_action")
     ]
+
+
+async def test_an_owner_who_said_stop_gets_no_reminder(
+    database_url: str, settings: Settings
+) -> None:
+    clock = ManualClock(at(20, 10))
+    await _seed(database_url, clock)
+    clock.set(at(28, 9, month=3))
+    db = Database(database_url)
+    async with db.transaction() as session:
+        await session.execute(update(Actor).values(reminders_stopped=True))
+    await db.dispose()
+    await _scan(database_url, clock, settings)
+    assert not [k for k in await _keys(database_url) if k.startswith("reminder:")]
+    # Back on: the reminder that is due now goes out.
+    db = Database(database_url)
+    async with db.transaction() as session:
+        await session.execute(update(Actor).values(reminders_stopped=False))
+    await db.dispose()
+    await _scan(database_url, clock, settings)
+    assert [k for k in await _keys(database_url) if k.startswith("reminder:3:")]

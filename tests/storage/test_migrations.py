@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text
@@ -22,6 +23,7 @@ async def test_migrated_schema_matches_models(database_url: str) -> None:
     assert diff == []
 
 
+@pytest.mark.sqlite_only
 async def test_wal_mode(database_url: str) -> None:
     db = Database(database_url)
     async with db.transaction() as session:

@@ -1,0 +1,142 @@
+"""Personal data and consent (Morocco's law 09-08): /mydata, /forget, stop, /privacy.
+
+- /mydata sends the person everything kept about them, as a JSON file.
+- /forget, after a confirmation button, erases their data (see bot.personal_data).
+- "stop" or /stop halts every reminder at once; /start or /reminders on resumes them.
+Exports and erasures are written to the audit trail.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from bot import audit, personal_data
+from bot.actions import basics
+from bot.effects import Button
+from bot.i18n import N_
+from bot.router import Router
+from bot.turn import Turn
+from storage.models import DeliveryStatus, OutboxMessage
+
+router = Router("privacy")
+
+PRIVACY = N_(
+    "<b>Your data on this line</b>\n"
+    "The hotline is run by the Centre of Excellence for Territorial Coaching. It keeps your "
+    "messages to follow up your requests; only the coaches of your territory read them, and "
+    "conversations are deleted after {days} days.\n\n"
+    "/mydata: receive everything the line keeps about you\n"
+    "/forget: erase your data\n"
+    "/stop: no more reminders (/reminders on to resume)"
+)
+FORGET_ASK = N_(
+    "This erases your messages and conversations with the hotline and removes your name. "
+    "A case a coach is following keeps what the law requires, without your name. This "
+    "cannot be undone. Erase your data?"
+)
+FORGET_YES = N_("Yes, erase my data")
+FORGET_NO = N_("No, keep it")
+FORGOTTEN = N_(
+    "Done: your data is erased. If you write again, the hotline will not know who you are."
+)
+KEPT = N_("Nothing was erased.")
+EXPORT_CAPTION = N_("Here is everything the hotline keeps about you.")
+STOPPED = N_(
+    "Done: you will receive no more reminders. Write /reminders on whenever you want them "
+    "back. You can still write to the hotline."
+)
+RESUMED = N_("Reminders are back on.")
+ALREADY_ON = N_("Your reminders are on. Write stop to halt them.")
+ALREADY_OFF = N_("Your reminders are off. Write /reminders on to have them back.")
+
+
+@router.command("privacy", "confidentialite", "donnees")
+async def privacy(turn: Turn, _argument: str) -> None:
+    await turn.reply(turn._(PRIVACY, days=turn.engine.settings.retention_days))
+
+
+@router.command("mydata", "mesdonnees")
+async def my_data(turn: Turn, _argument: str) -> None:
+    data = await personal_data.export(turn.session, turn.actor, turn.now)
+    await audit.record(
+        turn.session, turn.actor, audit.Action.EXPORT, f"actor:{turn.actor.id}", turn.now
+    )
+    await turn.reply_document(
+        f"hotline-data-{turn.actor.id}.json",
+        personal_data.export_json(data),
+        turn._(EXPORT_CAPTION),
+    )
+
+
+@router.command("forget", "oublier")
+async def forget(turn: Turn, _argument: str) -> None:
+    await turn.reply(
+        turn._(FORGET_ASK),
+        (
+            (Button(turn._(FORGET_YES), "privacy:forget:yes"),),
+            (Button(turn._(FORGET_NO), "privacy:forget:no"),),
+        ),
+    )
+
+
+@router.command("stop")
+async def stop(turn: Turn, _argument: str) -> None:
+    turn.actor.reminders_stopped = True
+    # Scheduled sends already waiting for this person are withdrawn too.
+    await turn.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.actor_id == turn.actor.id,
+            OutboxMessage.status == DeliveryStatus.PENDING,
+            OutboxMessage.dedup_key.is_not(None),
+        )
+        .values(status=DeliveryStatus.CANCELLED, last_error="stopped by the person")
+        .execution_options(synchronize_session=False)
+    )
+    await turn.reply(turn._(STOPPED))
+
+
+@router.command("reminders", "rappels")
+async def reminders(turn: Turn, argument: str) -> None:
+    choice = argument.strip().lower()
+    if choice in ("on", "oui", "yes"):
+        turn.actor.reminders_stopped = False
+        await turn.reply(turn._(RESUMED))
+    elif choice in ("off", "non", "no"):
+        await stop(turn, "")
+    else:
+        await turn.reply(turn._(ALREADY_OFF if turn.actor.reminders_stopped else ALREADY_ON))
+
+
+@router.command("start")
+async def start(turn: Turn, argument: str) -> None:
+    """/start opts back in to reminders; runs before the framework of the call it opens."""
+    if turn.actor.reminders_stopped:
+        turn.actor.reminders_stopped = False
+        await turn.reply(turn._(RESUMED))
+    framework_follows = (
+        turn.call.opened_at == turn.now
+        and turn.call.acknowledged_at is None
+        and not turn.actor.is_coach
+    )
+    if not framework_follows:
+        await basics.start(turn, argument)
+
+
+@router.button("privacy")
+async def privacy_button(turn: Turn, fields: list[str]) -> None:
+    if fields == ["forget", "yes"]:
+        turn.end_flow()
+        await personal_data.forget(
+            turn.session,
+            turn.actor,
+            turn.now,
+            keep_message_id=turn.message.id,
+            keep_call_id=turn.call.id,
+            keep_chat_id=turn.message.chat_id,
+        )
+        await turn.reply(turn._(FORGOTTEN))
+    elif fields[:1] == ["forget"]:
+        await turn.reply(turn._(KEPT))
+    else:
+        await turn.reply(turn._("This button is no longer active."))

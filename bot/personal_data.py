@@ -1,0 +1,246 @@
+"""Personal data under Morocco's law 09-08: access (export), erasure (forget), retention.
+
+Erasure anonymises the actor row instead of deleting it, so that cases, commitments and
+the audit trail keep pointing at something. What a case legally needs (the case itself,
+its category, dates and summary, and the message it was opened from, emptied) is kept.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import audit
+from bot.scheduler import ScanContext
+from storage.models import (
+    Actor,
+    Call,
+    Case,
+    CaseEvent,
+    Commitment,
+    CommitteeMember,
+    DeliveryStatus,
+    FlowSession,
+    InboundMessage,
+    OutboxMessage,
+    Role,
+)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _row(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {name: _plain(getattr(obj, name)) for name in fields}
+
+
+async def export(session: AsyncSession, actor: Actor, now: datetime) -> dict[str, Any]:
+    """Everything the hotline keeps about this person, as JSON-ready data."""
+
+    async def rows(query: Any) -> list[Any]:
+        return list((await session.scalars(query)).all())
+
+    calls = await rows(select(Call).where(Call.actor_id == actor.id).order_by(Call.id))
+    messages = await rows(
+        select(InboundMessage)
+        .where(InboundMessage.actor_id == actor.id)
+        .order_by(InboundMessage.id)
+    )
+    replies = await rows(
+        select(OutboxMessage).where(OutboxMessage.actor_id == actor.id).order_by(OutboxMessage.id)
+    )
+    cases = await rows(select(Case).where(Case.actor_id == actor.id).order_by(Case.id))
+    commitments = await rows(
+        select(Commitment).where(Commitment.owner_id == actor.id).order_by(Commitment.id)
+    )
+    committees = await rows(select(CommitteeMember).where(CommitteeMember.actor_id == actor.id))
+    return {
+        "exported_at": _plain(now),
+        "controller": "Centre of Excellence for Territorial Coaching (hotline)",
+        "profile": _row(
+            actor,
+            (
+                *("id", "channel", "external_id", "display_name", "role", "lang"),
+                *("territory_id", "reminders_stopped", "created_at", "last_seen_at"),
+            ),
+        ),
+        "committees": [_row(m, ("committee_id", "joined_at")) for m in committees],
+        "calls": [
+            _row(c, ("id", "opened_at", "last_activity_at", "acknowledged_at")) for c in calls
+        ],
+        "messages": [
+            _row(
+                m,
+                ("id", "call_id", "received_at", "kind", "text", "button", "attachment_kind"),
+            )
+            for m in messages
+        ],
+        "replies": [
+            _row(r, ("id", "call_id", "created_at", "kind", "text", "filename", "status"))
+            for r in replies
+        ],
+        "cases": [
+            _row(
+                c,
+                (
+                    *("id", "category", "severity", "status", "summary", "plan_id"),
+                    *("commitment_id", "opened_at", "resolved_at", "closed_at"),
+                ),
+            )
+            for c in cases
+        ],
+        "commitments": [
+            _row(c, ("id", "plan_id", "what", "where", "due", "status", "deliverables"))
+            for c in commitments
+        ],
+    }
+
+
+def export_json(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+async def forget(
+    session: AsyncSession,
+    actor: Actor,
+    now: datetime,
+    keep_message_id: int | None = None,
+    keep_call_id: int | None = None,
+    keep_chat_id: str | None = None,
+) -> None:
+    """Erase this person's data; the message and call being handled now stay (emptied)."""
+    mine = select(InboundMessage.id).where(InboundMessage.actor_id == actor.id)
+    for_cases = select(Case.source_message_id).where(Case.source_message_id.is_not(None))
+    # Replies to them go; messages about them to others lose content once delivered.
+    await session.execute(delete(OutboxMessage).where(OutboxMessage.actor_id == actor.id))
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.cause_id.in_(mine), OutboxMessage.status != DeliveryStatus.PENDING)
+        .values(text="", file=None, filename=None, buttons=None)
+    )
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.cause_id.in_(mine)).values(cause_id=None)
+    )
+    # Messages a case was opened from are kept, emptied; the rest are deleted.
+    kept = or_(InboundMessage.id.in_(for_cases), InboundMessage.id == keep_message_id)
+    await session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.actor_id == actor.id, kept)
+        .values(text=None, file_id=None, error=None, update_key=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.actor_id == actor.id, InboundMessage.id != keep_message_id)
+        .values(call_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        delete(InboundMessage)
+        .where(InboundMessage.actor_id == actor.id, ~kept)
+        .execution_options(synchronize_session=False)
+    )
+    their_calls = select(Call.id).where(Call.actor_id == actor.id, Call.id != keep_call_id)
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.call_id.in_(their_calls)).values(call_id=None)
+    )
+    await session.execute(
+        delete(Call)
+        .where(Call.actor_id == actor.id, Call.id != keep_call_id)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(CaseEvent)
+        .where(CaseEvent.actor_id == actor.id)
+        .values(text=None, file_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    # The flow of the chat being handled is ended by the caller (the engine saves it).
+    await session.execute(
+        delete(FlowSession)
+        .where(FlowSession.actor_id == actor.id, FlowSession.chat_id != (keep_chat_id or ""))
+        .execution_options(synchronize_session=False)
+    )
+    await audit.record(session, actor, audit.Action.FORGET, f"actor:{actor.id}", now)
+    actor.display_name = ""
+    actor.external_id = f"forgotten:{actor.id}"
+    actor.chat_id = f"forgotten:{actor.id}"
+    actor.role = Role.ACTOR
+    actor.territory_id = None
+    actor.reachable = False
+    actor.reminders_stopped = True
+    actor.last_seen_at = None
+    await session.flush()
+
+
+async def apply_retention(session: AsyncSession, now: datetime, days: int) -> int:
+    """Remove conversations older than `days`; what a case was opened from stays."""
+    cutoff = now - timedelta(days=days)
+    for_cases = select(Case.source_message_id).where(Case.source_message_id.is_not(None))
+    old = select(InboundMessage.id).where(
+        InboundMessage.received_at < cutoff,
+        InboundMessage.handled_at.is_not(None),
+        InboundMessage.id.not_in(for_cases),
+    )
+    removed = 0
+    result = await session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.created_at < cutoff, OutboxMessage.status != DeliveryStatus.PENDING)
+        .execution_options(synchronize_session=False)
+    )
+    removed += result.rowcount or 0  # type: ignore[attr-defined]
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.cause_id.in_(old))
+        .values(cause_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    old_ids = list((await session.scalars(old)).all())
+    for start in range(0, len(old_ids), 500):
+        result = await session.execute(
+            delete(InboundMessage)
+            .where(InboundMessage.id.in_(old_ids[start : start + 500]))
+            .execution_options(synchronize_session=False)
+        )
+        removed += result.rowcount or 0  # type: ignore[attr-defined]
+    old_calls = select(Call.id).where(Call.last_activity_at < cutoff)
+    for table, column in (
+        (InboundMessage, InboundMessage.call_id),
+        (OutboxMessage, OutboxMessage.call_id),
+    ):
+        await session.execute(
+            update(table)
+            .where(column.in_(old_calls))
+            .values(call_id=None)
+            .execution_options(synchronize_session=False)
+        )
+    result = await session.execute(
+        delete(Call)
+        .where(Call.last_activity_at < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    removed += result.rowcount or 0  # type: ignore[attr-defined]
+    result = await session.execute(
+        delete(FlowSession)
+        .where(FlowSession.updated_at < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    removed += result.rowcount or 0  # type: ignore[attr-defined]
+    if removed:
+        await audit.record(
+            session, None, audit.Action.RETENTION, "conversations", now, removed=removed, days=days
+        )
+    return removed
+
+
+async def retention_scan(context: ScanContext) -> int:
+    """Periodic: idempotent, a second run finds nothing older to remove."""
+    async with context.db.transaction() as session:
+        return await apply_retention(session, context.clock.now(), context.settings.retention_days)

@@ -1,0 +1,94 @@
+"""Several processes on one database: each message handled once, each dedup key sent once.
+
+Two engines with their own connection pools stand for two bot processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from bot.app import build_engine
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.engine import Engine
+from bot.events import Event, Sender
+from bot.nlu import Understander
+from bot.outbox import enqueue
+from storage.db import Database
+from storage.models import InboundMessage, OutboxMessage
+from tests.trust.helpers import CHANNEL, declare
+
+
+async def test_two_processes_handle_each_message_once(
+    engine: Engine, settings: Settings, clock: ManualClock, understander: Understander
+) -> None:
+    other = build_engine(
+        settings, clock=clock, db=Database(settings.database_url), understander=understander
+    )
+    chats = [f"actor{i}" for i in range(4)]
+    for chat in chats:
+        await declare(engine, chat)
+    for index in range(5):
+        for chat in chats:
+            event = Event(
+                CHANNEL,
+                chat,
+                Sender(chat),
+                clock.now(),
+                text=f"question {index}",
+                update_id=f"{chat}-{index}",
+            )
+            await engine.receive(event)
+    try:
+        # Both processes race over every chat at once (as recover() after a restart would).
+        await asyncio.gather(
+            *(e._process_chat(CHANNEL, chat) for chat in chats for e in (engine, other))
+        )
+    finally:
+        await other.db.dispose()
+    async with engine.db.transaction() as session:
+        unhandled = await session.scalar(
+            select(func.count(InboundMessage.id)).where(InboundMessage.handled_at.is_(None))
+        )
+        per_message = (
+            await session.execute(
+                select(OutboxMessage.cause_id, func.count(OutboxMessage.id)).group_by(
+                    OutboxMessage.cause_id
+                )
+            )
+        ).all()
+    assert unhandled == 0
+    assert len(per_message) == 20
+    assert {count for _cause, count in per_message} == {1}
+
+
+async def test_concurrent_enqueuers_of_one_dedup_key_send_it_once(
+    engine: Engine, settings: Settings
+) -> None:
+    other = Database(settings.database_url)
+    started = asyncio.Event()
+
+    async def enqueue_in(db: Database) -> int:
+        async with db.transaction() as session:
+            rows = await enqueue(
+                session,
+                channel=CHANNEL,
+                chat_id="amina",
+                text="Rappel",
+                now=engine.clock.now(),
+                dedup_key="reminder:7:amina",
+            )
+            started.set()
+            await asyncio.sleep(0.05)  # hold the transaction so both overlap
+            return len(rows)
+
+    try:
+        results = await asyncio.gather(enqueue_in(engine.db), enqueue_in(other))
+    finally:
+        await other.dispose()
+    assert sorted(results) == [0, 1]
+    async with engine.db.transaction() as session:
+        count = await session.scalar(select(func.count(OutboxMessage.id)))
+    assert count == 1

@@ -1,0 +1,146 @@
+"""Nothing lost: the database going away and coming back, and kill -9 at random points."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from bot.engine import Engine
+from bot.events import Event, Sender
+from storage.models import InboundMessage, OutboxMessage
+from tests.pgserver import Cluster
+from tests.trust import scripted_run
+from tests.trust.helpers import CHANNEL, declare
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _event(engine: Engine, text: str, update: str) -> Event:
+    return Event(
+        CHANNEL, "amina", Sender("amina", "Amina"), engine.clock.now(), text=text, update_id=update
+    )
+
+
+async def _counts(engine: Engine) -> tuple[int, int, int]:
+    async with engine.db.transaction() as session:
+        stored = await session.scalar(select(func.count(InboundMessage.id)))
+        unhandled = await session.scalar(
+            select(func.count(InboundMessage.id)).where(InboundMessage.handled_at.is_(None))
+        )
+        replies = await session.scalar(select(func.count(func.distinct(OutboxMessage.cause_id))))
+    return int(stored or 0), int(unhandled or 0), int(replies or 0)
+
+
+async def _outage_then_recovery(engine: Engine, go_away, come_back) -> None:  # type: ignore[no-untyped-def]
+    await declare(engine, "amina")
+    # Stored before the outage, not yet handled (the process was between its transactions).
+    await engine.receive(_event(engine, "Premier message", "u1"))
+    await go_away()
+    with pytest.raises(Exception):  # noqa: B017 - the driver's own error, whatever it is
+        await engine.handle(_event(engine, "Pendant la panne", "u2"))
+    await come_back()
+    # The transport had no confirmation for u2, so it delivers it again.
+    await engine.handle(_event(engine, "Pendant la panne", "u2"))
+    await engine.recover()
+    stored, unhandled, replied = await _counts(engine)
+    assert (stored, unhandled, replied) == (2, 0, 2)
+
+
+@pytest.mark.sqlite_only
+async def test_sqlite_file_unavailable_then_back(engine: Engine, database_url: str) -> None:
+    path = Path(make_url(database_url).database or "")
+    aside = path.with_suffix(".aside")
+
+    async def go_away() -> None:
+        await engine.db.dispose()
+        path.rename(aside)
+        path.mkdir()  # a directory where the file was: every open fails
+
+    async def come_back() -> None:
+        await engine.db.dispose()
+        path.rmdir()
+        aside.rename(path)
+
+    await _outage_then_recovery(engine, go_away, come_back)
+
+
+@pytest.mark.postgresql_only
+async def test_postgresql_server_stopped_then_started(engine: Engine, postgres) -> None:  # type: ignore[no-untyped-def]
+    cluster: Cluster | None = postgres[1]
+    if cluster is None:
+        pytest.skip("an external PostgreSQL server is not ours to stop")
+
+    async def go_away() -> None:
+        # "fast": connections are cut at once (the test server runs without synchronous
+        # commit, so an "immediate" stop would also drop its last commits, which a
+        # production server, with synchronous commit, never does).
+        cluster.stop("fast")
+
+    async def come_back() -> None:
+        cluster.restart()
+        await engine.db.dispose()  # connections of the old server are dead
+
+    await _outage_then_recovery(engine, go_away, come_back)
+
+
+def _run(url: str, kill_after: float | None) -> bool:
+    """Run the script; kill -9 it `kill_after` seconds into its work. True when it finished."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.trust.scripted_run", url],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert process.stdout is not None
+    if kill_after is not None and process.stdout.readline().strip() == b"ready":
+        time.sleep(kill_after)
+        process.send_signal(signal.SIGKILL)
+    out, _ = process.communicate(timeout=120)
+    return b"done" in out
+
+
+async def test_killed_at_random_points_loses_nothing_and_repeats_nothing(
+    engine: Engine, database_url: str
+) -> None:
+    chance = random.Random(int(os.environ.get("HOTLINE_KILL_SEED", "7")))
+    for _ in range(5):
+        # The whole script takes about half a second once started.
+        if _run(database_url, chance.uniform(0.0, 0.5)):
+            break
+    assert _run(database_url, None)
+    expected = len(scripted_run.script())
+    async with engine.db.transaction() as session:
+        stored = await session.scalar(select(func.count(InboundMessage.id)))
+        distinct_updates = await session.scalar(
+            select(func.count(func.distinct(InboundMessage.update_key)))
+        )
+        unhandled = await session.scalar(
+            select(func.count(InboundMessage.id)).where(InboundMessage.handled_at.is_(None))
+        )
+        duplicated = (
+            await session.execute(
+                select(OutboxMessage.cause_id, OutboxMessage.text, func.count(OutboxMessage.id))
+                .group_by(OutboxMessage.cause_id, OutboxMessage.text)
+                .having(func.count(OutboxMessage.id) > 1)
+            )
+        ).all()
+        unanswered = await session.scalar(
+            select(func.count(InboundMessage.id)).where(
+                InboundMessage.id.not_in(
+                    select(OutboxMessage.cause_id).where(OutboxMessage.cause_id.is_not(None))
+                )
+            )
+        )
+    assert (stored, distinct_updates, unhandled) == (expected, expected, 0)
+    assert duplicated == []
+    assert unanswered == 0

@@ -1,0 +1,53 @@
+"""The flood limit slows one abuser and nobody else."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bot.effects import body
+from bot.engine import Engine
+from bot.flood import SLOW_DOWN
+from bot.i18n import Translator
+from storage.models import InboundMessage
+from tests.trust.helpers import declare, say
+
+SLOW = Translator("fr").gettext(SLOW_DOWN)
+
+
+async def test_over_the_limit_messages_are_stored_answered_once_and_not_processed(
+    engine: Engine,
+) -> None:
+    limit = engine.settings.flood_limit
+    await declare(engine, "abuser")
+    await declare(engine, "neighbour")
+    answers = []
+    for index in range(limit + 5):
+        answers.append(await say(engine, "abuser", f"message {index}"))
+        if index == limit + 2:
+            # Someone else writing in the middle of the flood is answered normally.
+            other = await say(engine, "neighbour", "Bonjour")
+            assert other and all(body(e) != SLOW for e in other)
+    assert all(a and all(body(e) != SLOW for e in a) for a in answers[:limit])
+    assert [body(e) for e in answers[limit]] == [SLOW]
+    assert all(a == [] for a in answers[limit + 1 :])
+    async with engine.db.transaction() as session:
+        stored = await session.scalar(
+            select(func.count(InboundMessage.id)).where(InboundMessage.chat_id == "abuser")
+        )
+        unhandled = await session.scalar(
+            select(func.count(InboundMessage.id)).where(InboundMessage.handled_at.is_(None))
+        )
+    assert stored == limit + 5
+    assert unhandled == 0
+
+
+async def test_the_window_slides(engine: Engine) -> None:
+    limit = engine.settings.flood_limit
+    await declare(engine, "amina")
+    for index in range(limit + 1):
+        await say(engine, "amina", f"message {index}")
+    engine.clock.advance(engine.settings.flood_window + timedelta(seconds=1))
+    effects = await say(engine, "amina", "Encore là ?")
+    assert effects and all(body(e) != SLOW for e in effects)

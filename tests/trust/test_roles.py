@@ -1,0 +1,95 @@
+"""Role checks as a table: every role × every command and button of the merged routes.
+
+The list of actions comes from `bot.app.routers()`, so a new command is covered as soon as
+it is registered. What each needs comes from `bot.access.requires` on its handler; the
+explicit table below pins the ones we know, so removing a check fails here.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.access import ADMINS, COACHES
+from bot.app import routers
+from bot.effects import body
+from bot.engine import Engine
+from bot.i18n import Translator
+from bot.router import Routes
+from storage.models import InboundMessage, Role
+from tests.trust.helpers import declare, say
+
+ROLES = [Role.ACTOR, Role.COMMITTEE_MEMBER, Role.COACH, Role.ADMIN]
+ROUTES = Routes(routers())
+EVERYONE = frozenset(ROLES)
+DENIED = {
+    Translator("fr").gettext("This is reserved for the hotline's coaches."),
+    Translator("fr").gettext("This is reserved for the hotline's administrators."),
+}
+
+# What we know must hold, whatever the handlers declare (extend as features land).
+EXPLICIT: dict[str, frozenset[str]] = {
+    "command:mydata": EVERYONE,
+    "command:forget": EVERYONE,
+    "command:stop": EVERYONE,
+    "command:privacy": EVERYONE,
+    "command:help": EVERYONE,
+    "command:lang": EVERYONE,
+    "command:reload": ADMINS,
+    "command:invite": ADMINS,
+    "command:coordinator": ADMINS,
+    "command:cases": COACHES,
+    "command:reply": COACHES,
+    "command:plan": COACHES,
+}
+# Side effects that would change who is speaking: /forget is confirmed by a button only.
+SKIP = {"button:privacy"}
+
+
+def _declared(handler: object) -> frozenset[str]:
+    return getattr(handler, "required_roles", EVERYONE)
+
+
+def actions() -> dict[str, tuple[str, frozenset[str]]]:
+    """action name -> (what to send, roles allowed)."""
+    found: dict[str, tuple[str, frozenset[str]]] = {}
+    for name, handler in sorted(ROUTES.commands.items()):
+        found[f"command:{name}"] = (f"/{name}", _declared(handler))
+    for prefix, handler in sorted(ROUTES.buttons.items()):
+        if f"button:{prefix}" not in SKIP:
+            found[f"button:{prefix}"] = (f"{prefix}:x", _declared(handler))
+    return found
+
+
+def test_the_explicit_table_matches_the_declared_checks() -> None:
+    found = actions()
+    for action, allowed in EXPLICIT.items():
+        assert action in found, f"{action} is not routed any more"
+        assert found[action][1] == allowed, action
+    assert COACHES < EVERYONE and ADMINS < COACHES
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_role_table(engine: Engine, role: str) -> None:
+    await declare(engine, "someone", role=role)
+    expected, actual = {}, {}
+    for action, (payload, allowed) in actions().items():
+        engine.clock.advance(timedelta(seconds=10))  # stay under the flood limit
+        if action.startswith("command:"):
+            effects = await say(engine, "someone", payload)
+        else:
+            effects = await say(engine, "someone", button=payload)
+        assert effects, f"{action} answered nothing"
+        denied = any(body(e) in DENIED for e in effects)
+        expected[action] = role in allowed
+        actual[action] = not denied
+    assert actual == expected
+    async with engine.db.transaction() as session:
+        errors = (
+            await session.scalars(
+                select(InboundMessage.error).where(InboundMessage.error.is_not(None))
+            )
+        ).all()
+    assert errors == []
