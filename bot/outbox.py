@@ -25,7 +25,7 @@ from bot.effects import (
 )
 from bot.text import split_message
 from storage.db import Database
-from storage.models import DeliveryStatus, OutboxMessage
+from storage.models import Actor, DeliveryStatus, OutboxMessage
 
 
 async def enqueue(
@@ -97,6 +97,30 @@ async def enqueue(
     except IntegrityError:
         return []
     return rows
+
+
+async def enqueue_to(
+    session: AsyncSession,
+    actor: Actor,
+    text: str,
+    *,
+    now: datetime,
+    buttons: Keyboard = (),
+    cause_id: int | None = None,
+    dedup_key: str | None = None,
+) -> list[OutboxMessage]:
+    """A message to one person, on their channel, in the private chat that reaches them."""
+    return await enqueue(
+        session,
+        channel=actor.channel,
+        chat_id=actor.chat_id,
+        text=text,
+        buttons=buttons,
+        now=now,
+        actor_id=actor.id,
+        cause_id=cause_id,
+        dedup_key=dedup_key,
+    )
 
 
 def to_effect(row: OutboxMessage) -> Effect:

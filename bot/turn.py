@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.effects import Keyboard
 from bot.i18n import Translator, translator
 from bot.nlu import Understanding
-from bot.outbox import enqueue
+from bot.outbox import enqueue, enqueue_to
 from storage.models import Actor, Call, InboundMessage, OutboxMessage
 
 if TYPE_CHECKING:
@@ -111,14 +111,12 @@ class Turn:
         self, actor: Actor, text: str, buttons: Keyboard = (), dedup_key: str | None = None
     ) -> None:
         """A message to someone else (a coach, a committee member), already in their variant."""
-        self.sent += await enqueue(
+        self.sent += await enqueue_to(
             self.session,
-            channel=actor.channel,
-            chat_id=actor.chat_id,
-            text=text,
+            actor,
+            text,
             buttons=buttons,
             now=self.now,
-            actor_id=actor.id,
             cause_id=self.message.id,
             dedup_key=dedup_key,
         )

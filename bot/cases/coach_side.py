@@ -17,7 +17,7 @@ from bot.clock import local
 from bot.effects import Button, Keyboard
 from bot.flows.base import Flow
 from bot.i18n import N_, Translator, translator
-from bot.outbox import enqueue
+from bot.outbox import enqueue_to
 from bot.router import Router
 from bot.text import escape
 from bot.turn import Turn
@@ -72,14 +72,12 @@ async def _to_actor(turn: Turn, case: Case, text_for: Any, buttons_for: Any = No
     """A message to the case's actor, in their variant, from the bot."""
     actor = await turn.session.get_one(Actor, case.actor_id)
     t = translator(actor.lang)
-    turn.sent += await enqueue(
+    turn.sent += await enqueue_to(
         turn.session,
-        channel=actor.channel,
-        chat_id=actor.chat_id,
-        text=text_for(t),
+        actor,
+        text_for(t),
         buttons=buttons_for(t) if buttons_for else (),
         now=turn.now,
-        actor_id=actor.id,
         cause_id=turn.message.id,
     )
 

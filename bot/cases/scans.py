@@ -17,7 +17,7 @@ from bot.cases import alerts, labels
 from bot.cases.sla import policy
 from bot.clock import LOCAL_TZ, local
 from bot.i18n import Translator, translator
-from bot.outbox import enqueue
+from bot.outbox import enqueue_to
 from bot.scheduler import Periodic, ScanContext
 from bot.text import escape
 from storage.models import (
@@ -123,20 +123,6 @@ def _keys(recipients: list[alerts.Recipient]) -> list[str]:
 # -- daily digest --------------------------------------------------------------------------
 
 
-async def _enqueue_to(
-    session: AsyncSession, coach: Actor, text: str, now: datetime, key: str
-) -> list[OutboxMessage]:
-    return await enqueue(
-        session,
-        channel=coach.channel,
-        chat_id=coach.chat_id,
-        text=text,
-        now=now,
-        actor_id=coach.id,
-        dedup_key=key,
-    )
-
-
 async def _already(session: AsyncSession, key: str) -> bool:
     found = await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == key))
     return found is not None
@@ -159,7 +145,7 @@ async def digest_scan(context: ScanContext) -> int:
             text = await _digest(session, coach, since, cutoff, now)
             if text is None:
                 continue  # nothing at all to report: no message
-            sent += len(await _enqueue_to(session, coach, text, now, key))
+            sent += len(await enqueue_to(session, coach, text, now=now, dedup_key=key))
     return sent
 
 
@@ -271,7 +257,7 @@ async def weekly_scan(context: ScanContext) -> int:
             if await _already(session, key):
                 continue
             text = await _weekly(session, translator(coordinator.lang), list(cases), since, cutoff)
-            sent += len(await _enqueue_to(session, coordinator, text, now, key))
+            sent += len(await enqueue_to(session, coordinator, text, now=now, dedup_key=key))
     return sent
 
 

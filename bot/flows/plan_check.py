@@ -10,16 +10,14 @@ so a restart resumes at the same step and /cancel keeps what was already answere
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from bot.cases.service import open_case
-from bot.clock import LOCAL_TZ, local
+from bot.clock import local
 from bot.effects import Button, Keyboard
 from bot.flows.base import Flow
+from bot.flows.due_answer import day, from_iso, read_due, show, to_iso
 from bot.i18n import N_
 from bot.plans import service
-from bot.plans.dates import resolve_due
-from bot.plans.reminders import DATETIME_PATTERN, due_label, status_label
+from bot.plans.reminders import due_label, status_label
 from bot.text import escape
 from bot.turn import Turn
 from storage.models import ActionPlan, CaseCategory, Commitment, CommitmentStatus
@@ -173,9 +171,9 @@ class PlanCheckFlow(Flow):
                 )
             )
         elif step == "confirm_date":
-            proposed = _from_iso(turn.flow.data["proposed"])
+            proposed = from_iso(turn.flow.data["proposed"])
             await turn.reply(
-                turn._("New deadline: {due}. Is that right?", due=_show(turn, proposed)),
+                turn._("New deadline: {due}. Is that right?", due=show(turn, proposed)),
                 (
                     (Button(turn._("Yes"), f"{NAME}:yes"),),
                     (Button(turn._("No, I will write it again"), f"{NAME}:no"),),
@@ -339,19 +337,14 @@ class PlanCheckFlow(Flow):
         if turn.message.button is not None or not turn.text:
             await self.prompt(turn)
             return
-        due = resolve_due(turn.text, local(turn.now).date())
-        proposed = service.proposed_due(due)
-        if proposed is None:
-            await turn.reply(
-                turn._(
-                    "I could not read this date. Write it like “15 avril 2026” or “fin avril 2026”."
-                )
-            )
+        read = await read_due(turn)
+        if read is None:
             return
-        if _day(proposed) < local(turn.now).date():
+        _due, proposed = read
+        if day(proposed) < local(turn.now).date():
             await turn.reply(turn._("This date is already past. Write a later date."))
             return
-        turn.flow.data["proposed"] = _to_iso(proposed)
+        turn.flow.data["proposed"] = to_iso(proposed)
         turn.flow.data["proposed_text"] = turn.text
         turn.goto("confirm_date")
         await self.prompt(turn)
@@ -373,7 +366,7 @@ class PlanCheckFlow(Flow):
         if commitment is None:
             await self._next(turn)
             return
-        proposed = _from_iso(turn.flow.data["proposed"])
+        proposed = from_iso(turn.flow.data["proposed"])
         await service.set_due(
             turn.session,
             commitment,
@@ -393,25 +386,7 @@ class PlanCheckFlow(Flow):
         await turn.reply(
             turn._(
                 "Noted: the new deadline is {due}. I will remind you before it.",
-                due=_show(turn, proposed),
+                due=show(turn, proposed),
             )
         )
         await self._next(turn)
-
-
-def _day(value: date | datetime) -> date:
-    return value.date() if isinstance(value, datetime) else value
-
-
-def _to_iso(value: date | datetime) -> str:
-    return value.isoformat()
-
-
-def _from_iso(text: str) -> date | datetime:
-    return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
-
-
-def _show(turn: Turn, value: date | datetime) -> str:
-    if isinstance(value, datetime):
-        return turn.t.datetime(value.replace(tzinfo=LOCAL_TZ), DATETIME_PATTERN)
-    return turn.t.date(value, "long")

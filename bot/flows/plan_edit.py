@@ -9,17 +9,15 @@ it check the role.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from sqlalchemy import select
 
-from bot.clock import LOCAL_TZ, local
+from bot.clock import local
 from bot.effects import Button
 from bot.flows.base import Flow
+from bot.flows.due_answer import from_iso, read_due, show, to_iso
 from bot.i18n import N_
 from bot.plans import service
 from bot.plans.dates import resolve_due
-from bot.plans.reminders import DATETIME_PATTERN
 from bot.text import escape
 from bot.turn import Turn
 from storage.models import ActionPlan, Commitment, CommitmentStatus
@@ -35,20 +33,6 @@ _QUESTIONS = {
     "deliverables": N_("What are the deliverables (livrables)?"),
 }
 _OPTIONAL = ("where", "how", "deliverables")
-
-
-def _iso(value: date | datetime) -> str:
-    return value.isoformat()
-
-
-def _parse(text: str) -> date | datetime:
-    return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
-
-
-def _show(turn: Turn, value: date | datetime) -> str:
-    if isinstance(value, datetime):
-        return turn.t.datetime(value.replace(tzinfo=LOCAL_TZ), DATETIME_PATTERN)
-    return turn.t.date(value, "long")
 
 
 class PlanEditFlow(Flow):
@@ -80,12 +64,12 @@ class PlanEditFlow(Flow):
                 buttons = ((Button(turn._("Leave empty"), f"{NAME}:empty"),),)
             await turn.reply(turn._(_QUESTIONS[step]), buttons)
         elif step == "due_confirm":
-            proposed = _parse(turn.flow.data["proposed"])
+            proposed = from_iso(turn.flow.data["proposed"])
             await turn.reply(
                 turn._(
                     "I read “{text}” as {due}. Is that right?",
                     text=escape(turn.flow.data["row"]["due_text"]),
-                    due=_show(turn, proposed),
+                    due=show(turn, proposed),
                 ),
                 (
                     (Button(turn._("Yes"), f"{NAME}:yes"),),
@@ -117,7 +101,7 @@ class PlanEditFlow(Flow):
                 buttons = (
                     (
                         Button(
-                            turn._("Use {due}", due=_show(turn, _parse(suggestion))),
+                            turn._("Use {due}", due=show(turn, from_iso(suggestion))),
                             f"{NAME}:use",
                         ),
                     ),
@@ -188,22 +172,17 @@ class PlanEditFlow(Flow):
         if turn.message.button is not None or not turn.text:
             await self.prompt(turn)
             return
-        due = resolve_due(turn.text, local(turn.now).date())
-        proposed = service.proposed_due(due)
-        if proposed is None:
-            await turn.reply(
-                turn._(
-                    "I could not read this date. Write it like “15 avril 2026” or “fin avril 2026”."
-                )
-            )
+        read = await read_due(turn)
+        if read is None:
             return
+        due, proposed = read
         row = {**turn.flow.data["row"], "due_text": turn.text}
-        turn.flow.data["proposed"] = _iso(proposed)
+        turn.flow.data["proposed"] = to_iso(proposed)
         if due.needs_confirmation:
             turn.flow.data["row"] = row
             turn.goto("due_confirm")
         else:
-            turn.flow.data["row"] = {**row, "due": _iso(proposed)}
+            turn.flow.data["row"] = {**row, "due": to_iso(proposed)}
             turn.goto("owner")
         await self.prompt(turn)
 
@@ -230,7 +209,7 @@ class PlanEditFlow(Flow):
             .limit(1)
         )
         owner = await service.match_owner(turn.session, row["owner"])
-        due, has_time = service.due_to_storage(_parse(row["due"]))
+        due, has_time = service.due_to_storage(from_iso(row["due"]))
         commitment = Commitment(
             plan_id=plan_id,
             position=(position + 1) if position is not None else 0,
@@ -260,7 +239,7 @@ class PlanEditFlow(Flow):
             turn._(
                 "Saved: <b>{what}</b>, due {due}, owner {owner} ({who}).",
                 what=escape(commitment.what),
-                due=_show(turn, _parse(row["due"])),
+                due=show(turn, from_iso(row["due"])),
                 owner=escape(row["owner"]),
                 who=who,
             )
@@ -300,7 +279,7 @@ class PlanEditFlow(Flow):
         due = resolve_due(commitment.due_text, plan.reference_date)
         proposed = service.proposed_due(due)
         turn.flow.data["commitment_id"] = commitment.id
-        turn.flow.data["suggestion"] = _iso(proposed) if proposed is not None else None
+        turn.flow.data["suggestion"] = to_iso(proposed) if proposed is not None else None
         return commitment
 
     async def on_confirm(self, turn: Turn) -> None:
@@ -310,7 +289,7 @@ class PlanEditFlow(Flow):
             await self.prompt(turn)
             return
         if self.button_value(turn) == "use" and turn.flow.data.get("suggestion"):
-            value = _parse(turn.flow.data["suggestion"])
+            value = from_iso(turn.flow.data["suggestion"])
         elif turn.message.button is None and turn.text:
             plan = await turn.session.get_one(ActionPlan, commitment.plan_id)
             due = resolve_due(turn.text, plan.reference_date)
@@ -332,5 +311,5 @@ class PlanEditFlow(Flow):
             actor=turn.actor,
             now=turn.now,
         )
-        await turn.reply(turn._("Confirmed: {due}.", due=_show(turn, value)))
+        await turn.reply(turn._("Confirmed: {due}.", due=show(turn, value)))
         await self.prompt(turn)

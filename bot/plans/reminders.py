@@ -31,7 +31,7 @@ from bot.cases.service import open_case
 from bot.clock import LOCAL_TZ, local
 from bot.effects import Button, Keyboard
 from bot.i18n import N_, Translator, translator
-from bot.outbox import enqueue
+from bot.outbox import enqueue_to
 from bot.plans import service
 from bot.scheduler import ScanContext
 from bot.text import escape
@@ -207,14 +207,12 @@ async def _remind_owner(
     if offset is None:
         return 0
     t = translator(owner.lang)
-    rows = await enqueue(
+    rows = await enqueue_to(
         session,
-        channel=owner.channel,
-        chat_id=owner.chat_id,
-        text=reminder_text(t, plan, commitment, offset),
+        owner,
+        reminder_text(t, plan, commitment, offset),
         buttons=answer_buttons(t, commitment.id),
         now=now,
-        actor_id=owner.id,
         dedup_key=reminder_key(commitment, due, offset),
     )
     return 1 if rows else 0
@@ -280,15 +278,7 @@ async def _alert_coach(
         )
         if case_id is not None:
             text += "\n" + t.gettext("Case #{case} is open for it.", case=case_id)
-        await enqueue(
-            session,
-            channel=coach.channel,
-            chat_id=coach.chat_id,
-            text=text,
-            now=now,
-            actor_id=coach.id,
-            dedup_key=f"{marker}:{coach.id}",
-        )
+        await enqueue_to(session, coach, text, now=now, dedup_key=f"{marker}:{coach.id}")
     return max(len(coaches), 1)
 
 
