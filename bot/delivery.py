@@ -4,7 +4,8 @@ A row is claimed in a short transaction (status "sending" + claim time: a lease 
 process reclaims if this one dies mid-send), sent with no transaction open, then settled in a
 second short transaction: delivered, retried later, failed, or unreachable. Only the oldest
 unsettled row of a chat is ever claimed, so each chat receives its messages in order even
-across retries. Telegram's limits are honoured by a clock-injected `RateLimiter`.
+across retries. Telegram's limits are honoured by a clock-injected `RateLimiter`; messages
+leave evenly paced a little under 30/s (a claim takes the next second's slots), not in bursts.
 """
 
 from __future__ import annotations
