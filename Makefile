@@ -35,7 +35,7 @@ test: $(VENV)/.installed-dev tests/e2e/node_modules/.installed
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed-dev
-	$(BIN)/python -m bench.engine
+	$(BIN)/python -m bench
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .

@@ -128,22 +128,30 @@ async def fresh_postgres_database(admin_url: str) -> str:
     return dsn.rsplit("/", 1)[0] + "/hotline_bench"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--actors", type=int, default=100)
-    parser.add_argument("--messages", type=int, default=10, help="per actor")
-    args = parser.parse_args()
+def measure(actors: int, messages: int) -> dict[str, dict[str, float]]:
     understander = Understander(REPO / "knowledge")
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{folder}/bench.sqlite3"
         upgrade(url)
-        results["SQLite"] = asyncio.run(run(url, args.actors, args.messages, understander))
+        results["SQLite"] = asyncio.run(run(url, actors, messages, understander))
     with pgserver.server() as (admin_url, _cluster):
         url = asyncio.run(fresh_postgres_database(admin_url))
         upgrade(url)
-        results["PostgreSQL"] = asyncio.run(run(url, args.actors, args.messages, understander))
-    print(f"\n{args.actors} actors writing at once, {args.messages} messages each\n")
+        results["PostgreSQL"] = asyncio.run(run(url, actors, messages, understander))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--actors", type=int, default=100)
+    parser.add_argument("--messages", type=int, default=10, help="per actor")
+    args = parser.parse_args()
+    report(measure(args.actors, args.messages), args.actors, args.messages)
+
+
+def report(results: dict[str, dict[str, float]], actors: int, messages: int) -> None:
+    print(f"\n{actors} actors writing at once, {messages} messages each\n")
     header = (
         "database",
         "msgs",

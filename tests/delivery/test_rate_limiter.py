@@ -37,3 +37,17 @@ def test_twenty_per_minute_in_a_group() -> None:
     assert limiter.next_allowed("-100500", s(40)) == s(60)
     assert limiter.next_allowed("500", s(40)) == s(40)  # a private chat has no such limit
     assert limiter.next_allowed("-100500", s(61)) == s(61)
+
+
+def test_messages_leave_evenly_spaced_a_little_under_the_limit() -> None:
+    limiter = RateLimiter()
+    times = []
+    at = T0
+    for index in range(61):
+        at = limiter.next_allowed(str(index), T0)
+        limiter.record(str(index), at)
+        times.append(at)
+    assert times[1] - times[0] == Limits().spacing
+    # No second ever holds 31: a sliding window on the other side has slack for jitter.
+    windows = [later - first for first, later in zip(times, times[30:], strict=False)]
+    assert min(windows) > timedelta(seconds=1)

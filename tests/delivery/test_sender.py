@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.clock import ManualClock
-from bot.delivery import Blocked, Policy, Sender
+from bot.delivery import Blocked, Limits, Policy, Sender
 from bot.effects import Effect
 from bot.handlers.tg_aiogram import AiogramAdapter
 from bot.handlers.tg_ptb import PtbAdapter
@@ -220,3 +221,34 @@ async def test_a_row_is_claimed_by_one_sender_only(database_url: str, clock: Man
     assert [r.chat_id for r in (await second.claim())[0]] == ["4"]
     await db.dispose()
     assert sorted(sent) == ["1", "2", "3"]
+
+
+async def test_a_claim_paces_the_sends_of_the_next_second(
+    database_url: str, clock: ManualClock
+) -> None:
+    sent: list[str] = []
+    slots: list[datetime] = []  # when each waiting send was told it may leave
+
+    async def send(effect: Effect) -> str:
+        sent.append(effect.chat_id)
+        return "1"
+
+    async def wait(seconds: float) -> None:
+        slots.append(clock.now() + timedelta(seconds=seconds))
+        clock.advance(timedelta(seconds=seconds))
+        await asyncio.sleep(0)
+
+    db = Database(database_url)
+    async with db.transaction() as session:
+        for chat in range(45):
+            await enqueue(session, channel="telegram", chat_id=str(chat), text="x", now=clock.now())
+    sender = Sender(db, clock, "telegram", send, wait=wait)
+    claimed, _ = await sender.claim()
+    assert 25 <= len(claimed) <= 30  # the slots of about one second, not all 45 at once
+    await asyncio.gather(*(sender.deliver(row) for row in claimed))
+    await sender.run_until_idle()
+    await db.dispose()
+    assert sorted(sent, key=int) == [str(chat) for chat in range(45)]
+    assert len(slots) == 44  # all but the first waited for their slot...
+    gaps = [later - first for first, later in itertools.pairwise(slots)]
+    assert min(gaps) >= Limits().spacing  # ...evenly spaced, never a burst
