@@ -7,8 +7,11 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.turn import Turn
-from storage.models import Role
+from storage.db import Database
+from storage.models import Actor, Role
 
 COACHES = frozenset({Role.COACH, Role.ADMIN})
 ADMINS = frozenset({Role.ADMIN})
@@ -34,3 +37,19 @@ def requires(
         return checked
 
     return decorate
+
+
+async def set_role(database_url: str, channel: str, external_id: str, role: str) -> bool:
+    """The operator's way to name the first admin or a coach; False if nobody has that id."""
+    db = Database(database_url)
+    try:
+        async with db.transaction() as session:
+            actor = await session.scalar(
+                select(Actor).where(Actor.channel == channel, Actor.external_id == external_id)
+            )
+            if actor is None:
+                return False
+            actor.role = Role(role)
+            return True
+    finally:
+        await db.dispose()

@@ -26,16 +26,24 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database to the latest schema")
     commands.add_parser("ask", help="what the hotline understands of a message (--jsonl)")
     commands.add_parser("plan", help="action plans: hotline plan import FILE ...")
+    role = commands.add_parser("role", help="give someone a role (after they wrote once)")
+    role.add_argument("user", help="their id on the channel (Telegram: the numeric user id)")
+    role.add_argument("role", choices=[r.value for r in Role])
+    role.add_argument("--channel", default="telegram")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    # These subcommands parse their own options.
     if argv[:1] == ["ask"]:
-        # Its own options (--jsonl, --knowledge) belong to the understanding layer.
         from bot.nlu.ask import main as ask_main
 
         return ask_main(argv[1:])
+    if argv[:1] == ["plan"]:
+        from bot.plans.cli import main as plan_main
+
+        return plan_main(argv[1:])
     args = _parser().parse_args(argv)
     settings = Settings.from_env()
     logging.basicConfig(
@@ -46,6 +54,15 @@ def main(argv: list[str] | None = None) -> int:
         from storage.migrate import upgrade
 
         upgrade(settings.database_url)
+        return 0
+    if args.command == "role":
+        from bot.access import set_role
+
+        found = asyncio.run(set_role(settings.database_url, args.channel, args.user, args.role))
+        if not found:
+            print(f"nobody with id {args.user} on {args.channel} has written to the hotline yet")
+            return 1
+        print(f"{args.user} is now {args.role}")
         return 0
     if args.command == "run" and settings.telegram_token:
         from bot.handlers.telegram import run_telegram
