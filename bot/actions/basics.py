@@ -6,6 +6,7 @@ from bot.effects import Button, Keyboard
 from bot.flows.framework import FULL_TEXT, FrameworkFlow
 from bot.i18n import N_, VARIANTS, Translator
 from bot.router import Router
+from bot.text import escape
 from bot.turn import Turn
 
 router = Router("basics")
@@ -165,3 +166,23 @@ async def too_long(turn: Turn) -> None:
 @router.on_attachment
 async def attachment(turn: Turn) -> None:
     await turn.reply(turn._("Received, thank you. It is saved with this conversation."))
+
+
+_ROLE_LABELS = {
+    "actor": N_("local actor"),
+    "committee_member": N_("committee member"),
+    "coach": N_("coach"),
+    "admin": N_("administrator"),
+}
+
+
+@router.command("whoami", "id")
+async def whoami(turn: Turn, _argument: str) -> None:
+    # What an operator needs to give someone a role with `hotline role <id> coach`.
+    await turn.reply(
+        turn._(
+            "Your id on this line: <code>{id}</code>. Role: {role}.",
+            id=escape(turn.actor.external_id),
+            role=turn._(_ROLE_LABELS.get(turn.actor.role, "local actor")),
+        )
+    )
