@@ -273,6 +273,11 @@ EMERGENCY_TOKENS: frozenset[str] = key_set(_EMERGENCY_RAW.split())
 _FIRE_FR = re.compile(r"\b(en|au) feu\b|\b(pris|prend|prendre) feu\b|\ble feu a pris\b")
 
 
+# Someone fallen into a well needs both words: a well alone is a water project.
+_FALL = re.compile(r"\bta[iy]?7(a|at|t|o|ou|ti)?\b|\bt7(at|ti)\b|طاح")
+_WELL = re.compile(r"\b(f ?)?l?bir\b|بير|بئر")
+
+
 # Conjugated "hit" / "suicide" verbs (كيضربو, تيضربها, kaydrbo, yntahro): Darija verbs take
 # aspect/person prefixes and object suffixes, so a word list alone misses forms.
 _VERB_STEMS = re.compile(
@@ -293,7 +298,8 @@ def emergency_level(text: str) -> str | None:
             weak = True
         elif tok in EMERGENCY_TOKENS or _VERB_STEMS.match(tok):
             return "strong"
-    if _FIRE_FR.search(strip_accents(text.lower())):
+    lowered = strip_accents(text.lower())
+    if _FIRE_FR.search(lowered) or (_FALL.search(lowered) and _WELL.search(lowered)):
         return "strong"
     return "weak" if weak else None
 

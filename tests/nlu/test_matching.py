@@ -78,6 +78,8 @@ def test_out_of_scope_is_none(understander: Understander, text: str) -> None:
         "خطر",
         "واحد الراجل كيضربو ولادو",
         "jari kaydrbo bah kol nhar",
+        "wlidi tay7 f lbir 3afakom",
+        "بنتي طاحت فالبير",
     ],
 )
 def test_emergency_recall(understander: Understander, text: str) -> None:
@@ -94,3 +96,10 @@ def test_score_is_in_unit_interval(understander: Understander) -> None:
 
 def test_empty_message_is_none(understander: Understander) -> None:
     assert understander.understand("   ").intent == "none"
+
+
+@pytest.mark.parametrize(
+    "text", ["bir dyal douar nachf, bghina n7efro wa7ed jdid", "البير ديال الدوار نشف"]
+)
+def test_a_well_without_a_fall_is_no_emergency(understander: Understander, text: str) -> None:
+    assert understander.understand(text).intent != "emergency"
