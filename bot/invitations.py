@@ -124,8 +124,9 @@ async def _link_owner(turn: Turn, invitation: Invitation) -> None:
         actor=turn.actor,
         now=turn.now,
     )
-    if linked:
-        await turn.reply(cards.owner_notice(turn.actor, plan, linked))
+    notice = cards.owner_notice(turn.actor, plan, linked)
+    if notice:
+        await turn.reply(notice)
 
 
 async def accept(turn: Turn, token: str) -> None:

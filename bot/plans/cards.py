@@ -187,6 +187,10 @@ async def _owner_name(turn: Turn, event: CommitmentEvent) -> str:
 
 def owner_notice(owner: Actor, plan: ActionPlan, commitments: list[Commitment]) -> str:
     t = translator(owner.lang)
+    # Rows already done or cancelled are theirs too, but there is nothing to tell about them.
+    commitments = [c for c in commitments if c.status in service.OPEN_STATUSES]
+    if not commitments:
+        return ""
     lines = [
         t.gettext(
             "📌 You are now responsible for {n} action(s) of the plan “{plan}”:",
