@@ -1,5 +1,9 @@
 """Invitations: an admin creates a deep link; whoever opens it joins a committee or becomes
-a coach. Links are single-use and expire, so a forwarded link cannot be reused."""
+a coach. Links are single-use and expire, so a forwarded link cannot be reused.
+
+A coach also makes one for a pending owner of their plan (the plan card, "Link an owner"): it
+joins the plan's committee, if it has one, and links the plan's rows still written with that
+owner's name to whoever accepts it."""
 
 from __future__ import annotations
 
@@ -11,10 +15,18 @@ from sqlalchemy import select
 
 from bot.access import ADMINS, requires
 from bot.clock import local
+from bot.plans import cards, service
 from bot.router import Router
 from bot.text import escape
 from bot.turn import Turn
-from storage.models import Committee, CommitteeMember, Invitation, InvitationKind, Role
+from storage.models import (
+    ActionPlan,
+    Committee,
+    CommitteeMember,
+    Invitation,
+    InvitationKind,
+    Role,
+)
 
 router = Router("invitations")
 
@@ -72,6 +84,51 @@ async def invite(turn: Turn, argument: str) -> None:
     await turn.reply(text)
 
 
+async def create_owner_invitation(turn: Turn, plan: ActionPlan, owner_text: str) -> None:
+    """A link for the person written ``owner_text`` in ``plan`` (the caller checked access)."""
+    invitation = Invitation(
+        token=new_token(),
+        kind=InvitationKind.COMMITTEE if plan.committee_id else InvitationKind.OWNER,
+        committee_id=plan.committee_id,
+        plan_id=plan.id,
+        owner_text=owner_text[:200],
+        created_by_id=turn.actor.id,
+        created_at=turn.now,
+        expires_at=turn.now + LIFETIME,
+    )
+    turn.session.add(invitation)
+    await turn.reply(
+        turn._(
+            "Send this link to {name}. It works once, until {date}; whoever opens it becomes "
+            "the owner of the rows written “{name}” in “{plan}”:\n{link}",
+            name=escape(owner_text),
+            plan=escape(plan.title),
+            date=turn.t.date(local(invitation.expires_at).date()),
+            link=link(turn, invitation.token),
+        )
+    )
+
+
+async def _link_owner(turn: Turn, invitation: Invitation) -> None:
+    """An invitation made for a pending owner: their rows of the plan become theirs."""
+    if invitation.plan_id is None or not invitation.owner_text:
+        return
+    plan = await turn.session.get(ActionPlan, invitation.plan_id)
+    if plan is None:
+        return
+    linked = await service.link_pending_owner(
+        turn.session,
+        plan.id,
+        invitation.owner_text,
+        turn.actor,
+        actor=turn.actor,
+        now=turn.now,
+    )
+    notice = cards.owner_notice(turn.actor, plan, linked)
+    if notice:
+        await turn.reply(notice)
+
+
 async def accept(turn: Turn, token: str) -> None:
     """`/start <token>`: take up the invitation behind a deep link."""
     invitation = await turn.session.scalar(select(Invitation).where(Invitation.token == token))
@@ -89,6 +146,10 @@ async def accept(turn: Turn, token: str) -> None:
             turn.actor.role = Role.COACH
         await turn.reply(turn._("Welcome! You are now registered as a coach of the hotline."))
         return
+    if invitation.kind == InvitationKind.OWNER:
+        await turn.reply(turn._("Welcome! Your coach has added you to an action plan."))
+        await _link_owner(turn, invitation)
+        return
     committee = await turn.session.get_one(Committee, invitation.committee_id)
     member = await turn.session.get(CommitteeMember, (committee.id, turn.actor.id))
     if member is None:
@@ -103,3 +164,4 @@ async def accept(turn: Turn, token: str) -> None:
             committee=escape(committee.name),
         )
     )
+    await _link_owner(turn, invitation)

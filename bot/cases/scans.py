@@ -181,7 +181,7 @@ async def _digest(
             .where(
                 ActionPlan.coach_id == coach.id,
                 Commitment.due < now,
-                Commitment.status != CommitmentStatus.DONE,
+                Commitment.status.not_in((CommitmentStatus.DONE, CommitmentStatus.CANCELLED)),
             )
             .order_by(Commitment.due)
         )

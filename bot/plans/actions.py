@@ -1,5 +1,5 @@
 """The action-plan feature's router: the check flow, reminder answers, committee status, and
-the coaches' plan management (create, confirm dates, export)."""
+the coaches' plan management (create, edit commitments, link owners, confirm dates, export)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from bot.access import COACHES, requires
 from bot.effects import Button
+from bot.flows.commitment_edit import CommitmentEditFlow
 from bot.flows.plan_check import PlanCheckFlow
 from bot.flows.plan_edit import PlanEditFlow
-from bot.plans import export, service, status
+from bot.plans import cards, export, service, status
 from bot.router import Router
 from bot.text import escape
 from bot.turn import Turn
@@ -20,6 +21,7 @@ from storage.models import ActionPlan, Actor, Commitment, CommitmentStatus
 router = Router("plans")
 router.flow(PlanCheckFlow())
 router.flow(PlanEditFlow())
+router.flow(CommitmentEditFlow())
 
 _ANSWERS = ("done", "later", "blocked")
 
@@ -144,11 +146,22 @@ async def coach_button(turn: Turn, fields: list[str]) -> None:
     if plan is None:
         await turn.reply(turn._("This button is no longer active."))
         return
-    if not await service.can_see_plan(turn.session, turn.actor, plan):
-        await turn.reply(_refusal(turn))
+    if not await service.can_edit_plan(turn.session, turn.actor, plan):
+        await turn.reply(_not_your_plan(turn))
         return
     if action == "open":
-        await _plan_card(turn, plan)
+        await cards.plan_card(turn, plan)
+    elif action == "rows":
+        await cards.commitment_list(turn, plan)
+    elif action == "owners":
+        await cards.pending_list(turn, plan)
+    elif action == "owner" and len(fields) > 2 and fields[2].isdigit():
+        commitment = await turn.session.get(Commitment, int(fields[2]))
+        if commitment is None or commitment.plan_id != plan.id or commitment.owner_id is not None:
+            await turn.reply(turn._("This owner is already linked."))
+            await cards.plan_card(turn, plan)
+            return
+        await turn.start_flow("cedit", commitment_id=commitment.id, field="link")
     elif action == "add":
         await turn.start_flow("plan_edit", plan_id=plan.id)
     elif action == "dates":
@@ -163,26 +176,30 @@ async def coach_button(turn: Turn, fields: list[str]) -> None:
         await turn.reply(turn._("This button is no longer active."))
 
 
-async def _plan_card(turn: Turn, plan: ActionPlan) -> None:
-    commitments = await service.commitments_of_plan(turn.session, plan.id)
-    unconfirmed = [c for c in commitments if c.due_needs_confirmation]
-    pending = sorted({c.owner_text for c in commitments if c.owner_id is None})
-    lines = [
-        f"<b>{escape(plan.title)}</b>",
-        turn._("{n} commitment(s).", n=len(commitments)),
-    ]
-    if unconfirmed:
-        lines.append(turn._("Dates to confirm: {n}.", n=len(unconfirmed)))
-    if pending:
-        lines.append(
-            turn._(
-                "Owners not linked to a person yet: {names}.",
-                names=", ".join(escape(name) for name in pending),
-            )
-        )
-    rows = [(Button(turn._("Add a commitment"), f"pcoach:add:{plan.id}"),)]
-    if unconfirmed:
-        rows.append((Button(turn._("Confirm the dates"), f"pcoach:dates:{plan.id}"),))
-    rows.append((Button(turn._("Export to Excel"), f"pcoach:xlsx:{plan.id}"),))
-    rows.append((Button(turn._("Committee status"), f"pstatus:{plan.id}"),))
-    await turn.reply("\n".join(lines), tuple(rows))
+def _not_your_plan(turn: Turn) -> str:
+    return turn._("Only the coach of this plan (or an administrator) can change it.")
+
+
+@router.button("pcm")
+@requires(COACHES)
+async def commitment_button(turn: Turn, fields: list[str]) -> None:
+    """pcm:<commitment id>[:<field> | :history | :cancel] — a coach's commitment card."""
+    commitment = None
+    if fields[:1] and fields[0].isdigit():
+        commitment = await turn.session.get(Commitment, int(fields[0]))
+    action = fields[1] if len(fields) > 1 else "card"
+    if commitment is None or action not in (*service.FIELDS, "card", "history", "cancel"):
+        await turn.reply(turn._("This button is no longer active."))
+        return
+    plan = await turn.session.get_one(ActionPlan, commitment.plan_id)
+    if not await service.can_edit_plan(turn.session, turn.actor, plan):
+        await turn.reply(_not_your_plan(turn))
+        return
+    if action == "card":
+        await cards.commitment_card(turn, commitment)
+    elif action == "history":
+        await turn.reply(await cards.history_text(turn, commitment))
+    elif action == "cancel" and commitment.status == CommitmentStatus.CANCELLED:
+        await turn.reply(turn._("This commitment is already cancelled."))
+    else:
+        await turn.start_flow("cedit", commitment_id=commitment.id, field=action)

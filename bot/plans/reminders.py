@@ -11,8 +11,18 @@ and, with the outbox ``dedup_key``, sends nothing twice.
   owner gets one message per commitment, not a burst. A reminder the owner has already
   answered (any update of theirs after it fell due) is not sent either.
 * The key carries the deadline (``reminder:<id>:<YYYYMMDD>:<offset>``): a new date re-arms them.
-* Done commitments, unconfirmed dates, unlinked owners, unreachable actors and those who
-  said "stop" get none.
+* Done and cancelled commitments, unconfirmed dates, unlinked owners, unreachable actors and
+  those who said "stop" get none.
+* A new owner (a coach edits the owner, links a pending one, or an invitation links it) is
+  told at once by the flow that made the change; the ``owner`` event counts as an answer, so
+  reminders that fell due before it are not sent to them, and the later ones are.
+* Rows owned by the plan's committee as a whole (owner text = the committee's name, e.g.
+  "Comité TS", not linked to a person): nobody in particular would answer a reminder sent to
+  every member, so the plan's coach (or the territory's coaches) gets it, marked as one to
+  relay at the committee, with a button to update the commitment. A coach who wants a member
+  reminded directly links the committee's rows to that member (the focal point) from /plan;
+  from then on the row is an ordinary owned row. Any update of the row by anyone counts as
+  the committee's answer.
 * ``overdue_after_days`` after the deadline, the plan's coach is alerted once per deadline, and
   a high-severity ``blocked_action`` case is opened.
 """
@@ -24,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases.service import open_case
@@ -164,7 +174,7 @@ async def scan_session(session: AsyncSession, now: datetime, policy: ReminderPol
             select(Commitment, ActionPlan)
             .join(ActionPlan, ActionPlan.id == Commitment.plan_id)
             .where(
-                Commitment.status != CommitmentStatus.DONE,
+                Commitment.status.in_(service.OPEN_STATUSES),
                 Commitment.due.is_not(None),
                 Commitment.due_needs_confirmation.is_(False),
             )
@@ -192,14 +202,14 @@ async def _remind_owner(
     policy: ReminderPolicy,
 ) -> int:
     if commitment.owner_id is None:
-        return 0
+        return await _relay_to_coaches(session, commitment, plan, due, now, policy)
     owner = await session.get(Actor, commitment.owner_id)
     if owner is None or not owner.reachable or owner.reminders_stopped:
         return 0
     answered = await session.scalar(
         select(func.max(CommitmentEvent.at)).where(
             CommitmentEvent.commitment_id == commitment.id,
-            CommitmentEvent.actor_id == owner.id,
+            or_(CommitmentEvent.actor_id == owner.id, CommitmentEvent.kind == "owner"),
         )
     )
     offsets = plan.reminder_offsets or policy.offsets
@@ -216,6 +226,56 @@ async def _remind_owner(
         dedup_key=reminder_key(commitment, due, offset),
     )
     return 1 if rows else 0
+
+
+async def _relay_to_coaches(
+    session: AsyncSession,
+    commitment: Commitment,
+    plan: ActionPlan,
+    due: date,
+    now: datetime,
+    policy: ReminderPolicy,
+) -> int:
+    """A row of the committee as a whole: its reminders go to the plan's coach to relay."""
+    committee = await service.committee_of(session, plan)
+    if not service.is_committee_owned(commitment, committee):
+        return 0  # a pending person: nobody to remind until the coach links them
+    assert committee is not None
+    answered = await session.scalar(
+        select(func.max(CommitmentEvent.at)).where(
+            CommitmentEvent.commitment_id == commitment.id,
+            or_(CommitmentEvent.actor_id.is_not(None), CommitmentEvent.kind == "owner"),
+        )
+    )
+    offset = due_offset(plan.reminder_offsets or policy.offsets, due, now, policy, answered)
+    if offset is None:
+        return 0
+    sent = 0
+    for coach in await service.coaches_of(session, plan):
+        if not coach.reachable or coach.reminders_stopped:
+            continue
+        t = translator(coach.lang)
+        text = t.gettext(
+            "⏰ Reminder to relay to the committee {committee}, plan “{plan}”: <b>{what}</b>\n"
+            "Owner: the committee as a whole. Due: {due} ({when}).\n"
+            "Ask the committee where it stands and update it here, or make one member its "
+            "owner (/plan, “Link an owner”) so that they are reminded directly.",
+            committee=escape(committee.name),
+            plan=escape(plan.title),
+            what=escape(commitment.what),
+            due=due_label(t, commitment),
+            when=when_text(t, offset),
+        )
+        rows = await enqueue_to(
+            session,
+            coach,
+            text,
+            buttons=((Button(t.gettext("Update this commitment"), f"pcm:{commitment.id}"),),),
+            now=now,
+            dedup_key=f"{reminder_key(commitment, due, offset)}:coach{coach.id}",
+        )
+        sent += 1 if rows else 0
+    return sent
 
 
 async def _alert_coach(
@@ -287,6 +347,7 @@ STATUS_LABELS = {
     CommitmentStatus.IN_PROGRESS: N_("in progress"),
     CommitmentStatus.BLOCKED: N_("blocked"),
     CommitmentStatus.DONE: N_("done"),
+    CommitmentStatus.CANCELLED: N_("cancelled"),
 }
 
 

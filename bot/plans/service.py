@@ -23,6 +23,7 @@ from storage.models import (
     Commitment,
     CommitmentEvent,
     CommitmentStatus,
+    Committee,
     CommitteeMember,
     Role,
     TerritoryCoach,
@@ -65,7 +66,7 @@ def due_day(commitment: Commitment) -> date | None:
 
 def is_overdue(commitment: Commitment, now: datetime) -> bool:
     """Late once the due day (or the due time, when one was written) has passed."""
-    if commitment.due is None or commitment.status == CommitmentStatus.DONE:
+    if commitment.due is None or commitment.status not in OPEN_STATUSES:
         return False
     if commitment.due_has_time:
         return now > commitment.due
@@ -243,3 +244,155 @@ async def set_due(
 def proposed_due(due: DueDate) -> date | datetime | None:
     """What to offer a person for confirmation: the reading, else the suggestion."""
     return due.value if due.value is not None else due.suggestion
+
+
+# -- coaches edit commitments ----------------------------------------------------------------
+
+# The fields a coach edits in the chat, in the order of the plan's columns.
+TEXT_FIELDS = ("what", "where", "how", "deliverables")
+FIELDS = ("what", "where", "due", "owner", "how", "deliverables", "status")
+# Owners offered to a coach score at least this much against the name (committee members are
+# always offered: "Comité TS" resembles no person's name).
+CANDIDATE_SCORE = 60
+
+
+async def can_edit_plan(session: AsyncSession, actor: Actor, plan: ActionPlan) -> bool:
+    """Admins, the plan's coach, and (for a plan without one) the coaches of its territory."""
+    if actor.role == Role.ADMIN or plan.coach_id == actor.id:
+        return True
+    if plan.coach_id is not None or not actor.is_coach:
+        return False
+    return any(coach.id == actor.id for coach in await coaches_of(session, plan))
+
+
+async def set_text(
+    session: AsyncSession,
+    commitment: Commitment,
+    field: str,
+    value: str,
+    *,
+    actor: Actor | None,
+    now: datetime,
+) -> None:
+    """One of what / where / how / deliverables, with the old and new text in the history."""
+    if field not in TEXT_FIELDS:
+        raise ValueError(field)
+    old = getattr(commitment, field)
+    setattr(commitment, field, value)
+    commitment.updated_at = now
+    await record(
+        session, commitment, actor=actor, now=now, kind="edit", field=field, old=old, new=value
+    )
+
+
+async def set_owner(
+    session: AsyncSession,
+    commitment: Commitment,
+    owner: Actor | None,
+    *,
+    text: str | None = None,
+    actor: Actor | None,
+    now: datetime,
+) -> None:
+    """A new owner: a known actor, or only a name (pending until linked).
+
+    The event is also where reminders start again from (see `bot.plans.reminders`).
+    """
+    old = {"old_id": commitment.owner_id, "old_text": commitment.owner_text}
+    commitment.owner_id = owner.id if owner is not None else None
+    if text is not None:
+        commitment.owner_text = text[:200]
+    commitment.updated_at = now
+    await record(
+        session,
+        commitment,
+        actor=actor,
+        now=now,
+        kind="owner",
+        **old,
+        new_id=commitment.owner_id,
+        new_text=commitment.owner_text,
+    )
+
+
+async def link_pending_owner(
+    session: AsyncSession,
+    plan_id: int,
+    owner_text: str,
+    owner: Actor,
+    *,
+    actor: Actor | None,
+    now: datetime,
+) -> list[Commitment]:
+    """Every still unlinked row of the plan whose owner is written ``owner_text`` -> ``owner``."""
+    rows = (
+        await session.scalars(
+            select(Commitment)
+            .where(
+                Commitment.plan_id == plan_id,
+                Commitment.owner_id.is_(None),
+                Commitment.owner_text == owner_text,
+            )
+            .order_by(Commitment.position, Commitment.id)
+        )
+    ).all()
+    for commitment in rows:
+        await set_owner(session, commitment, owner, actor=actor, now=now)
+    return list(rows)
+
+
+async def pending_owners(session: AsyncSession, plan_id: int) -> list[tuple[str, int, int]]:
+    """(owner text, first row id, number of rows) of the plan's unlinked owners, by name."""
+    found: dict[str, list[int]] = {}
+    for commitment in await commitments_of_plan(session, plan_id):
+        if commitment.owner_id is None and commitment.owner_text:
+            found.setdefault(commitment.owner_text, []).append(commitment.id)
+    return [(text, ids[0], len(ids)) for text, ids in sorted(found.items())]
+
+
+async def owner_candidates(
+    session: AsyncSession, plan: ActionPlan, name: str, limit: int = 5
+) -> list[Actor]:
+    """People a coach may mean by ``name``: close names first, the plan's committee always."""
+    members: set[int] = set()
+    if plan.committee_id is not None:
+        members = set(
+            (
+                await session.scalars(
+                    select(CommitteeMember.actor_id).where(
+                        CommitteeMember.committee_id == plan.committee_id
+                    )
+                )
+            ).all()
+        )
+    actors = (
+        await session.scalars(select(Actor).where(Actor.display_name != "").order_by(Actor.id))
+    ).all()
+    key = owner_key(name)
+    scored = []
+    for person in actors:
+        score = fuzz.token_set_ratio(key, owner_key(person.display_name)) if key else 0
+        if score >= CANDIDATE_SCORE or person.id in members:
+            # A close name first; among equals, members of the committee before strangers.
+            scored.append((-score, person.id not in members, person.id, person))
+    return [entry[3] for entry in sorted(scored)[:limit]]
+
+
+async def committee_of(session: AsyncSession, plan: ActionPlan) -> Committee | None:
+    return await session.get(Committee, plan.committee_id) if plan.committee_id else None
+
+
+def is_committee_owned(commitment: Commitment, committee: Committee | None) -> bool:
+    """An unlinked row whose owner is the plan's committee as a whole ("Comité TS")."""
+    if committee is None or commitment.owner_id is not None:
+        return False
+    return owner_key(commitment.owner_text) == owner_key(committee.name)
+
+
+async def history(session: AsyncSession, commitment_id: int) -> Sequence[CommitmentEvent]:
+    query = (
+        select(CommitmentEvent)
+        .where(CommitmentEvent.commitment_id == commitment_id)
+        .order_by(CommitmentEvent.at, CommitmentEvent.id)
+    )
+    return (await session.scalars(query)).all()

@@ -14,6 +14,8 @@ from storage.models.base import Base, UtcDateTime
 class InvitationKind(StrEnum):
     COMMITTEE = "committee"
     COACH = "coach"
+    # For a pending owner of a plan whose plan has no committee: links their commitments only.
+    OWNER = "owner"
 
 
 class Invitation(Base):
@@ -29,3 +31,6 @@ class Invitation(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     used_by_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id"), default=None)
+    # Made for a pending owner: accepting links the plan's rows whose owner text is this.
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("action_plans.id"), default=None)
+    owner_text: Mapped[str | None] = mapped_column(String(200), default=None)

@@ -17,6 +17,8 @@ class CommitmentStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     BLOCKED = "blocked"
     DONE = "done"
+    # Dropped by the coach: kept with its history, no longer reminded or counted as late.
+    CANCELLED = "cancelled"
 
 
 class ActionPlan(Base):

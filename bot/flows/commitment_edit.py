@@ -1,0 +1,361 @@
+"""Coaches edit an existing commitment, or link a pending owner, in the chat.
+
+Field mode (from a commitment card): ``value`` (the new text, a date read with `read_due`, a
+name, or a status button) → for an owner, ``pick`` (people whose name is close, by rapidfuzz,
+the plan's committee members always offered, or keep the name as written) → ``confirm`` (old
+and new side by side; a date flagged as uncertain shows how it was read) → saved with its
+`CommitmentEvent`. "Cancel this commitment" goes straight to ``confirm`` with the status
+"cancelled": the row stays, with its history, but is no longer reminded or counted as late.
+
+Link mode (from the plan card's pending owners): ``pick`` → ``confirm`` links every unlinked
+row of the plan with that owner text; or ``invite`` makes a deep link whose acceptance links
+them (`bot.invitations`). A new owner is told at once what they answer for.
+"""
+
+from __future__ import annotations
+
+from bot.effects import Button, Keyboard
+from bot.flows.base import Flow
+from bot.flows.due_answer import from_iso, read_due, show, to_iso
+from bot.i18n import N_
+from bot.invitations import create_owner_invitation
+from bot.plans import cards, service
+from bot.plans.reminders import due_label, status_label
+from bot.text import escape
+from bot.turn import Turn
+from storage.models import ActionPlan, Actor, Commitment, CommitmentStatus
+
+NAME = "cedit"
+_STATUSES = (
+    CommitmentStatus.NOT_STARTED,
+    CommitmentStatus.IN_PROGRESS,
+    CommitmentStatus.BLOCKED,
+    CommitmentStatus.DONE,
+)
+_EMPTY_ALLOWED = ("where", "how", "deliverables")
+_CHOOSE = N_("Please answer with one of the buttons below.")
+
+
+class CommitmentEditFlow(Flow):
+    name = NAME
+
+    async def start(self, turn: Turn, commitment_id: int = 0, field: str = "") -> None:
+        assert turn.flow is not None
+        commitment = await turn.session.get(Commitment, commitment_id)
+        if commitment is None:
+            turn.end_flow()
+            await turn.reply(turn._("This button is no longer active."))
+            return
+        turn.flow.data = {"commitment_id": commitment.id, "plan_id": commitment.plan_id}
+        if field == "cancel":
+            turn.flow.data.update(field="status", new=CommitmentStatus.CANCELLED)
+            turn.goto("confirm")
+        elif field == "link":
+            turn.flow.data.update(field="link", name=commitment.owner_text)
+            turn.goto("pick")
+        else:
+            turn.flow.data["field"] = field
+            turn.goto("value")
+        await self.prompt(turn)
+
+    async def _commitment(self, turn: Turn) -> Commitment | None:
+        assert turn.flow is not None
+        commitment = await turn.session.get(Commitment, turn.flow.data["commitment_id"])
+        if commitment is None:
+            turn.end_flow()
+            await turn.reply(turn._("This commitment no longer exists."))
+        return commitment
+
+    # -- questions ------------------------------------------------------------------------
+
+    async def prompt(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        commitment = await self._commitment(turn)
+        if commitment is None:
+            return
+        step, field = turn.flow.step, turn.flow.data["field"]
+        what = escape(cards.short(commitment.what, 60))
+        if step == "value":
+            await self._ask_value(turn, commitment, field, what)
+        elif step == "pick":
+            await self._ask_pick(turn, commitment)
+        elif step == "confirm":
+            await turn.reply(
+                await self._summary(turn, commitment),
+                (
+                    (Button(turn._("Yes, change it"), f"{NAME}:yes"),),
+                    (Button(turn._("No, leave it"), f"{NAME}:no"),),
+                ),
+            )
+
+    async def _ask_value(self, turn: Turn, commitment: Commitment, field: str, what: str) -> None:
+        label = turn._(cards.FIELD_LABELS[field])
+        if field == "status":
+            buttons: Keyboard = tuple(
+                (Button(status_label(turn.t, status), f"{NAME}:s:{status}"),)
+                for status in _STATUSES
+            )
+            await turn.reply(
+                turn._(
+                    "<b>{what}</b>\nStatus now: {status}. Which is the new one?",
+                    what=what,
+                    status=status_label(turn.t, commitment.status),
+                ),
+                buttons,
+            )
+            return
+        if field == "due":
+            now = due_label(turn.t, commitment)
+            ask = turn._("Write the new date, e.g. “15 avril 2026” or “fin avril 2026”.")
+        elif field == "owner":
+            now = await cards.owner_label(turn, commitment)
+            ask = turn._("Write the name of the new owner.")
+        else:
+            now = escape(getattr(commitment, field)) or "—"
+            ask = turn._("Write the new text.")
+        buttons = ()
+        if field in _EMPTY_ALLOWED:
+            buttons = ((Button(turn._("Leave empty"), f"{NAME}:empty"),),)
+        await turn.reply(
+            turn._(
+                "<b>{what}</b>\n{field} now: {value}\n{ask}",
+                what=what,
+                field=label,
+                value=now,
+                ask=ask,
+            ),
+            buttons,
+        )
+
+    async def _ask_pick(self, turn: Turn, commitment: Commitment) -> None:
+        assert turn.flow is not None
+        plan = await turn.session.get_one(ActionPlan, commitment.plan_id)
+        name = turn.flow.data["name"]
+        people = await service.owner_candidates(turn.session, plan, name)
+        rows: list[tuple[Button, ...]] = [
+            (Button(cards.short(person.display_name), f"{NAME}:a:{person.id}"),)
+            for person in people
+        ]
+        if turn.flow.data["field"] == "link":
+            rows.append((Button(turn._("Make an invitation link"), f"{NAME}:invite"),))
+            text = turn._(
+                "Who is “{name}”? Choose the person, write another name to search, or make an "
+                "invitation link to send them.",
+                name=escape(name),
+            )
+        else:
+            rows.append(
+                (Button(turn._("Keep “{name}” as written", name=cards.short(name)), f"{NAME}:t"),)
+            )
+            text = turn._(
+                "Who is “{name}”? Choose the person, write another name to search, or keep "
+                "the name as written (linked later).",
+                name=escape(name),
+            )
+        if not people:
+            text = turn._("Nobody known by that name.") + "\n" + text
+        await turn.reply(text, tuple(rows))
+
+    async def _summary(self, turn: Turn, commitment: Commitment) -> str:
+        """The change to confirm: what, old value → new value."""
+        assert turn.flow is not None
+        data = turn.flow.data
+        what = escape(cards.short(commitment.what, 60))
+        if data["field"] == "link":
+            person = await turn.session.get_one(Actor, data["owner_id"])
+            count = len(
+                [
+                    c
+                    for c in await service.commitments_of_plan(turn.session, commitment.plan_id)
+                    if c.owner_id is None and c.owner_text == data["name"]
+                ]
+            )
+            return turn._(
+                "Link the {n} row(s) whose owner is “{name}” to {person}? "
+                "They will be told and reminded of their deadlines.",
+                n=count,
+                name=escape(data["name"]),
+                person=escape(person.display_name),
+            )
+        if data.get("new") == CommitmentStatus.CANCELLED:
+            return turn._(
+                "Cancel “{what}”? It stays in the plan's history, marked cancelled, and is no "
+                "longer reminded.",
+                what=what,
+            )
+        field = data["field"]
+        if field == "status":
+            old, new = status_label(turn.t, commitment.status), status_label(turn.t, data["new"])
+        elif field == "due":
+            old, new = due_label(turn.t, commitment), show(turn, from_iso(data["new"]))
+            if data.get("flagged"):
+                new = turn._("{due} (read from “{text}”)", due=new, text=escape(data["due_text"]))
+        elif field == "owner":
+            old = await cards.owner_label(turn, commitment)
+            person = await turn.session.get(Actor, data["owner_id"]) if data["owner_id"] else None
+            new = escape(person.display_name if person else data["name"])
+        else:
+            old = escape(getattr(commitment, field)) or "—"
+            new = escape(data["new"]) or "—"
+        return turn._(
+            "<b>{what}</b>\n{field}: {old} → {new}\nSave this change?",
+            what=what,
+            field=turn._(cards.FIELD_LABELS[field]),
+            old=old,
+            new=new,
+        )
+
+    # -- answers --------------------------------------------------------------------------
+
+    async def on_value(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        data = turn.flow.data
+        field = data["field"]
+        value = self.button_value(turn)
+        if field == "status":
+            status = value[2:] if value and value.startswith("s:") else None
+            if status not in _STATUSES:
+                await turn.reply(turn._(_CHOOSE))
+                await self.prompt(turn)
+                return
+            data["new"] = status
+        elif value == "empty" and field in _EMPTY_ALLOWED:
+            data["new"] = ""
+        elif turn.message.button is not None or not turn.text:
+            await self.prompt(turn)
+            return
+        elif field == "due":
+            read = await read_due(turn)
+            if read is None:
+                return
+            due, proposed = read
+            data.update(new=to_iso(proposed), due_text=turn.text, flagged=due.needs_confirmation)
+        elif field == "owner":
+            data["name"] = turn.text[:200]
+            turn.goto("pick")
+            await self.prompt(turn)
+            return
+        else:
+            data["new"] = turn.text
+        turn.goto("confirm")
+        await self.prompt(turn)
+
+    async def on_pick(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        data = turn.flow.data
+        value = self.button_value(turn)
+        if value is not None and value.startswith("a:") and value[2:].isdigit():
+            data["owner_id"] = int(value[2:])
+        elif value == "t" and data["field"] == "owner":
+            data["owner_id"] = None
+        elif value == "invite" and data["field"] == "link":
+            await self._invite(turn)
+            return
+        elif turn.message.button is None and turn.text:
+            # Another name: search again (and, for an edit, it is the name kept as written).
+            data["name"] = turn.text[:200] if data["field"] == "owner" else data["name"]
+            data["search"] = turn.text[:200]
+            await self._search(turn)
+            return
+        else:
+            await turn.reply(turn._(_CHOOSE))
+            await self.prompt(turn)
+            return
+        turn.goto("confirm")
+        await self.prompt(turn)
+
+    async def _search(self, turn: Turn) -> None:
+        """The candidates for a name the coach wrote at the ``pick`` step."""
+        assert turn.flow is not None
+        if turn.flow.data["field"] == "link":
+            # The pending name stays; only the search changes.
+            original = turn.flow.data["name"]
+            turn.flow.data["name"] = turn.flow.data.pop("search")
+            commitment = await self._commitment(turn)
+            if commitment is not None:
+                await self._ask_pick(turn, commitment)
+            turn.flow.data["name"] = original
+            return
+        turn.flow.data.pop("search", None)
+        await self.prompt(turn)
+
+    async def _invite(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        plan = await turn.session.get_one(ActionPlan, turn.flow.data["plan_id"])
+        await create_owner_invitation(turn, plan, turn.flow.data["name"])
+        turn.end_flow()
+
+    async def on_confirm(self, turn: Turn) -> None:
+        assert turn.flow is not None
+        value = self.button_value(turn)
+        commitment = await self._commitment(turn)
+        if commitment is None:
+            return
+        if value == "no":
+            turn.end_flow()
+            await turn.reply(turn._("Nothing changed."))
+            await cards.commitment_card(turn, commitment)
+            return
+        if value != "yes":
+            await turn.reply(turn._(_CHOOSE))
+            await self.prompt(turn)
+            return
+        if turn.flow.data["field"] == "link":
+            await self._link(turn, commitment)
+            return
+        await self._apply(turn, commitment)
+        turn.end_flow()
+        await turn.reply(turn._("Saved."))
+        await cards.commitment_card(turn, commitment)
+
+    async def _apply(self, turn: Turn, commitment: Commitment) -> None:
+        assert turn.flow is not None
+        data, field = turn.flow.data, turn.flow.data["field"]
+        session, who, now = turn.session, turn.actor, turn.now
+        if field == "status":
+            await service.set_status(session, commitment, data["new"], actor=who, now=now)
+        elif field == "due":
+            await service.set_due(
+                session,
+                commitment,
+                from_iso(data["new"]),
+                text=data["due_text"],
+                actor=who,
+                now=now,
+            )
+        elif field == "owner":
+            owner = await session.get(Actor, data["owner_id"]) if data["owner_id"] else None
+            text = owner.display_name if owner is not None else data["name"]
+            await service.set_owner(session, commitment, owner, text=text, actor=who, now=now)
+            if owner is not None:
+                await tell_new_owner(turn, owner, [commitment])
+        else:
+            await service.set_text(session, commitment, field, data["new"], actor=who, now=now)
+
+    async def _link(self, turn: Turn, commitment: Commitment) -> None:
+        assert turn.flow is not None
+        data = turn.flow.data
+        owner = await turn.session.get_one(Actor, data["owner_id"])
+        linked = await service.link_pending_owner(
+            turn.session, commitment.plan_id, data["name"], owner, actor=turn.actor, now=turn.now
+        )
+        turn.end_flow()
+        await turn.reply(
+            turn._(
+                "{n} row(s) linked to {person}.", n=len(linked), person=escape(owner.display_name)
+            )
+        )
+        await tell_new_owner(turn, owner, linked)
+        await cards.plan_card(turn, await turn.session.get_one(ActionPlan, commitment.plan_id))
+
+
+async def tell_new_owner(turn: Turn, owner: Actor, commitments: list[Commitment]) -> None:
+    """The person now answers for these rows: say so at once, in their variant."""
+    if not commitments or not owner.reachable or owner.reminders_stopped:
+        return
+    if owner.id == turn.actor.id:
+        return
+    plan = await turn.session.get_one(ActionPlan, commitments[0].plan_id)
+    notice = cards.owner_notice(owner, plan, commitments)
+    if notice:
+        await turn.send_to(owner, notice)
