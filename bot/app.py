@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import invitations, personal_data
-from bot.actions import basics, knowledge, placeholders, privacy
+from bot.actions import basics, knowledge, placeholders, privacy, safety
 from bot.cases import actor_side as cases_actor
 from bot.cases import coach_side as cases_coach
 from bot.cases import scans as case_scans
@@ -24,6 +24,7 @@ def routers() -> list[Router]:
         placeholders.router,
         basics.router,
         knowledge.router,
+        safety.router,
         invitations.router,
         plans.router,
         cases_actor.router,

@@ -32,8 +32,10 @@ from storage.models import Actor, FlowSession, InboundKind, InboundMessage, Outb
 
 log = logging.getLogger(__name__)
 
-# Below this, an "emergency" guess does not jump ahead of the framework.
-EMERGENCY_MIN_SCORE = 0.5
+# From this score an "emergency" is acted on at once, ahead of the framework or a flow (the
+# danger word lists score 0.9). Below it, outside flows, the person is asked first: alerting
+# every coach at night on a misread place name is not a small error either.
+EMERGENCY_MIN_SCORE = 0.8
 
 # The word people write to opt out of messages (as for SMS): the same as /stop.
 STOP_WORDS = frozenset({"stop"})
@@ -268,6 +270,8 @@ class Engine:
             await self.dispatch_intent(turn, "too_long")
         else:
             intent = turn.understanding.intent if turn.understanding else "none"
+            if intent == "emergency" and turn.understanding is not None:
+                intent = "danger_check"  # a confident one was handled in _route
             await self.dispatch_intent(turn, intent)
 
     async def dispatch_intent(self, turn: Turn, intent: str) -> None:
