@@ -50,7 +50,30 @@ class SendDocument:
     outbox_id: int | None = None
 
 
-Effect = SendMessage | SendPhoto | SendDocument
+@dataclass(frozen=True)
+class SendFile:
+    """A file Telegram already holds, sent again by its file id (nothing is downloaded).
+
+    How a coach's voice note reaches an actor and back. A file id is only valid on the
+    channel (and bot) it came from: a transport that cannot deliver it shows a line instead.
+    """
+
+    channel: str
+    chat_id: str
+    kind: str  # one of FILE_KINDS
+    file_id: str
+    caption: str = ""
+    buttons: Keyboard = ()
+    outbox_id: int | None = None
+
+
+# What a person can send us and we can send on: the Bot API method of each is send_<kind>
+# (a file id only works with the method of its own type: a video note is not a video).
+FILE_KINDS = ("photo", "document", "voice", "audio", "video", "video_note")
+CAPTIONLESS = frozenset({"video_note"})  # Telegram takes no caption with these
+CAPTION_LIMIT = 1024  # characters of a file's caption, after HTML parsing
+
+Effect = SendMessage | SendPhoto | SendDocument | SendFile
 
 
 def body(effect: Effect) -> str:

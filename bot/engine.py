@@ -208,9 +208,11 @@ class Engine:
     async def _route(self, turn: Turn, call_opened: bool) -> None:
         message = turn.message
         understanding = turn.understanding
-        # A person in danger is never kept waiting behind the framework or a flow.
+        # A person in danger is never kept waiting behind the framework or a flow. Not for
+        # coaches: their words about danger ("call 15") are answers, often in a reply flow.
         if (
-            understanding is not None
+            not turn.actor.is_coach
+            and understanding is not None
             and understanding.intent == "emergency"
             and understanding.score >= EMERGENCY_MIN_SCORE
         ):
@@ -252,6 +254,10 @@ class Engine:
     async def dispatch_event(self, turn: Turn) -> None:
         """Handle an event outside any flow."""
         message = turn.message
+        if message.kind in (InboundKind.TEXT, InboundKind.ATTACHMENT):
+            for take in self.routes.takers:
+                if await take(turn):
+                    return
         if message.kind == InboundKind.BUTTON:
             prefix, _, rest = (message.button or "").partition(":")
             handler = self.routes.buttons.get(prefix)

@@ -18,6 +18,7 @@ from bot.effects import (
     Effect,
     Keyboard,
     SendDocument,
+    SendFile,
     SendMessage,
     SendPhoto,
     keyboard_from_json,
@@ -38,6 +39,7 @@ async def enqueue(
     buttons: Keyboard = (),
     photo: bytes | None = None,
     document: tuple[str, bytes] | None = None,
+    file_ref: tuple[str, str] | None = None,
     actor_id: int | None = None,
     call_id: int | None = None,
     cause_id: int | None = None,
@@ -46,7 +48,9 @@ async def enqueue(
 ) -> list[OutboxMessage]:
     """Store a message for delivery; a long text becomes several, buttons on the last one.
 
-    With a dedup_key, a message already enqueued under that key is not enqueued again.
+    `file_ref` is (kind, file id): a file the channel already holds, sent on with `text`
+    as its caption. With a dedup_key, a message already enqueued under that key is not
+    enqueued again.
     """
     if dedup_key is not None:
         existing = await session.scalar(
@@ -54,13 +58,15 @@ async def enqueue(
         )
         if existing is not None:
             return []
-    kind, content, filename = "text", None, None
+    kind, content, filename, file_id = "text", None, None, None
     if photo is not None:
         kind, content = "photo", photo
     elif document is not None:
         kind, (filename, content) = "document", document
+    elif file_ref is not None:
+        kind, file_id = file_ref
     # Captions are short by construction; only plain texts are split.
-    parts = [text] if content is not None else split_message(text)
+    parts = split_message(text) if kind == "text" else [text]
     rows: list[OutboxMessage] = []
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
@@ -75,6 +81,7 @@ async def enqueue(
                 text=part,
                 file=content,
                 filename=filename,
+                file_id=file_id,
                 buttons=keyboard_to_json(buttons) if last else None,
                 dedup_key=dedup_key
                 if index == 0
@@ -108,6 +115,7 @@ async def enqueue_to(
     buttons: Keyboard = (),
     cause_id: int | None = None,
     dedup_key: str | None = None,
+    file_ref: tuple[str, str] | None = None,
 ) -> list[OutboxMessage]:
     """A message to one person, on their channel, in the private chat that reaches them."""
     return await enqueue(
@@ -116,6 +124,7 @@ async def enqueue_to(
         chat_id=actor.chat_id,
         text=text,
         buttons=buttons,
+        file_ref=file_ref,
         now=now,
         actor_id=actor.id,
         cause_id=cause_id,
@@ -125,6 +134,8 @@ async def enqueue_to(
 
 def to_effect(row: OutboxMessage) -> Effect:
     buttons = keyboard_from_json(row.buttons)
+    if row.file_id is not None:
+        return SendFile(row.channel, row.chat_id, row.kind, row.file_id, row.text, buttons, row.id)
     if row.kind == "photo" and row.file is not None:
         return SendPhoto(row.channel, row.chat_id, row.file, row.text, buttons, row.id)
     if row.kind == "document" and row.file is not None:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 CommandHandler = Callable[["Turn", str], Awaitable[None]]  # (turn, argument)
 ButtonHandler = Callable[["Turn", list[str]], Awaitable[None]]  # (turn, data fields)
 IntentHandler = Callable[["Turn"], Awaitable[None]]
+TakeHandler = Callable[["Turn"], Awaitable[bool]]  # True: the message was taken
 
 H = TypeVar("H")
 
@@ -29,6 +30,7 @@ class Router:
         self.intents: dict[str, IntentHandler] = {}
         self.flows: dict[str, Flow] = {}
         self.attachment: IntentHandler | None = None
+        self.takers: list[TakeHandler] = []
 
     def command(self, *names: str) -> Callable[[CommandHandler], CommandHandler]:
         """Register a /command under one or more names (aliases in each language)."""
@@ -61,6 +63,13 @@ class Router:
         self.attachment = handler
         return handler
 
+    def take(self, handler: TakeHandler) -> TakeHandler:
+        """A handler offered a person's text or file outside any flow before intents and the
+        attachment handler see it (e.g. words meant for a coach); it returns True if it took
+        the message. Every router's takers are asked, in the order of the routers."""
+        self.takers.append(handler)
+        return handler
+
     def flow(self, flow: Flow) -> Flow:
         self.flows[flow.name] = flow
         return flow
@@ -75,9 +84,11 @@ class Routes:
         self.intents: dict[str, IntentHandler] = {}
         self.flows: dict[str, Flow] = {}
         self.attachment: IntentHandler | None = None
+        self.takers: list[TakeHandler] = []
         for router in routers:
             self.commands.update(router.commands)
             self.buttons.update(router.buttons)
             self.intents.update(router.intents)
             self.flows.update(router.flows)
             self.attachment = router.attachment or self.attachment
+            self.takers += router.takers

@@ -1,8 +1,29 @@
 """What local actors do with cases: report a problem, ask for a coach, answer a coach,
-say whether the answer helped, and send on a question the bot could not answer."""
+say whether the answer helped, and send on a question the bot could not answer.
+
+Words meant for the coach. Once a coach has written to an actor, the actor usually just
+answers, without pressing "Reply to the coach" first. So, outside any flow:
+
+- in "reply to the coach" mode (the `caseans` flow, after that button), the next message
+  of any kind goes to the case;
+- otherwise, for 24 hours after a coach's last message on an active case (open, taken or
+  in progress) of this actor, a text or file is relayed to that case (the one the coach
+  wrote on last) and acknowledged "sent to your coach (case #N)" — unless the
+  understanding layer is confident (score >= FOR_THE_BOT_SCORE) that it is a question for
+  the bot itself: a knowledge topic, or the actor's plan or committee commitments. Thanks,
+  greetings, "I have a problem" and everything not understood go to the coach: in a
+  conversation with a coach they are most likely words for them.
+- The acknowledgement has a button "It was for the hotline": the coach is told to ignore
+  that message, the case keeps it marked as withdrawn, and the bot handles the message as
+  it would have (it is never relayed twice).
+
+Commands, buttons and emergencies are never relayed: the engine handles them first, and
+a message that opens a new call waits for the framework as always, then is relayed.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -53,6 +74,14 @@ EMERGENCY_TEXT = N_(
     "you can add details by answering below."
 )
 NOT_FOUND = N_("I cannot find this case among yours.")
+
+# How long after a coach's message the actor's free words go to that coach.
+RELAY_WINDOW = timedelta(hours=24)
+# From this confidence, a question about a knowledge topic or the actor's plan stays with
+# the bot (a sure "what is a sociogram?" is for the knowledge base, not the coach).
+FOR_THE_BOT_SCORE = 0.75
+BOT_ACTIONS = frozenset({"check_action_plan", "commitment_status"})
+ACTIVE = (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED, CaseStatus.IN_PROGRESS)
 
 
 def _remember(turn: Turn, key: str, value: Any) -> None:
@@ -304,7 +333,8 @@ async def relay_to_coach(turn: Turn, case: Case, text: str, file: tuple[str, str
             kind="message_in",
             text=text or None,
             file_id=file[1] if file else None,
-            details={"kind": file[0]} if file else {},
+            # The message's id lets the actor take it back ("it was for the hotline").
+            details={"message_id": turn.message.id, **({"kind": file[0]} if file else {})},
         )
     )
     if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
@@ -319,11 +349,7 @@ async def relay_to_coach(turn: Turn, case: Case, text: str, file: tuple[str, str
                 details={"to": CaseStatus.IN_PROGRESS, "why": "actor_wrote"},
             )
         )
-    coach = await turn.session.get(Actor, case.coach_id) if case.coach_id else None
-    if coach is not None:
-        recipients = [alerts.Recipient.of(coach)]
-    else:
-        recipients = await alerts.fallback(turn.session, turn.engine.settings)
+    recipients = await _case_recipients(turn, case)
 
     async def render(t: Any) -> str:
         lines = [
@@ -335,8 +361,6 @@ async def relay_to_coach(turn: Turn, case: Case, text: str, file: tuple[str, str
         ]
         if text:
             lines.append(escape(text))
-        if file:
-            lines.append(f"📎 {escape(file[0])}: <code>{escape(file[1])}</code>")
         return "\n".join(lines)
 
     turn.sent += await alerts.send(
@@ -346,7 +370,130 @@ async def relay_to_coach(turn: Turn, case: Case, text: str, file: tuple[str, str
         f"case:{case.id}:in:{turn.message.id}",
         render,
         lambda t: alerts.reply_buttons(t, case.id),
+        file=alerts.SharedFile(file[0], file[1], turn.message.channel) if file else None,
     )
+
+
+async def _case_recipients(turn: Turn, case: Case) -> list[alerts.Recipient]:
+    """The coach of the case, or whoever stands in when it has none."""
+    coach = await turn.session.get(Actor, case.coach_id) if case.coach_id else None
+    if coach is not None:
+        return [alerts.Recipient.of(coach)]
+    return await alerts.fallback(turn.session, turn.engine.settings)
+
+
+# -- free words for the coach (see the module docstring) --------------------------------------
+
+
+def for_the_bot(turn: Turn) -> bool:
+    """The understanding layer is sure this text asks the bot itself something."""
+    understanding = turn.understanding
+    if understanding is None or understanding.score < FOR_THE_BOT_SCORE:
+        return False
+    entry = turn.engine.understander.entry(understanding.intent)
+    return understanding.intent in BOT_ACTIONS or (entry is not None and entry.kind == "topic")
+
+
+async def talking_case(turn: Turn) -> Case | None:
+    """The active case of this actor a coach wrote on last, within the relay window."""
+    case_id = await turn.session.scalar(
+        select(CaseEvent.case_id)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(
+            Case.actor_id == turn.actor.id,
+            Case.status.in_(ACTIVE),
+            CaseEvent.kind == "message_out",
+            CaseEvent.at >= turn.now - RELAY_WINDOW,
+        )
+        .order_by(CaseEvent.at.desc(), CaseEvent.id.desc())
+        .limit(1)
+    )
+    return await turn.session.get(Case, case_id) if case_id is not None else None
+
+
+async def _events_about(turn: Turn, message: InboundMessage, kind: str) -> list[CaseEvent]:
+    """Case events of this actor's cases that carry this message (relayed, withdrawn)."""
+    events = (
+        await turn.session.scalars(
+            select(CaseEvent)
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(
+                Case.actor_id == turn.actor.id,
+                CaseEvent.kind == kind,
+                CaseEvent.at >= message.received_at,
+            )
+            .order_by(CaseEvent.id)
+        )
+    ).all()
+    return [e for e in events if (e.details or {}).get("message_id") == message.id]
+
+
+@router.take
+async def words_for_the_coach(turn: Turn) -> bool:
+    """Relay the actor's text or file to the case a coach is talking about with them."""
+    if turn.actor.is_coach:
+        return False
+    file = _attachment(turn)
+    if file is None:
+        # Commands, empty and oversized texts have no understanding: not words for a coach.
+        if turn.message.kind != InboundKind.TEXT or turn.understanding is None:
+            return False
+        if for_the_bot(turn):
+            return False
+    case = await talking_case(turn)
+    if case is None or await _events_about(turn, turn.message, "message_in"):
+        return False  # no conversation, or already relayed once and taken back
+    await relay_to_coach(turn, case, turn.text, file)
+    await turn.reply(
+        turn._("➡️ Sent to your coach (case #{number}).", number=case.id),
+        ((Button(turn._("It was for the hotline, not the coach"), f"casebot:{turn.message.id}"),),),
+    )
+    return True
+
+
+@router.button("casebot")
+async def back_to_the_bot(turn: Turn, fields: list[str]) -> None:
+    """ "It was for the hotline": the coach may ignore it; the bot answers it instead."""
+    number = fields[0] if fields and fields[0].isdigit() else ""
+    message = await turn.session.get(InboundMessage, int(number)) if number else None
+    relayed = await _events_about(turn, message, "message_in") if message else []
+    if message is None or message.actor_id != turn.actor.id or not relayed:
+        await turn.reply(turn._("This button is no longer active."))
+        return
+    if await _events_about(turn, message, "withdrawn"):
+        await turn.reply(turn._("This message is already back with the hotline."))
+        return
+    case = await turn.session.get_one(Case, relayed[0].case_id)
+    turn.session.add(
+        CaseEvent(
+            case_id=case.id,
+            actor_id=turn.actor.id,
+            at=turn.now,
+            kind="withdrawn",
+            text=message.text,
+            details={"message_id": message.id},
+        )
+    )
+    name = escape(turn.actor.display_name or "?")
+    quoted = escape(message.text or message.attachment_kind or "")[:200]
+
+    async def render(t: Any) -> str:
+        return t.gettext(
+            "↩️ <b>Case #{number}</b>: {name} says the message “{message}” was meant for the "
+            "hotline, not for you. No need to answer it.",
+            number=case.id,
+            name=name,
+            message=quoted,
+        )
+
+    turn.sent += await alerts.send(
+        turn.session,
+        await _case_recipients(turn, case),
+        turn.now,
+        f"case:{case.id}:withdrawn:{message.id}",
+        render,
+    )
+    await turn.engine.replay(turn, message.id)
 
 
 @router.intent("report_problem")

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cases import labels
 from bot.cases.routing import COACH_ROLES
 from bot.config import Settings
-from bot.effects import Button, Keyboard
+from bot.effects import CAPTION_LIMIT, CAPTIONLESS, Button, Keyboard
 from bot.i18n import N_, Translator, translator
 from bot.outbox import enqueue
-from bot.text import escape
+from bot.text import escape, to_plain
 from storage.models import (
     ActionPlan,
     Actor,
@@ -48,6 +48,66 @@ class Recipient:
     @classmethod
     def of(cls, actor: Actor) -> Recipient:
         return cls(actor.channel, actor.chat_id, actor.lang, f"a{actor.id}", actor.id)
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    """A file someone sent (kind, channel file id) and the channel whose id it is."""
+
+    kind: str
+    file_id: str
+    channel: str
+
+    def line(self) -> str:
+        """What is said of it where the file itself cannot go (another channel)."""
+        return f"📎 {escape(self.kind)}: <code>{escape(self.file_id)}</code>"
+
+
+async def enqueue_with_file(
+    session: AsyncSession,
+    *,
+    channel: str,
+    chat_id: str,
+    text: str,
+    now: datetime,
+    file: SharedFile | None = None,
+    missing: str | None = None,
+    buttons: Keyboard = (),
+    actor_id: int | None = None,
+    cause_id: int | None = None,
+    dedup_key: str | None = None,
+) -> list[OutboxMessage]:
+    """A message that carries a file as the file itself, sent on by id (nothing downloaded).
+
+    The text becomes the file's caption when it fits; otherwise the text goes first and the
+    file follows with the buttons. A file id means nothing on another channel: there the
+    text says what was sent instead (`missing`, else the kind and id).
+    """
+
+    async def put(
+        body: str, keys: Keyboard, key: str | None, ref: SharedFile | None
+    ) -> list[OutboxMessage]:
+        return await enqueue(
+            session,
+            channel=channel,
+            chat_id=chat_id,
+            text=body,
+            now=now,
+            buttons=keys,
+            file_ref=(ref.kind, ref.file_id) if ref else None,
+            actor_id=actor_id,
+            cause_id=cause_id,
+            dedup_key=key,
+        )
+
+    if file is None:
+        return await put(text, buttons, dedup_key, None)
+    if file.channel != channel:
+        return await put(f"{text}\n{missing or file.line()}", buttons, dedup_key, None)
+    if file.kind not in CAPTIONLESS and len(to_plain(text)) <= CAPTION_LIMIT:
+        return await put(text, buttons, dedup_key, file)
+    rows = await put(text, (), dedup_key, None)
+    return rows + await put("", buttons, f"{dedup_key}:file" if dedup_key else None, file)
 
 
 def _unique(recipients: list[Recipient]) -> list[Recipient]:
@@ -208,14 +268,14 @@ async def recent_messages(session: AsyncSession, case: Case) -> list[InboundMess
     return list(reversed(found))
 
 
-async def case_files(session: AsyncSession, case: Case) -> list[tuple[str, str]]:
-    events = (
-        await session.scalars(
-            select(CaseEvent)
-            .where(CaseEvent.case_id == case.id, CaseEvent.file_id.is_not(None))
-            .order_by(CaseEvent.id)
-        )
-    ).all()
+async def case_files(
+    session: AsyncSession, case: Case, inbound: bool = False
+) -> list[tuple[str, str]]:
+    """(kind, file id) of the files of a case; `inbound`: only those the actor sent."""
+    query = select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.file_id.is_not(None))
+    if inbound:
+        query = query.where(CaseEvent.kind == "message_in")
+    events = (await session.scalars(query.order_by(CaseEvent.id))).all()
     return [(str(e.details.get("kind", "file")), e.file_id or "") for e in events]
 
 
@@ -226,23 +286,56 @@ async def send(
     dedup: str,
     render: Callable[[Translator], Awaitable[str]],
     buttons_for: Callable[[Translator], Keyboard] | None = None,
+    file: SharedFile | None = None,
 ) -> list[OutboxMessage]:
-    """Enqueue one message per recipient, rendered in their variant, each under its own key."""
+    """Enqueue one message per recipient, rendered in their variant, each under its own key;
+    with a file, the file itself goes along (see `enqueue_with_file`)."""
     rows: list[OutboxMessage] = []
     for recipient in recipients:
         t = translator(recipient.lang)
         text = await render(t)
         buttons = buttons_for(t) if buttons_for else ()
-        rows += await enqueue(
+        rows += await enqueue_with_file(
             session,
             channel=recipient.channel,
             chat_id=recipient.chat_id,
             text=text,
+            file=file,
             buttons=buttons,
             now=now,
             actor_id=recipient.actor_id,
             dedup_key=f"{dedup}:{recipient.key}",
         )
+    return rows
+
+
+async def send_case_files(
+    session: AsyncSession,
+    case: Case,
+    recipients: list[Recipient],
+    now: datetime,
+    dedup: str,
+) -> list[OutboxMessage]:
+    """After a case card: the files the actor gave with the case, as files, where they can go
+    (the card lists them by id for recipients on another channel)."""
+    actor = await session.get_one(Actor, case.actor_id)
+    rows: list[OutboxMessage] = []
+    for index, (kind, file_id) in enumerate(await case_files(session, case, inbound=True), 1):
+        for recipient in recipients:
+            if recipient.channel != actor.channel:
+                continue
+            t = translator(recipient.lang)
+            caption = "" if kind in CAPTIONLESS else t.gettext(CASE_FILE_CAPTION, number=case.id)
+            rows += await enqueue(
+                session,
+                channel=recipient.channel,
+                chat_id=recipient.chat_id,
+                text=caption,
+                now=now,
+                file_ref=(kind, file_id),
+                actor_id=recipient.actor_id,
+                dedup_key=f"{dedup}:file{index}:{recipient.key}",
+            )
     return rows
 
 
@@ -258,6 +351,10 @@ ESCALATE_HEADING = N_(
     "please take it or hand it over."
 )
 HANDOVER_HEADING = N_("🔁 <b>Case handed over to you</b> by {coach}.")
+CASE_FILE_CAPTION = N_("📎 Case #{number}: sent by the actor")
+TAKEN_BY = N_("✅ Case #{number} has been taken by {coach}: no need to take it as well.")
+# The case events that record who was alerted, in details["to"] (recipient keys).
+ALERTING_EVENTS = ("routed", "realert", "escalated")
 
 
 async def alert_new_case(
@@ -280,6 +377,7 @@ async def alert_new_case(
         render,
         lambda t: coach_buttons(t, case.id),
     )
+    rows += await send_case_files(session, case, recipients, now, f"case:{case.id}:alert")
     session.add(
         CaseEvent(
             case_id=case.id,
@@ -289,3 +387,44 @@ async def alert_new_case(
         )
     )
     return rows
+
+
+async def alerted(session: AsyncSession, case: Case, settings: Settings) -> list[Recipient]:
+    """Everyone alerted about this case so far (the first alert, re-alerts, escalation)."""
+    events = (
+        await session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case.id, CaseEvent.kind.in_(ALERTING_EVENTS))
+            .order_by(CaseEvent.id)
+        )
+    ).all()
+    found: list[Recipient] = []
+    for event in events:
+        for key in (event.details or {}).get("to", []):
+            if key == "group":
+                found += group(settings)
+            elif key.startswith("a") and key[1:].isdigit():
+                person = await session.get(Actor, int(key[1:]))
+                if person is not None:
+                    found.append(Recipient.of(person))
+    return _unique(found)
+
+
+async def tell_taken(
+    session: AsyncSession, case: Case, coach: Actor, settings: Settings, now: datetime
+) -> list[OutboxMessage]:
+    """The other people alerted learn who took the case, so that nobody duplicates the work."""
+    others = [r for r in await alerted(session, case, settings) if r.actor_id != coach.id]
+    name = escape(coach.display_name or "?")
+
+    async def render(t: Translator) -> str:
+        return t.gettext(TAKEN_BY, number=case.id, coach=name)
+
+    return await send(
+        session,
+        others,
+        now,
+        f"case:{case.id}:taken",
+        render,
+        lambda t: ((Button(t.gettext("See the case"), f"case:view:{case.id}"),),),
+    )

@@ -17,7 +17,6 @@ from bot.clock import local
 from bot.effects import Button, Keyboard
 from bot.flows.base import Flow
 from bot.i18n import N_, Translator, translator
-from bot.outbox import enqueue_to
 from bot.router import Router
 from bot.text import escape
 from bot.turn import Turn
@@ -68,28 +67,44 @@ def _event(turn: Turn, case: Case, kind: str, **fields: Any) -> None:
     )
 
 
-async def _to_actor(turn: Turn, case: Case, text_for: Any, buttons_for: Any = None) -> None:
-    """A message to the case's actor, in their variant, from the bot."""
+async def _to_actor(
+    turn: Turn,
+    case: Case,
+    text_for: Any,
+    buttons_for: Any = None,
+    file: alerts.SharedFile | None = None,
+    missing_for: Any = None,
+) -> None:
+    """A message to the case's actor, in their variant, from the bot; a file goes as itself
+    (`missing_for` says what it was where it cannot go)."""
     actor = await turn.session.get_one(Actor, case.actor_id)
     t = translator(actor.lang)
-    turn.sent += await enqueue_to(
+    turn.sent += await alerts.enqueue_with_file(
         turn.session,
-        actor,
-        text_for(t),
+        channel=actor.channel,
+        chat_id=actor.chat_id,
+        text=text_for(t),
+        file=file,
+        missing=missing_for(t) if missing_for else None,
         buttons=buttons_for(t) if buttons_for else (),
         now=turn.now,
+        actor_id=actor.id,
         cause_id=turn.message.id,
     )
 
 
-def _acknowledge(turn: Turn, case: Case) -> bool:
-    """Mark the case taken by this coach; False if it was already taken."""
+async def _acknowledge(turn: Turn, case: Case) -> bool:
+    """Mark the case taken by this coach; False if it was already taken. Whoever else was
+    alerted about it is told who took it."""
     if case.acknowledged_at is not None:
         return False
     case.acknowledged_at = turn.now
     case.status = CaseStatus.ACKNOWLEDGED
     case.coach_id = turn.actor.id
     _event(turn, case, "acknowledged")
+    turn.sent += await alerts.tell_taken(
+        turn.session, case, turn.actor, turn.engine.settings, turn.now
+    )
     return True
 
 
@@ -126,7 +141,7 @@ async def take(turn: Turn, case: Case) -> None:
     if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         await turn.reply(turn._("Case #{number} is already resolved.", number=case.id))
         return
-    if not _acknowledge(turn, case):
+    if not await _acknowledge(turn, case):
         holder = await turn.session.get(Actor, case.coach_id) if case.coach_id else None
         await turn.reply(
             turn._(
@@ -158,7 +173,7 @@ async def resolve(turn: Turn, case: Case) -> None:
     if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         await turn.reply(turn._("Case #{number} is already resolved.", number=case.id))
         return
-    _acknowledge(turn, case)
+    await _acknowledge(turn, case)
     case.status = CaseStatus.RESOLVED
     case.resolved_at = turn.now
     case.helpful = None
@@ -226,6 +241,13 @@ async def handover(turn: Turn, case: Case, coach_id: int) -> None:
         render,
         lambda t: alerts.coach_buttons(t, case.id),
     )
+    turn.sent += await alerts.send_case_files(
+        turn.session,
+        case,
+        [alerts.Recipient.of(coach)],
+        turn.now,
+        f"case:{case.id}:handover:{turn.message.id}",
+    )
 
 
 # -- replying ------------------------------------------------------------------------------
@@ -236,7 +258,7 @@ async def relay_to_actor(
 ) -> None:
     """The coach's words reach the actor from the bot, signed, with the case number."""
     if case.status in (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED):
-        _acknowledge(turn, case)
+        await _acknowledge(turn, case)
         case.status = CaseStatus.IN_PROGRESS
     _event(
         turn,
@@ -258,13 +280,6 @@ async def relay_to_actor(
         ]
         if text:
             lines.append(escape(text))
-        if file:
-            lines.append(
-                t.gettext(
-                    "📎 The coach also sent a file ({kind}); it is kept with your case.",
-                    kind=escape(file[0]),
-                )
-            )
         return "\n".join(lines)
 
     await _to_actor(
@@ -272,6 +287,11 @@ async def relay_to_actor(
         case,
         render,
         lambda t: ((Button(t.gettext("Reply to the coach"), f"caseans:{case.id}"),),),
+        file=alerts.SharedFile(file[0], file[1], turn.message.channel) if file else None,
+        missing_for=lambda t: t.gettext(
+            "📎 The coach also sent a file ({kind}); it is kept with your case.",
+            kind=escape(file[0] if file else ""),
+        ),
     )
 
 

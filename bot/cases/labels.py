@@ -44,6 +44,7 @@ EVENT = {
     "realert": N_("reminder sent"),
     "escalated": N_("escalated to the coordinator"),
     "feedback": N_("actor's feedback"),
+    "withdrawn": N_("message taken back: it was for the hotline"),
 }
 DEFAULT_SIGNATURE = N_("Coach of the hotline")
 

@@ -109,6 +109,10 @@ async def _escalate(session: AsyncSession, context: ScanContext, case: Case, now
         render,
         lambda t: alerts.coach_buttons(t, case.id),
     )
+    if rows:  # the coordinator has not seen the actor's files yet
+        rows += await alerts.send_case_files(
+            session, case, recipients, now, f"sla:{case.id}:escalate"
+        )
     if rows:
         session.add(
             CaseEvent(case_id=case.id, at=now, kind="escalated", details={"to": _keys(recipients)})

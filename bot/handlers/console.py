@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.effects import Button, Effect, SendDocument, SendPhoto, body
+from bot.effects import Button, Effect, SendDocument, SendFile, SendPhoto, body
 from bot.engine import Engine
 from bot.events import Event, Sender
 from bot.outbox import deliver_pending
@@ -94,6 +94,9 @@ class ConsoleChat:
             text = f"[picture, {len(effect.png)} bytes] {text}"
         elif isinstance(effect, SendDocument):
             text = f"[file {effect.filename}, {len(effect.content)} bytes] {text}"
+        elif isinstance(effect, SendFile):
+            # A Telegram file id: the terminal cannot fetch it, so say what was sent.
+            text = f"[{effect.kind} {effect.file_id}: cannot be shown in the terminal] {text}"
         bold, dim, reset = (_BOLD, _DIM, _RESET) if self.color else ("", "", "")
         self.out.write(f"\n{bold}hotline{reset} › {text}\n")
         if effect.buttons:

@@ -44,7 +44,7 @@ _ATTACHMENTS = {
     "voice": "voice",
     "audio": "audio",
     "video": "video",
-    "video_note": "video",
+    "video_note": "video_note",  # sent on with sendVideoNote: its file id is not a video's
     "document": "document",
 }
 # Content people send that the hotline cannot take; checked before documents because

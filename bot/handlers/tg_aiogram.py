@@ -20,11 +20,12 @@ from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    Message,
     Update,
 )
 
 from bot.delivery import Blocked, Rejected, RetryAfter, Transient
-from bot.effects import Effect, Keyboard, SendDocument, SendPhoto
+from bot.effects import CAPTIONLESS, FILE_KINDS, Effect, Keyboard, SendDocument, SendFile, SendPhoto
 
 PARSE_MODE = "HTML"
 
@@ -72,7 +73,9 @@ class AiogramAdapter:
         chat_id = int(effect.chat_id)
         markup = _markup(effect.buttons)
         try:
-            if isinstance(effect, SendPhoto):
+            if isinstance(effect, SendFile):
+                sent = await self._send_file(chat_id, effect, markup)
+            elif isinstance(effect, SendPhoto):
                 sent = await self.bot.send_photo(
                     chat_id,
                     BufferedInputFile(effect.png, "picture.png"),
@@ -101,6 +104,25 @@ class AiogramAdapter:
         except (TelegramServerError, TelegramNetworkError, TelegramAPIError) as error:
             raise Transient(str(error)) from error
         return str(sent.message_id)
+
+    async def _send_file(
+        self, chat_id: int, effect: SendFile, markup: InlineKeyboardMarkup | None
+    ) -> Message:
+        """send_photo, send_document, send_voice... with the file id string: no upload."""
+        method = getattr(self.bot, f"send_{effect.kind}", None)
+        if effect.kind not in FILE_KINDS or method is None:
+            raise Rejected(f"cannot send a file of kind {effect.kind!r}")
+        if effect.kind in CAPTIONLESS:
+            sent: Message = await method(chat_id, effect.file_id, reply_markup=markup)
+        else:
+            sent = await method(
+                chat_id,
+                effect.file_id,
+                caption=effect.caption or None,
+                parse_mode=PARSE_MODE,
+                reply_markup=markup,
+            )
+        return sent
 
     async def answer_callback(self, callback_id: str) -> None:
         await self.bot.answer_callback_query(callback_id)

@@ -17,6 +17,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    Message,
     Update,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
@@ -24,7 +25,7 @@ from telegram.error import RetryAfter as PtbRetryAfter
 from telegram.request import HTTPXRequest
 
 from bot.delivery import Blocked, Rejected, RetryAfter, Transient
-from bot.effects import Effect, Keyboard, SendDocument, SendPhoto
+from bot.effects import CAPTIONLESS, FILE_KINDS, Effect, Keyboard, SendDocument, SendFile, SendPhoto
 
 PARSE_MODE = "HTML"
 
@@ -85,7 +86,9 @@ class PtbAdapter:
         await self._init()
         markup = _markup(effect.buttons)
         try:
-            if isinstance(effect, SendPhoto):
+            if isinstance(effect, SendFile):
+                sent = await self._send_file(effect, markup)
+            elif isinstance(effect, SendPhoto):
                 sent = await self.bot.send_photo(
                     effect.chat_id,
                     InputFile(effect.png, filename="picture.png"),
@@ -114,6 +117,23 @@ class PtbAdapter:
         except (NetworkError, TelegramError) as error:
             raise Transient(str(error)) from error
         return str(sent.message_id)
+
+    async def _send_file(self, effect: SendFile, markup: InlineKeyboardMarkup | None) -> Message:
+        """send_photo, send_document, send_voice... with the file id string: no upload."""
+        method = getattr(self.bot, f"send_{effect.kind}", None)
+        if effect.kind not in FILE_KINDS or method is None:
+            raise Rejected(f"cannot send a file of kind {effect.kind!r}")
+        if effect.kind in CAPTIONLESS:
+            sent: Message = await method(effect.chat_id, effect.file_id, reply_markup=markup)
+        else:
+            sent = await method(
+                effect.chat_id,
+                effect.file_id,
+                caption=effect.caption or None,
+                parse_mode=PARSE_MODE,
+                reply_markup=markup,
+            )
+        return sent
 
     async def answer_callback(self, callback_id: str) -> None:
         await self.bot.answer_callback_query(callback_id)

@@ -63,11 +63,14 @@ class OutboxMessage(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id"), default=None)
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), default=None)
     cause_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), default=None)
-    kind: Mapped[str] = mapped_column(String(16), default="text")  # text | photo | document
+    # text | photo | document, or a file sent on by id: photo, document, voice, audio, video
+    kind: Mapped[str] = mapped_column(String(16), default="text")
     text: Mapped[str] = mapped_column(Text, default="")  # HTML parse mode; a caption for files
     buttons: Mapped[list[list[dict[str, Any]]] | None] = mapped_column(JSON, default=None)
     file: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)  # a picture or document
     filename: Mapped[str | None] = mapped_column(String(128), default=None)
+    # A file the channel already holds (a Telegram file id), sent on without downloading it.
+    file_id: Mapped[str | None] = mapped_column(String(256), default=None)
     # Scheduled sends (reminders, alerts) carry a key so that they are enqueued once.
     dedup_key: Mapped[str | None] = mapped_column(String(128), unique=True, default=None)
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)

@@ -12,6 +12,8 @@ Input lines:
     NAME: some text                 NAME writes
     NAME presses: Label             NAME presses the button with that label, last shown to them
     NAME sends: voice | photo | document | sticker
+    NAME sends: photo le puits      a file with a caption; files are "file-photo-1",
+                                    "file-photo-2"... in the order they are sent
     NAME writes 5000 characters     an oversized message
     crash                           the next message is stored, then the process dies
     restart                         a new engine on the same database file
@@ -28,6 +30,7 @@ Input lines:
 Invitation tokens are "token1", "token2"... in transcripts, so that deep links are stable.
 Output lines (written by the runner, replaced on each run):
     bot → NAME:                     a message to NAME,
+      | [file: voice file-voice-1]  a file sent on by its id (kind, id), caption below,
       | text                        its text, line by line (HTML as sent to Telegram),
       [Label] [Label]               its buttons, one line per row.
     => value                        result of the sql line above.
@@ -48,7 +51,7 @@ from bot import invitations
 from bot.app import build_engine, periodic_jobs
 from bot.clock import LOCAL_TZ, ManualClock
 from bot.config import Settings
-from bot.effects import Button, Effect, SendDocument, SendPhoto, body
+from bot.effects import Button, Effect, SendDocument, SendFile, SendPhoto, body
 from bot.engine import Engine
 from bot.events import Attachment, Event, Sender
 from bot.nlu import Understander
@@ -63,7 +66,7 @@ REPO = Path(__file__).resolve().parent.parent.parent
 _WAIT = re.compile(r"^wait (\d+)([mhd])$")
 _SAYS = re.compile(r"^([\w-]+): (.*)$")
 _PRESSES = re.compile(r"^([\w-]+) presses: (.*)$")
-_SENDS = re.compile(r"^([\w-]+) sends: (\w+)$")
+_SENDS = re.compile(r"^([\w-]+) sends: (\w+)(?: (.+))?$")
 _LONG = re.compile(r"^([\w-]+) writes (\d+) characters$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 _ATTACHMENTS = {"voice", "photo", "document", "audio", "video"}
@@ -80,6 +83,7 @@ class Player:
     buttons: dict[str, list[Button]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # chat id -> name
     crash_next: bool = False
+    files: dict[str, int] = field(default_factory=dict)  # kind -> files sent so far
     update_ids: int = 0
     engine: Engine | None = None
 
@@ -142,7 +146,9 @@ class Player:
         elif match := _SENDS.match(stripped):
             kind = match[2]
             if kind in _ATTACHMENTS:
-                await self.send(match[1], attachment=Attachment(kind, f"file-{kind}-1"))
+                self.files[kind] = self.files.get(kind, 0) + 1
+                file = Attachment(kind, f"file-{kind}-{self.files[kind]}")
+                await self.send(match[1], attachment=file, text=match[3])
             else:
                 await self.send(match[1], unsupported=kind)
         elif match := _LONG.match(stripped):
@@ -250,6 +256,8 @@ class Player:
             self.out.append(f"  | [picture: {kind}]")
         elif isinstance(effect, SendDocument):
             self.out.append(f"  | [file: {effect.filename}]")
+        elif isinstance(effect, SendFile):
+            self.out.append(f"  | [file: {effect.kind} {effect.file_id}]")
         for text_line in body(effect).splitlines() or [""]:
             self.out.append(f"  | {text_line}".rstrip())
         if effect.buttons:

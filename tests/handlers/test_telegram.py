@@ -58,6 +58,9 @@ def test_attachments_keep_their_file_id_and_stickers_are_unsupported() -> None:
     photo = event_from_update(message(photo=sizes, caption="le puits"), NOW)
     assert photo is not None and photo.attachment is not None
     assert (photo.attachment.file_id, photo.text) == ("large", "le puits")
+    note = event_from_update(message(video_note={"file_id": "N1", "length": 240}), NOW)
+    assert note is not None and note.attachment is not None
+    assert note.attachment.kind == "video_note"  # sent on by sendVideoNote, not sendVideo
     gif = event_from_update(message(animation={"file_id": "A"}, document={"file_id": "A"}), NOW)
     assert gif is not None and gif.unsupported == "animation" and gif.attachment is None
     for kind in ("sticker", "location", "contact"):
