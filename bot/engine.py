@@ -277,7 +277,7 @@ class Engine:
         else:
             intent = turn.understanding.intent if turn.understanding else "none"
             if intent == "emergency" and turn.understanding is not None:
-                intent = "danger_check"  # a confident one was handled in _route
+                intent = "danger_check"  # ask; a confident one from a caller went via _route
             await self.dispatch_intent(turn, intent)
 
     async def dispatch_intent(self, turn: Turn, intent: str) -> None:
