@@ -2,8 +2,9 @@
 
 Run from the repository root: `python bench/nlu.py [--data FILE ...] [--json] [--sweep]`.
 Without --data every set is reported: nlu_dev.jsonl (written with the first tuning),
-nlu_check.jsonl (written after it) and nlu_fresh.jsonl (written independently before the second
-round of changes, the best proxy for unseen messages). Each data line is
+nlu_check.jsonl (written after it), nlu_fresh.jsonl and nlu_fresh2.jsonl (written independently
+before later rounds of changes, the best proxies for unseen messages; fresh2 stresses
+out-of-scope messages that share words with the domain). Each data line is
 `{"text", "intent", "lang"}`; intent "none" marks out-of-scope messages.
 """
 
@@ -27,7 +28,11 @@ from rapidfuzz import fuzz, process  # noqa: E402
 from bot.nlu import VARIANTS, Understander, identify_language  # noqa: E402
 from bot.nlu.knowledge import load_knowledge  # noqa: E402
 
-DEFAULT_DATA = [ROOT / "bench" / f"nlu_{name}.jsonl" for name in ("dev", "check", "fresh")]
+# Every nlu_*.jsonl set, dev first then in the order they were written (dev, check, fresh, fresh2...).
+_ORDER = {"nlu_dev.jsonl": 0, "nlu_check.jsonl": 1}
+DEFAULT_DATA = sorted(
+    (ROOT / "bench").glob("nlu_*.jsonl"), key=lambda p: (_ORDER.get(p.name, 2), p.name)
+)
 KNOWLEDGE = ROOT / "knowledge"
 BASELINE_THRESHOLDS = [x / 100 for x in range(30, 100, 5)]
 SWEEP_THRESHOLDS = [x / 100 for x in range(20, 80, 2)]
