@@ -90,6 +90,22 @@ def _build_concepts() -> dict[str, str]:
 
 
 CONCEPTS: dict[str, str] = _build_concepts()
+
+# Everyday words that the knowledge base happens to use ("téléphones en silencieux", "la nuit",
+# "cette semaine") but that say nothing about the domain: a message whose only link to a label is
+# one of these ("mon téléphone ne charge plus", "les résultats du bac") is about something else.
+# They still count in a score; they just cannot be a label's only support (see `anchors`).
+_GENERIC_RAW = """
+telephone telephones portable portables demande demandes demander papier papiers
+aide aider question questions semaine semaines jour jours nuit nuits soir matin heure heures temps
+resultat resultats maison dit dire personne personnes travail chose choses gens signe prix
+simana lil lila nhar lyoum dar khedma khdma wa9t waqt sa3a
+تيليفون تليفون بورطابل سيمانه ليل ليله نهار دار خدمه وقت ساعه
+"""
+GENERIC_TOKENS: frozenset[str] = key_set(_GENERIC_RAW.split()) | {"@phone", "@results"}
+# Labels exempt from the support rule: greetings are made of everyday words, and an emergency
+# must never be turned away for lack of a domain word.
+_NO_SUPPORT_RULE = frozenset({"greeting", "goodbye", "emergency"})
 # Labels whose one-word examples ("bonjour", "merci") stay usable inside longer messages.
 _KEEP_KEYWORDS = frozenset({"greeting", "goodbye"})
 
@@ -118,6 +134,9 @@ class MatcherParams:
     unknown_weight: float = 1.0  # multiplier of the top IDF for words the base never saw
     label_mix: float = 0.5  # share of the label-level coverage (all examples of a label pooled)
     concept_weight: float = 1.0  # query weight of a concept token (0.5 measured worse on dev)
+    # Score multiplier of a label matched through generic words only (no anchor); 1.0 disables.
+    unsupported_factor: float = 0.6
+    anchor_min_idf: float = 0.0  # an anchor must also be this specific (IDF over labels)
 
 
 @dataclass(frozen=True)
@@ -200,6 +219,7 @@ class Matcher:
         qbest: dict[int, dict[str, float]] = defaultdict(dict)
         ebest: dict[int, dict[str, float]] = defaultdict(dict)
         qweights: dict[str, float] = {}
+        anchored: set[str] = set()  # labels matched through at least one domain-specific token
         toks = list(toks)
         # Inside a message of several words, bare keyword examples are left out.
         several = sum(not q.startswith("@") for q in toks) > 1 if keywords is None else not keywords
@@ -214,9 +234,12 @@ class Matcher:
                 # doubling the weight of every domain word against the unknown ones.
                 qweights[q] *= self.params.concept_weight
             for v, sim in neigh:
+                anchor = self.is_anchor(q, v)
                 for ex in self._index[v]:
                     if several and self.examples[ex].keyword:
                         continue
+                    if anchor:
+                        anchored.add(self.examples[ex].label)
                     if qbest[ex].get(q, 0.0) < sim:
                         qbest[ex][q] = sim
                     if ebest[ex].get(v, 0.0) < sim:
@@ -246,7 +269,18 @@ class Matcher:
             for label, matched in pooled.items():
                 cover = sum(qweights[q] * s for q, s in matched.items()) / total_q
                 best[label] = (1.0 - mix) * best[label] + mix * cover
+        factor = self.params.unsupported_factor
+        if factor < 1.0:
+            for label in best:
+                if label not in anchored and label not in _NO_SUPPORT_RULE:
+                    best[label] *= factor
         return best
+
+    def is_anchor(self, query_token: str, vocab_token: str) -> bool:
+        """Whether a message token matched to a vocabulary token is evidence of the domain."""
+        if query_token in GENERIC_TOKENS or vocab_token in GENERIC_TOKENS:
+            return False
+        return self.idf[vocab_token] >= self.params.anchor_min_idf
 
 
 # A person in danger must not be missed: these words route to the emergency label whatever
