@@ -28,7 +28,7 @@ from rapidfuzz import fuzz, process  # noqa: E402
 from bot.nlu import VARIANTS, Understander, identify_language  # noqa: E402
 from bot.nlu.knowledge import load_knowledge  # noqa: E402
 
-# Every nlu_*.jsonl set, dev first then in the order they were written (dev, check, fresh, fresh2...).
+# Every nlu_*.jsonl set: dev and check first, then the fresh sets by name.
 _ORDER = {"nlu_dev.jsonl": 0, "nlu_check.jsonl": 1}
 DEFAULT_DATA = sorted(
     (ROOT / "bench").glob("nlu_*.jsonl"), key=lambda p: (_ORDER.get(p.name, 2), p.name)
