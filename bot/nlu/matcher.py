@@ -226,6 +226,10 @@ class Matcher:
         several = sum(not q.startswith("@") for q in toks) > 1 if keywords is None else not keywords
         for q in toks:
             neigh = self._neighbours(q)
+            if not neigh and CONCEPTS.get(q) in self._index:
+                # A spelling the examples never use ("ijtima3") of a known concept (@meeting):
+                # the concept token stands for it, so it does not count as an unknown word.
+                continue
             if neigh:
                 qweights[q] = max(self.idf[v] for v, _ in neigh[:1])
             else:

@@ -75,3 +75,13 @@ def test_the_rule_lowers_only_unsupported_labels(
 def test_emergency_is_exempt(understander: Understander, without_rule: Understander) -> None:
     text = "une personne est tombée à la maison"
     assert understander.scores(text).get("emergency") == without_rule.scores(text).get("emergency")
+
+
+def test_an_unseen_spelling_of_a_concept_is_not_an_unknown_word(
+    understander: Understander,
+) -> None:
+    # "tilifon" and "ijtima3" appear in no example, but their concepts (@phone, @meeting) do.
+    matcher = _matcher(understander)
+    text = "wach khassna ntfiw tilifon f l ijtima3"
+    assert not matcher._neighbours(content_tokens("ijtima3")[0])
+    assert understander.understand(text).intent == "group_rules"
