@@ -74,6 +74,28 @@ def is_how_question(toks: list[str]) -> bool:
     return any(t in _HOW_TOKENS for t in toks)
 
 
+# "What is / what does / why" asks for an explanation (a topic), whereas a request ("je veux",
+# "bghit", "svp" which the SMS table spells out as "s il vous plait") asks the bot to do something
+# (an action). Question words are stop words for the matcher, so "le coach fait quoi" and "passez
+# moi le coach" otherwise look alike. ("quoi" and "qui" share a phonetic key: both count.)
+_WHAT_RAW = """
+quoi pourquoi chno chnou chnu achno ach 3lach 3lech lach
+شنو اشنو شنوا علاش لاش
+"""
+_WHAT_TOKENS = key_set(_WHAT_RAW.split())
+_REQUEST_RAW = """
+veux voudrais voulais aimerais souhaite besoin plait passez passe donnez donne mettez
+bghit bghina nbghi 3afak 3fak afak 3tini 3tina
+بغيت بغينا نبغي عافاك عطيني عطينا
+"""
+_REQUEST_TOKENS = key_set(_REQUEST_RAW.split())
+
+
+def explanation_question(toks: list[str]) -> bool:
+    """A question asking what something is or does, without a request word."""
+    return any(t in _WHAT_TOKENS for t in toks) and not any(t in _REQUEST_TOKENS for t in toks)
+
+
 # --- Greetings set aside -----------------------------------------------------------------------
 
 # Words that only greet, thank or address someone: a message made of these and stop words is a

@@ -7,7 +7,13 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.nlu.cues import is_how_question, ownership, problem_cue, without_greeting
+from bot.nlu.cues import (
+    explanation_question,
+    is_how_question,
+    ownership,
+    problem_cue,
+    without_greeting,
+)
 from bot.nlu.knowledge import VARIANTS, KnowledgeEntry, load_knowledge
 from bot.nlu.langid import identify_language
 from bot.nlu.matcher import Matcher, MatcherParams, content_tokens, emergency_level
@@ -27,6 +33,10 @@ PROBLEM_BONUS = 0.25
 PROBLEM_FLOOR = 0.7
 PROBLEM_FLOOR_HOW = 0.4
 _GREETING_LABELS = ("greeting", "goodbye")
+# In a "what is / what does" question the requests of the bot lose this much, so a near tie
+# between "le coach fait quoi" (coach_role) and talk_to_coach goes to the explanation.
+QUESTION_PENALTY = 0.05
+_REQUEST_LABELS = ("talk_to_coach", "check_action_plan", "commitment_status")
 _PLAN_LABELS = {"personal": "check_action_plan", "collective": "commitment_status"}
 
 
@@ -116,6 +126,10 @@ class Understander:
                 scores["report_problem"] = max(current, PROBLEM_FLOOR_HOW)
             else:
                 scores["report_problem"] = min(1.0, max(current + PROBLEM_BONUS, PROBLEM_FLOOR))
+        if explanation_question(toks):
+            for label in _REQUEST_LABELS:
+                if label in scores:
+                    scores[label] -= QUESTION_PENALTY
         owner = ownership(toks, lang)
         if owner is not None and any(label in scores for label in _PLAN_LABELS.values()):
             # The matcher drops possessives as stop words; they decide between the two.

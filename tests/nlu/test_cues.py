@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from bot.nlu import Understander
-from bot.nlu.cues import ownership, problem_cue, without_greeting
+from bot.nlu.cues import explanation_question, ownership, problem_cue, without_greeting
 from bot.nlu.matcher import content_tokens, emergency_level
 from bot.nlu.normalize import tokens
 
@@ -100,3 +100,25 @@ def test_bare_keyword_example_does_not_capture_longer_questions(
 ) -> None:
     assert understander.understand("coach").intent == "talk_to_coach"
     assert understander.understand("le coach decide a notre place ?").intent == "coach_role"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("le coach il fait quoi concretement", True),
+        ("chno kaydir l coach", True),
+        ("علاش كاين الكوتش", True),
+        ("bghit n3ref chno kaydir l coach", False),
+        ("c'est quoi le numéro du coach svp", False),
+        ("passez moi le coach", False),
+    ],
+)
+def test_explanation_question(text: str, expected: bool) -> None:
+    assert explanation_question(tokens(text)) is expected
+
+
+def test_a_what_question_goes_to_the_topic_not_the_request(understander: Understander) -> None:
+    assert understander.understand("et le coach, il sert a quoi au juste ?").intent == (
+        "coach_role"
+    )
+    assert understander.understand("passez moi le coach").intent == "talk_to_coach"
