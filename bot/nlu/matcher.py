@@ -138,6 +138,7 @@ class MatcherParams:
     # 0.0-0.6 measure the same on dev+check; 0.4 lets only a near-perfect generic match through.
     unsupported_factor: float = 0.4
     anchor_min_idf: float = 0.0  # an anchor must also be this specific (IDF over labels)
+    anchor_fuzzy_sim: float = 0.9  # a fuzzy match of a word under 8 letters anchors from here
 
 
 @dataclass(frozen=True)
@@ -239,7 +240,7 @@ class Matcher:
                 # doubling the weight of every domain word against the unknown ones.
                 qweights[q] *= self.params.concept_weight
             for v, sim in neigh:
-                anchor = self.is_anchor(q, v)
+                anchor = self.is_anchor(q, v, sim)
                 for ex in self._index[v]:
                     if several and self.examples[ex].keyword:
                         continue
@@ -281,9 +282,13 @@ class Matcher:
                     best[label] *= factor
         return best
 
-    def is_anchor(self, query_token: str, vocab_token: str) -> bool:
+    def is_anchor(self, query_token: str, vocab_token: str, similarity: float = 1.0) -> bool:
         """Whether a message token matched to a vocabulary token is evidence of the domain."""
         if query_token in GENERIC_TOKENS or vocab_token in GENERIC_TOKENS:
+            return False
+        if similarity < self.params.anchor_fuzzy_sim and len(query_token) < 8:
+            # A short word one letter away from a domain word is often another word
+            # ("kaytybo", they cook, vs "kaytab3o", they follow): a typo must be longer to count.
             return False
         return self.idf[vocab_token] >= self.params.anchor_min_idf
 

@@ -85,3 +85,12 @@ def test_an_unseen_spelling_of_a_concept_is_not_an_unknown_word(
     text = "wach khassna ntfiw tilifon f l ijtima3"
     assert not matcher._neighbours(content_tokens("ijtima3")[0])
     assert understander.understand(text).intent == "group_rules"
+
+
+def test_a_short_fuzzy_match_is_no_anchor(understander: Understander) -> None:
+    matcher = _matcher(understander)
+    monitoring = content_tokens("suivi")[0]
+    assert matcher.is_anchor(monitoring, monitoring, 1.0)
+    assert not matcher.is_anchor("kaitibu", "kaitiba", 0.86)  # "they cook" vs "they follow"
+    long_typo = content_tokens("sociograme")[0]
+    assert matcher.is_anchor(long_typo, content_tokens("sociogramme")[0], 0.86)
