@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.cases import alerts, labels
+from bot.cases.message_flow import OneMessageFlow, attachment_of
 from bot.cases.service import open_case
 from bot.effects import Button, Keyboard
 from bot.flows.base import Flow
@@ -94,13 +95,6 @@ def _remember(turn: Turn, key: str, value: Any) -> None:
     else:
         data["answers"] = {**data.get("answers", {}), key: value}
     turn.flow.data = data
-
-
-def _attachment(turn: Turn) -> tuple[str, str] | None:
-    m = turn.message
-    if m.kind == InboundKind.ATTACHMENT and m.file_id:
-        return (m.attachment_kind or "file", m.file_id)
-    return None
 
 
 async def _confirm_opened(turn: Turn, case: Case) -> None:
@@ -178,7 +172,7 @@ class ReportFlow(Flow):
     async def _text_step(self, turn: Turn) -> None:
         assert turn.flow is not None
         step = turn.flow.step
-        if (file := _attachment(turn)) is not None:
+        if (file := attachment_of(turn)) is not None:
             _remember(turn, "files", list(file))
             await turn.reply(turn._("Received, it goes with your report."), self._skip(turn))
             return
@@ -221,14 +215,10 @@ class ReportFlow(Flow):
         await _confirm_opened(turn, case)
 
 
-class TalkFlow(Flow):
+class TalkFlow(OneMessageFlow):
     """talk_to_coach: one message (text or file) that becomes a case for a coach."""
 
     name = "talk"
-
-    async def start(self, turn: Turn, **params: Any) -> None:
-        turn.goto("message")
-        await self.prompt(turn)
 
     async def prompt(self, turn: Turn) -> None:
         await turn.reply(
@@ -239,15 +229,7 @@ class TalkFlow(Flow):
             ((Button(turn._("Cancel"), "talk:cancel"),),),
         )
 
-    async def on_message(self, turn: Turn) -> None:
-        if self.button_value(turn) == "cancel":
-            turn.end_flow()
-            await turn.reply(turn._("All right, nothing was sent."))
-            return
-        file = _attachment(turn)
-        if file is None and not turn.text:
-            await self.prompt(turn)
-            return
+    async def take(self, turn: Turn, file: tuple[str, str] | None) -> None:
         turn.end_flow()
         case = await open_case(
             turn.session,
@@ -263,16 +245,10 @@ class TalkFlow(Flow):
         await _confirm_opened(turn, case)
 
 
-class AnswerFlow(Flow):
+class AnswerFlow(OneMessageFlow):
     """The actor's next message goes to the coach of their case."""
 
     name = "caseans"
-
-    async def start(self, turn: Turn, case_id: int = 0, **params: Any) -> None:
-        assert turn.flow is not None
-        turn.flow.data = {"case": case_id}
-        turn.goto("message")
-        await self.prompt(turn)
 
     async def prompt(self, turn: Turn) -> None:
         assert turn.flow is not None
@@ -285,16 +261,8 @@ class AnswerFlow(Flow):
             ((Button(turn._("Cancel"), "caseans:cancel"),),),
         )
 
-    async def on_message(self, turn: Turn) -> None:
+    async def take(self, turn: Turn, file: tuple[str, str] | None) -> None:
         assert turn.flow is not None
-        if self.button_value(turn) == "cancel":
-            turn.end_flow()
-            await turn.reply(turn._("All right, nothing was sent."))
-            return
-        file = _attachment(turn)
-        if file is None and not turn.text:
-            await self.prompt(turn)
-            return
         case = await own_case(turn, turn.flow.data["case"])
         turn.end_flow()
         if case is None:
@@ -433,7 +401,7 @@ async def words_for_the_coach(turn: Turn) -> bool:
     """Relay the actor's text or file to the case a coach is talking about with them."""
     if turn.actor.is_coach:
         return False
-    file = _attachment(turn)
+    file = attachment_of(turn)
     if file is None:
         # Commands, empty and oversized texts have no understanding: not words for a coach.
         if turn.message.kind != InboundKind.TEXT or turn.understanding is None:
@@ -509,7 +477,7 @@ async def talk_to_coach(turn: Turn) -> None:
 @router.intent("emergency")
 async def emergency(turn: Turn) -> None:
     text = turn.text if turn.message.kind == InboundKind.TEXT else ""
-    file = _attachment(turn)
+    file = attachment_of(turn)
     case = await open_case(
         turn.session,
         now=turn.now,

@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from bot.access import ADMINS, COACHES, requires
 from bot.cases import alerts, labels
+from bot.cases.message_flow import OneMessageFlow
 from bot.cases.routing import COACH_ROLES
 from bot.clock import local
 from bot.effects import Button, Keyboard
-from bot.flows.base import Flow
 from bot.i18n import N_, Translator, translator
 from bot.router import Router
 from bot.text import escape
@@ -26,7 +26,6 @@ from storage.models import (
     Case,
     CaseEvent,
     CaseStatus,
-    InboundKind,
     Territory,
 )
 
@@ -295,16 +294,10 @@ async def relay_to_actor(
     )
 
 
-class ReplyFlow(Flow):
+class ReplyFlow(OneMessageFlow):
     """After "Reply" on a case, the coach's next message is relayed to the actor."""
 
     name = "case_reply"
-
-    async def start(self, turn: Turn, case_id: int = 0, **params: Any) -> None:
-        assert turn.flow is not None
-        turn.flow.data = {"case": case_id}
-        turn.goto("message")
-        await self.prompt(turn)
 
     async def prompt(self, turn: Turn) -> None:
         assert turn.flow is not None
@@ -325,21 +318,8 @@ class ReplyFlow(Flow):
             ((Button(turn._("Cancel"), "case_reply:cancel"),),),
         )
 
-    async def on_message(self, turn: Turn) -> None:
+    async def take(self, turn: Turn, file: tuple[str, str] | None) -> None:
         assert turn.flow is not None
-        if self.button_value(turn) == "cancel":
-            turn.end_flow()
-            await turn.reply(turn._("All right, nothing was sent."))
-            return
-        m = turn.message
-        file = (
-            (m.attachment_kind or "file", m.file_id)
-            if m.kind == InboundKind.ATTACHMENT and m.file_id
-            else None
-        )
-        if file is None and not turn.text:
-            await self.prompt(turn)
-            return
         case = await turn.session.get(Case, turn.flow.data["case"])
         turn.end_flow()
         if case is None:

@@ -1,0 +1,41 @@
+"""Flows that take one message (text or file) from a person, or a press on Cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.flows.base import Flow
+from bot.turn import Turn
+from storage.models import InboundKind
+
+
+def attachment_of(turn: Turn) -> tuple[str, str] | None:
+    """(kind, file id) of the file this message carries, if any."""
+    m = turn.message
+    if m.kind == InboundKind.ATTACHMENT and m.file_id:
+        return (m.attachment_kind or "file", m.file_id)
+    return None
+
+
+class OneMessageFlow(Flow):
+    """Start with an optional case number, ask with `prompt`, hand the answer to `take`."""
+
+    async def start(self, turn: Turn, case_id: int | None = None, **params: Any) -> None:
+        assert turn.flow is not None
+        turn.flow.data = {"case": case_id} if case_id is not None else {}
+        turn.goto("message")
+        await self.prompt(turn)
+
+    async def on_message(self, turn: Turn) -> None:
+        if self.button_value(turn) == "cancel":
+            turn.end_flow()
+            await turn.reply(turn._("All right, nothing was sent."))
+            return
+        file = attachment_of(turn)
+        if file is None and not turn.text:
+            await self.prompt(turn)
+            return
+        await self.take(turn, file)
+
+    async def take(self, turn: Turn, file: tuple[str, str] | None) -> None:
+        raise NotImplementedError
