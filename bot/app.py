@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot import invitations, personal_data
 from bot.actions import basics, knowledge, placeholders, privacy, safety
 from bot.cases import actor_side as cases_actor
@@ -13,6 +15,8 @@ from bot.engine import Engine
 from bot.nlu import Understander
 from bot.plans import actions as plans
 from bot.plans import reminders as plan_reminders
+from bot.review import router as review
+from bot.review import service as review_service
 from bot.router import Router
 from bot.scheduler import Periodic
 from storage.db import Database
@@ -30,6 +34,7 @@ def routers() -> list[Router]:
         cases_actor.router,
         cases_coach.router,
         privacy.router,
+        review.router,
     ]
 
 
@@ -55,3 +60,13 @@ def build_engine(
         understander=understander or Understander(settings.knowledge_dir),
         routers=routers(),
     )
+
+
+async def learn_reviews(engine: Engine) -> int:
+    """At start: the messages coaches reviewed join the model (they live in the database, not
+    in knowledge/). Cached by data hash, so a restart without new reviews trains nothing."""
+    async with engine.db.transaction() as session:
+        reviewed = await review_service.training_examples(session, engine.understander.labels)
+    if reviewed:
+        await asyncio.to_thread(engine.understander.reload, reviewed)
+    return len(reviewed)

@@ -26,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database to the latest schema")
     commands.add_parser("ask", help="what the hotline understands of a message (--jsonl)")
     commands.add_parser("plan", help="action plans: hotline plan import FILE ...")
+    commands.add_parser("nlu", help="train the understanding, review queue export / import")
     role = commands.add_parser("role", help="give someone a role (after they wrote once)")
     role.add_argument("user", help="their id on the channel (Telegram: the numeric user id)")
     role.add_argument("role", choices=[r.value for r in Role])
@@ -40,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.nlu.ask import main as ask_main
 
         return ask_main(argv[1:])
+    if argv[:1] == ["nlu"]:
+        from bot.review.cli import main as nlu_main
+
+        return nlu_main(argv[1:])
     if argv[:1] == ["plan"]:
         from bot.plans.cli import main as plan_main
 

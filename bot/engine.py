@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 
 from sqlalchemy import select
@@ -31,11 +32,6 @@ from storage.db import Database
 from storage.models import Actor, FlowSession, InboundKind, InboundMessage, OutboxMessage
 
 log = logging.getLogger(__name__)
-
-# From this score an "emergency" is acted on at once, ahead of the framework or a flow (the
-# danger word lists score 0.9). Below it, outside flows, the person is asked first: alerting
-# every coach at night on a misread place name is not a small error either.
-EMERGENCY_MIN_SCORE = 0.8
 
 # The word people write to opt out of messages (as for SMS): the same as /stop.
 STOP_WORDS = frozenset({"stop"})
@@ -153,9 +149,10 @@ class Engine:
                 if message is None:
                     return effects
                 message_id = message.id
+                deferred: list[Callable[[], Awaitable[list[OutboxMessage]]]] = []
                 try:
                     async with session.begin_nested():
-                        sent = await self._process(session, message)
+                        sent, deferred = await self._process(session, message)
                     effects += [to_effect(row) for row in sent]
                 except Exception as error:
                     # The savepoint rolled back whatever the handler did; keep the message.
@@ -164,14 +161,18 @@ class Engine:
                     message.error = f"{type(error).__name__}: {error}"[:2000]
                     effects += await self._apologise(session, message)
                 message.handled_at = self.clock.now()
+            for job in deferred:  # committed: the turn's work is safe, the lock released
+                effects += [to_effect(row) for row in await job()]
 
-    async def _process(self, session: AsyncSession, message: InboundMessage) -> list[OutboxMessage]:
+    async def _process(
+        self, session: AsyncSession, message: InboundMessage
+    ) -> tuple[list[OutboxMessage], list[Callable[[], Awaitable[list[OutboxMessage]]]]]:
         now = self.clock.now()
         actor = await session.get_one(Actor, message.actor_id)
         actor.last_seen_at = now
         actor.reachable = True  # writing again means they unblocked the bot
         if await flood.over_limit(session, message, self.settings):
-            return await flood.slow_down(session, message, actor, now, self.settings)
+            return await flood.slow_down(session, message, actor, now, self.settings), []
         understanding = self._understand(message)
         if understanding is not None:
             message.lang = understanding.lang
@@ -195,7 +196,7 @@ class Engine:
         turn = Turn(self, session, message, actor, call, now, understanding, flow)
         await self._route(turn, opened)
         await self._save_flow(session, turn, state)
-        return turn.sent
+        return turn.sent, turn.deferred
 
     def _understand(self, message: InboundMessage) -> Understanding | None:
         text = (message.text or "").strip()
@@ -214,9 +215,13 @@ class Engine:
             not turn.actor.is_coach
             and understanding is not None
             and understanding.intent == "emergency"
-            and understanding.score >= EMERGENCY_MIN_SCORE
+            and message.button is None
         ):
-            await self.dispatch_intent(turn, "emergency")
+            # Sure: act at once. Unsure: ask at once, before the framework or a flow takes the
+            # words; a "no" then answers the message as what it otherwise is.
+            await self.dispatch_intent(
+                turn, "emergency" if understanding.urgent else "danger_check"
+            )
             if call_opened:
                 await turn.start_flow("framework", pending=None)
             return
@@ -289,13 +294,16 @@ class Engine:
             ]
         await handler(turn)
 
-    async def replay(self, turn: Turn, message_id: int) -> None:
-        """Handle an earlier message of this call now (one held back by the framework)."""
+    async def replay(self, turn: Turn, message_id: int, *, not_danger: bool = False) -> None:
+        """Handle an earlier message of this call now (one held back by the framework, or one
+        asked about: with `not_danger` the person said nobody is in danger)."""
         message = await turn.session.get(InboundMessage, message_id)
         if message is None or message.actor_id != turn.actor.id:
             return
         understanding = None
-        if message.intent is not None and message.lang is not None:
+        if not_danger and message.text:
+            understanding = self.understander.understand(message.text, danger=False)
+        elif message.intent is not None and message.lang is not None:
             understanding = Understanding(message.intent, message.intent_score or 0.0, message.lang)
         earlier = Turn(
             self, turn.session, message, turn.actor, turn.call, turn.now, understanding, None

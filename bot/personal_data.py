@@ -27,6 +27,7 @@ from storage.models import (
     FlowSession,
     InboundMessage,
     OutboxMessage,
+    ReviewItem,
     Role,
 )
 
@@ -128,6 +129,19 @@ async def forget(
     await session.execute(
         update(OutboxMessage).where(OutboxMessage.cause_id.in_(mine)).values(cause_id=None)
     )
+    # Their words waiting in the review queue go; filed ones (masked training data) lose the
+    # link to them.
+    await session.execute(
+        delete(ReviewItem)
+        .where(ReviewItem.message_id.in_(mine), ReviewItem.label.is_(None))
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.message_id.in_(mine))
+        .values(message_id=None)
+        .execution_options(synchronize_session=False)
+    )
     # Messages a case was opened from are kept, emptied; the rest are deleted.
     kept = or_(InboundMessage.id.in_(for_cases), InboundMessage.id == keep_message_id)
     await session.execute(
@@ -200,6 +214,18 @@ async def apply_retention(session: AsyncSession, now: datetime, days: int) -> in
         update(OutboxMessage)
         .where(OutboxMessage.cause_id.in_(old))
         .values(cause_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    # Unreviewed questions go with their conversation; filed ones stay as training data.
+    await session.execute(
+        delete(ReviewItem)
+        .where(ReviewItem.message_id.in_(old), ReviewItem.label.is_(None))
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.message_id.in_(old))
+        .values(message_id=None)
         .execution_options(synchronize_session=False)
     )
     old_ids = list((await session.scalars(old)).all())

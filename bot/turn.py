@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,9 @@ class Turn:
         self.understanding = understanding
         self.flow = flow
         self.sent: list[OutboxMessage] = []
+        # Work run after this turn's transaction commits (a long task must not hold the
+        # database's write lock); each returns the outbox rows it enqueued in its own one.
+        self.deferred: list[Callable[[], Awaitable[list[OutboxMessage]]]] = []
 
     # -- language ---------------------------------------------------------------------------
 

@@ -58,6 +58,17 @@ async def goodbye(turn: Turn) -> None:
     await turn.reply(turn._("Thank you for calling. You can write again at any time."))
 
 
+@router.intent("thanks")
+async def thanks(turn: Turn) -> None:
+    await turn.reply(turn._("You are welcome. Write whenever you need anything else."))
+
+
+@router.intent("acknowledge")
+async def acknowledge(turn: Turn) -> None:
+    # "ok", "mzyan", good news: nothing is asked, so nothing is opened; a short word back.
+    await turn.reply(turn._("Noted, thank you. Write whenever you need anything else."))
+
+
 @router.command("help", "aide")
 @router.intent("help")
 async def help_(turn: Turn, _argument: str = "") -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.access import ADMINS, requires
 from bot.effects import Button
 from bot.i18n import reload_catalogs
+from bot.outbox import enqueue
+from bot.review import service as review
 from bot.router import Router
 from bot.text import escape
 from bot.turn import Turn
+from storage.models import InboundKind, OutboxMessage, ReviewReason
 
 router = Router("knowledge")
 
@@ -19,16 +24,26 @@ async def topic(turn: Turn) -> None:
     if answer is None:
         await unanswered(turn)
         return
-    await turn.reply(escape(answer))
+    # One tap says the answer missed the question: it then goes to the review queue.
+    await turn.reply(
+        escape(answer),
+        ((Button(turn._("Not what I asked"), f"nothelp:{turn.message.id}"),),),
+    )
 
 
 @router.intent("none")
 async def unanswered(turn: Turn) -> None:
-    # The message keeps intent "none": that is the log of what the knowledge base lacks.
+    # The message keeps intent "none" and joins the review queue, where a coach files it under
+    # the right label: that is how the understanding learns what it lacks.
+    if turn.message.kind == InboundKind.TEXT and turn.text:
+        await review.enqueue(
+            turn.session, turn.message, turn.actor, ReviewReason.UNANSWERED, None, turn.now
+        )
     await turn.reply(
         turn._(
             "I am not sure I understood, and I would rather not guess. You can rephrase, "
-            "or I can pass your question on to a coach."
+            "or I can pass your question on to a coach. If someone is in danger, call 19 "
+            "(police), 177 (gendarmerie) or 15 (civil protection)."
         ),
         (
             (Button(turn._("Send it to a coach"), f"unanswered:send:{turn.message.id}"),),
@@ -48,21 +63,42 @@ async def unanswered_button(turn: Turn, fields: list[str]) -> None:
 @router.command("reload")
 @requires(ADMINS)
 async def reload_knowledge(turn: Turn, _argument: str) -> None:
-    """Re-read knowledge/ and the catalogs after an edit, without restarting the bot."""
-    try:
-        turn.engine.understander.reload()
-    except Exception as error:
-        await turn.reply(
-            turn._(
+    """Re-read knowledge/ and the catalogs after an edit, and retrain the understanding with
+    the messages coaches reviewed, without restarting the bot. Training takes seconds, so it
+    runs after this turn's transaction, in a worker thread, and the answer comes when done."""
+    understander = turn.engine.understander
+    reviewed = await review.training_examples(turn.session, understander.labels)
+    engine, actor, message = turn.engine, turn.actor, turn.message
+    call_id = turn.call.id
+    t = turn.t
+
+    async def rebuild() -> list[OutboxMessage]:
+        try:
+            await asyncio.to_thread(understander.reload, reviewed)
+        except Exception as error:
+            text = t.gettext(
                 "The knowledge base could not be reloaded; the previous one stays in use. "
                 "Error: {error}",
                 error=escape(str(error))[:500],
             )
-        )
-        return
-    reload_catalogs()
-    await turn.reply(
-        turn._(
-            "Knowledge base reloaded: {count} topics.", count=len(turn.engine.understander.topics)
-        )
-    )
+        else:
+            reload_catalogs()
+            text = t.ngettext(
+                "Knowledge base reloaded: {count} topics, {n} reviewed message learnt.",
+                "Knowledge base reloaded: {count} topics, {n} reviewed messages learnt.",
+                len(reviewed),
+                count=len(understander.topics),
+            )
+        async with engine.db.transaction() as session:
+            return await enqueue(
+                session,
+                channel=message.channel,
+                chat_id=message.chat_id,
+                text=text,
+                now=engine.clock.now(),
+                actor_id=actor.id,
+                call_id=call_id,
+                cause_id=message.id,
+            )
+
+    turn.deferred.append(rebuild)

@@ -79,6 +79,12 @@ async def forget(turn: Turn, _argument: str) -> None:
     )
 
 
+@router.intent("stop_reminders")
+async def stop_in_words(turn: Turn) -> None:
+    """ "Baraka mn les rappels", "arrêtez les rappels": the same as stop."""
+    await stop(turn, "")
+
+
 @router.command("stop")
 async def stop(turn: Turn, _argument: str) -> None:
     turn.actor.reminders_stopped = True

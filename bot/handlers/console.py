@@ -117,11 +117,12 @@ async def run_chat(
     out: TextIO = sys.stdout,
     clock: Clock | None = None,
 ) -> None:
-    from bot.app import build_engine
+    from bot.app import build_engine, learn_reviews
     from storage.migrate import upgrade_async
 
     await upgrade_async(settings.database_url)
     engine = build_engine(settings, clock=clock or SystemClock())
+    await learn_reviews(engine)
     chat = ConsoleChat(engine, user_id, name, out=out, color=out.isatty())
     await chat.prepare(role, lang)
     out.write("Type your message; a number presses a button; Ctrl-D to quit.\n")

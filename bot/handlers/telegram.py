@@ -299,7 +299,7 @@ async def run_telegram(
     limits: Limits | None = None,
 ) -> None:
     """`hotline run` with a token: long polling, or a webhook when HOTLINE_WEBHOOK_URL is set."""
-    from bot.app import build_engine, periodic_jobs
+    from bot.app import build_engine, learn_reviews, periodic_jobs
     from bot.scheduler import ScanContext, run_once
     from bot.scheduler import start as start_scheduler
     from storage.migrate import upgrade_async
@@ -316,6 +316,7 @@ async def run_telegram(
     username = await adapter.get_me()
     settings = replace(settings, bot_username=username)
     engine = build_engine(settings, clock=clock or SystemClock())
+    await learn_reviews(engine)
     runtime = TelegramRuntime(engine, adapter, limits=limits)
     context = ScanContext(engine.db, engine.clock, settings)
     jobs = periodic_jobs()

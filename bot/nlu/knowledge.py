@@ -20,6 +20,7 @@ class KnowledgeEntry:
     kind: str  # "topic" or "action"
     answer: dict[str, str] = field(default_factory=dict)  # variant -> text
     examples: dict[str, tuple[str, ...]] = field(default_factory=dict)  # variant -> questions
+    title: dict[str, str] = field(default_factory=dict)  # variant -> short name, for coaches
     next: str | None = (
         None  # hint of the next step for the engine ("coach", "check_action_plan"...)
     )
@@ -56,6 +57,11 @@ def _entry(path: Path) -> KnowledgeEntry:
         cleaned[variant] = tuple(items)
     if not any(cleaned.values()):
         raise KnowledgeError(f"{path.name}: no examples")
+    title = data.get("title", {})
+    if not isinstance(title, dict) or not all(
+        v in VARIANTS and isinstance(t, str) for v, t in title.items()
+    ):
+        raise KnowledgeError(f"{path.name}: [title] must map variants to short names")
     nxt = data.get("next")
     if nxt is not None and not isinstance(nxt, str):
         raise KnowledgeError(f"{path.name}: 'next' must be a string")
@@ -65,7 +71,13 @@ def _entry(path: Path) -> KnowledgeEntry:
         answer={v: answer[v].strip() for v in answer},
         examples=cleaned,
         next=nxt,
+        title={v: title[v].strip() for v in title},
     )
+
+
+def title_of(entry: KnowledgeEntry, lang: str) -> str:
+    """The short name of a label in a variant, for review screens (the id if it has none)."""
+    return entry.title.get(lang) or entry.title.get("fr") or entry.id
 
 
 def load_knowledge(directory: Path) -> dict[str, KnowledgeEntry]:

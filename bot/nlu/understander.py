@@ -1,87 +1,114 @@
-"""The Understander: knowledge loaded once, messages mapped to labels, answers served."""
+"""The Understander: knowledge and model loaded once, messages mapped to labels, answers served."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.nlu.cues import (
-    explanation_question,
-    is_how_question,
-    ownership,
-    problem_cue,
-    without_greeting,
-)
+from bot.nlu.corpus import NONE, Example, load_corpus
 from bot.nlu.knowledge import VARIANTS, KnowledgeEntry, load_knowledge
 from bot.nlu.langid import identify_language
-from bot.nlu.matcher import Matcher, MatcherParams, content_tokens, emergency_level
-from bot.nlu.normalize import tokens
+from bot.nlu.model import EMERGENCY, Model, ModelParams, load_or_train, load_params, train
 
 log = logging.getLogger(__name__)
 
-# Chosen with `python bench/nlu.py --data bench/nlu_dev.jsonl bench/nlu_check.jsonl --sweep`:
-# accuracy peaks at 0.36-0.38 on both sets after the cues were added; the top of the plateau keeps
-# more out-of-scope messages at "none". Not tuned on nlu_fresh.jsonl (the held-out proxy).
-DEFAULT_THRESHOLD = 0.38
-# Score reported when the emergency word list fires and the matcher itself was less sure.
-EMERGENCY_SCORE = 0.9
-# A problem cue (refusal, conflict, blockage, theft...) lifts report_problem by PROBLEM_BONUS and
-# to at least PROBLEM_FLOOR; in a "how do we...?" question only to PROBLEM_FLOOR_HOW.
-PROBLEM_BONUS = 0.25
-PROBLEM_FLOOR = 0.7
-PROBLEM_FLOOR_HOW = 0.4
-_GREETING_LABELS = ("greeting", "goodbye")
-# In a "what is / what does" question the requests of the bot lose this much, so a near tie
-# between "le coach fait quoi" (coach_role) and talk_to_coach goes to the explanation.
-QUESTION_PENALTY = 0.05
-_REQUEST_LABELS = ("talk_to_coach", "check_action_plan", "commitment_status")
-_PLAN_LABELS = {"personal": "check_action_plan", "collective": "commitment_status"}
+PARAMS_FILE = "nlu.toml"
+DEFAULT_THRESHOLD = ModelParams().threshold
 
 
 @dataclass(frozen=True)
 class Understanding:
     intent: str  # a knowledge topic id, an action id, or "none"
-    score: float  # calibrated confidence in 0..1
+    score: float  # calibrated confidence in 0..1; for "emergency", the probability of danger
     lang: str  # one of VARIANTS
+    # For an emergency: True when sure enough to act at once, False when the person is asked.
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
 class _Base:
     entries: dict[str, KnowledgeEntry]
-    matcher: Matcher
+    params: ModelParams
+    model: Model
 
 
 class Understander:
-    """Maps a message to an intent and serves knowledge answers."""
+    """Maps a message to an intent and serves knowledge answers.
+
+    `extra` gives training examples kept outside the files (messages coaches reviewed, from the
+    database); `reload()` takes a new list, so a review joins the model at the next /reload.
+    """
 
     def __init__(
         self,
         knowledge_dir: Path,
-        threshold: float = DEFAULT_THRESHOLD,
-        params: MatcherParams | None = None,
+        threshold: float | None = None,
+        *,
+        extra: Iterable[Example] = (),
+        cache_dir: Path | None = None,
     ) -> None:
         self.knowledge_dir = Path(knowledge_dir)
-        self.threshold = threshold
-        self._params = params
+        self._threshold = threshold
+        self._cache_dir = cache_dir
+        self._extra: tuple[Example, ...] = tuple(extra)
         self._lock = threading.Lock()
         self._base = self._load()
 
+    @classmethod
+    def trained_on(
+        cls, knowledge_dir: Path, examples: Sequence[Example], params: ModelParams
+    ) -> Understander:
+        """An understander trained on given examples only (the benchmark's train split)."""
+        self = cls.__new__(cls)
+        self.knowledge_dir = Path(knowledge_dir)
+        self._threshold = None
+        self._cache_dir = None
+        self._extra = ()
+        self._lock = threading.Lock()
+        self._base = _Base(load_knowledge(knowledge_dir), params, train(examples, params))
+        return self
+
     def _load(self) -> _Base:
         entries = load_knowledge(self.knowledge_dir)
-        return _Base(entries, Matcher(entries, self._params))
+        params = load_params(self.knowledge_dir / PARAMS_FILE)
+        examples = load_corpus(self.knowledge_dir, entries) + list(self._extra)
+        model = load_or_train(examples, params, self._cache_dir)
+        return _Base(entries, params, model)
 
-    def reload(self) -> None:
-        """Re-read the knowledge files; on failure keep serving the previous base and re-raise."""
+    def reload(self, extra: Sequence[Example] | None = None) -> None:
+        """Re-read the knowledge files and retrain if the data changed; on failure keep serving
+        the previous base and re-raise."""
         with self._lock:
+            previous = self._extra
+            if extra is not None:
+                self._extra = tuple(extra)
             try:
                 base = self._load()
             except Exception:
+                self._extra = previous
                 log.exception("knowledge reload failed; keeping the previous knowledge base")
                 raise
             self._base = base  # one reference swap: readers see either the old or the new base
         log.info("knowledge reloaded: %d labels", len(base.entries))
+
+    @property
+    def threshold(self) -> float:
+        return self._base.params.threshold if self._threshold is None else self._threshold
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        self._threshold = value
+
+    @property
+    def emergency_act(self) -> float:
+        return self._base.params.emergency_act
+
+    @property
+    def emergency_ask(self) -> float:
+        return self._base.params.emergency_ask
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -103,59 +130,23 @@ class Understander:
         return entry.next if entry else None
 
     def scores(self, text: str) -> dict[str, float]:
-        return self._scores(text, identify_language(text))
+        """The probability of every label (and of "none") for a message."""
+        return self._base.model.predict(text)[0]
 
-    def _scores(self, text: str, lang: str) -> dict[str, float]:
-        matcher = self._base.matcher
-        content = content_tokens(text)
-        scores = matcher.scores_tokens(content)
-        rest = without_greeting(content)
-        if rest is not None:
-            # A greeting plus a question is about the question, when the question is understood.
-            rest_scores = {
-                k: v
-                for k, v in matcher.scores_tokens(rest, keywords=False).items()
-                if k not in _GREETING_LABELS
-            }
-            if rest_scores and max(rest_scores.values()) >= self.threshold:
-                scores = rest_scores
-        toks = tokens(text)
-        if "report_problem" in self._base.entries and problem_cue(toks, text):
-            current = scores.get("report_problem", 0.0)
-            if is_how_question(toks):
-                scores["report_problem"] = max(current, PROBLEM_FLOOR_HOW)
-            else:
-                scores["report_problem"] = min(1.0, max(current + PROBLEM_BONUS, PROBLEM_FLOOR))
-        if explanation_question(toks):
-            for label in _REQUEST_LABELS:
-                if label in scores:
-                    scores[label] -= QUESTION_PENALTY
-        owner = ownership(toks, lang)
-        if owner is not None and any(label in scores for label in _PLAN_LABELS.values()):
-            # The matcher drops possessives as stop words; they decide between the two.
-            mine, other = (
-                _PLAN_LABELS[owner],
-                _PLAN_LABELS["collective" if owner == "personal" else "personal"],
-            )
-            best = max(scores.get(mine, 0.0), scores.get(other, 0.0))
-            if best >= max(scores.values()) - 1e-9:
-                scores[mine] = best
-                scores[other] = min(scores.get(other, 0.0), best - 0.05)
-        return scores
-
-    def understand(self, text: str) -> Understanding:
+    def understand(self, text: str, *, danger: bool = True) -> Understanding:
+        """The intent of a message; `danger=False` when the person said nobody is in danger."""
         lang = identify_language(text)
-        scores = self._scores(text, lang)
-        intent, score = max(scores.items(), key=lambda kv: kv[1], default=("none", 0.0))
-        level = emergency_level(text) if "emergency" in self._base.entries else None
-        # A weak signal ("urgence" alone) yields to a confident match about the service itself.
-        if level == "strong" or (
-            level == "weak" and not (intent == "framework" and score >= self.threshold)
-        ):
-            return Understanding("emergency", round(max(score, EMERGENCY_SCORE), 3), lang)
-        if score < self.threshold:
-            intent = "none"
-        return Understanding(intent, round(min(1.0, score), 3), lang)
+        if not text.strip():
+            return Understanding(NONE, 0.0, lang)
+        base = self._base
+        params = base.params
+        if self._threshold is not None:
+            params = replace(params, threshold=self._threshold)
+        scores, level = base.model.predict(text)
+        if EMERGENCY not in base.entries:
+            danger = False
+        intent, score, urgent = decide(scores, level, params, danger=danger)
+        return Understanding(intent, score, lang, urgent=urgent)
 
     def answer(self, topic: str, lang: str) -> str | None:
         """The knowledge answer of a topic in a variant (French if the variant is unknown)."""
@@ -165,3 +156,27 @@ class Understander:
         if lang not in VARIANTS:
             lang = "fr"
         return entry.answer.get(lang) or entry.answer.get("fr")
+
+
+def decide(
+    scores: dict[str, float], level: float, params: ModelParams, *, danger: bool = True
+) -> tuple[str, float, bool]:
+    """(intent, score, urgent) from the two models' outputs (label probabilities, probability
+    of danger): the one decision rule, shared with the benchmark so what is measured is what
+    runs. `danger=False` leaves emergency out (the person said nobody is in danger)."""
+    # Recall first: either model saying danger is enough.
+    level = max(level, scores.get(EMERGENCY, 0.0))
+    if danger and level >= params.emergency_ask:
+        return EMERGENCY, round(level, 3), level >= params.emergency_act
+    ranked = sorted(
+        ((label, p) for label, p in scores.items() if label != EMERGENCY),
+        key=lambda kv: kv[1],
+        reverse=True,
+    )
+    intent, score = ranked[0] if ranked else (NONE, 0.0)
+    if intent == NONE:
+        # How close the best in-scope label came: for the review queue and the benchmark.
+        score = next((p for label, p in ranked if label != NONE), 0.0)
+    elif score < params.threshold:
+        intent = NONE
+    return intent, round(min(1.0, score), 3), False

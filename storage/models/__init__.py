@@ -9,6 +9,7 @@ from storage.models.flows import FlowSession
 from storage.models.invitations import Invitation, InvitationKind
 from storage.models.messages import DeliveryStatus, InboundKind, InboundMessage, OutboxMessage
 from storage.models.plans import ActionPlan, Commitment, CommitmentEvent, CommitmentStatus
+from storage.models.review import ReviewItem, ReviewReason
 from storage.models.territories import (
     Committee,
     CommitteeMember,
@@ -42,6 +43,8 @@ __all__ = [
     "InvitationKind",
     "OutboxMessage",
     "Reminder",
+    "ReviewItem",
+    "ReviewReason",
     "Role",
     "Territory",
     "TerritoryCoach",

@@ -10,6 +10,8 @@
 
 Every cue works on normalised tokens (`bot.nlu.normalize.tokens`), so the three variants and
 spelling variation are handled once.
+
+A baseline for bench/nlu.py, no longer used by the bot.
 """
 
 from __future__ import annotations

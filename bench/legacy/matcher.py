@@ -6,6 +6,8 @@ typos), weighted by how specific they are to one label (an IDF over labels), and
 against an example by how much of the message the example explains and how much of the example
 the message covers. A label's score is its best example's score. Words the knowledge base has
 never seen weigh like rare words, which is what makes out-of-scope messages score low.
+
+A baseline for bench/nlu.py, no longer used by the bot.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.nlu.cues import WEAK_EMERGENCY
+from bench.legacy.cues import WEAK_EMERGENCY
 from bot.nlu.knowledge import KnowledgeEntry
 from bot.nlu.normalize import STOPWORDS, key_set, strip_accents, tokens
 
