@@ -19,6 +19,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed
 	$(BIN)/hotline migrate
+	$(BIN)/hotline nlu train
 	$(BIN)/hotline run
 
 chat: $(VENV)/.installed

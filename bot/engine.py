@@ -178,7 +178,8 @@ class Engine:
             message.lang = understanding.lang
             message.intent = understanding.intent
             message.intent_score = understanding.score
-            if not actor.lang_chosen:
+            # "ok", "plan", an emoji: a message whose variant is unsure does not switch it.
+            if not actor.lang_chosen and understanding.lang_sure:
                 actor.lang = understanding.lang
         command, _ = _command(message.text)
         call, opened = await calls.current_or_new(
@@ -305,6 +306,23 @@ class Engine:
             understanding = self.understander.understand(message.text, danger=False)
         elif message.intent is not None and message.lang is not None:
             understanding = Understanding(message.intent, message.intent_score or 0.0, message.lang)
+        flow = self.routes.flows.get(turn.flow.name) if turn.flow is not None else None
+        if not_danger and flow is not None and turn.flow is not None and flow.name != "framework":
+            # Asked about in the middle of a flow: the words were the flow's answer after all.
+            earlier = Turn(
+                self,
+                turn.session,
+                message,
+                turn.actor,
+                turn.call,
+                turn.now,
+                understanding,
+                turn.flow,
+            )
+            await flow.resume(earlier)
+            turn.sent += earlier.sent
+            turn.flow = earlier.flow
+            return
         earlier = Turn(
             self, turn.session, message, turn.actor, turn.call, turn.now, understanding, None
         )

@@ -80,7 +80,7 @@ def load_corpus(
                 if not sep or not text or tag not in known or tag == "emergency":
                     raise KnowledgeError(
                         f"corpus/{path.name}:{number}: expected 'label | message' with a known "
-                        "label other than emergency"
+                        f"label other than emergency, not {tag!r}"
                     )
                 out.append(Example(text, tag, variant, "alarming"))
             continue

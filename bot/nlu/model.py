@@ -8,9 +8,9 @@ Two models share one featuriser, both trained from `bot.nlu.corpus` data:
   weighted up), whose probability feeds a recall-first decision with two thresholds: act at once,
   or ask "is someone in danger right now?".
 
-Hyper-parameters and thresholds live in `knowledge/nlu.toml`, chosen on the validation split by
-`bench/nlu.py --tune`; training is deterministic, and a trained model is cached on disk under a
-hash of its data and parameters, so a restart loads it instead of training again.
+Hyper-parameters and thresholds live in `knowledge/corpus/model.toml`, chosen on the validation
+split by `bench/nlu.py --tune`; training is deterministic, and a trained model is cached on disk
+under a hash of its data and parameters, so a restart loads it instead of training again.
 """
 
 from __future__ import annotations
@@ -21,28 +21,28 @@ import pickle
 import tomllib
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
-from bot.nlu.corpus import NONE, Example, data_hash
+from bot.nlu.corpus import Example, data_hash
 from bot.nlu.knowledge import KnowledgeError
-from bot.nlu.normalize import tokens
+from bot.nlu.normalize import strip_accents, tokens
 
 log = logging.getLogger(__name__)
 
 # Bumped when the featuriser or training code changes, so stale caches are not reused.
-MODEL_VERSION = "1"
+MODEL_VERSION = "6"
 EMERGENCY = "emergency"
+FIELD_WEIGHT = 3.0
+KEEP_CACHED = 4
 
 
 @dataclass(frozen=True)
 class ModelParams:
-    """What `knowledge/nlu.toml` sets; the defaults are the values chosen on validation."""
+    """What `knowledge/corpus/model.toml` sets; the defaults are the values chosen on validation."""
 
     c: float = 10.0  # inverse regularisation of the intent model
     emergency_c: float = 10.0
@@ -70,7 +70,7 @@ class ModelParams:
 
 
 def load_params(path: Path) -> ModelParams:
-    """`knowledge/nlu.toml` if present, else the defaults."""
+    """`knowledge/corpus/model.toml` if present, else the defaults."""
     if not path.exists():
         return ModelParams()
     try:
@@ -103,90 +103,239 @@ def _symbols(text: str) -> list[str]:
 
 
 def prepare(text: str) -> str:
-    """The one string both vectorisers read: normalised tokens of either script, then emoji."""
+    """The one string both n-gram extractors read: normalised tokens of either script, then
+    emoji."""
     return " ".join(tokens(text) + _symbols(text))
 
 
-def _identity(text: str) -> str:
-    return text
+def variant_text(text: str) -> str:
+    """What the variant model reads: the raw message, lower case, without accents."""
+    return strip_accents(text.lower())
+
+
+def char_ngrams(text: str, low: int, high: int) -> list[str]:
+    """Character n-grams inside word boundaries, each word padded with a space (exactly
+    scikit-learn's "char_wb" analyser, so the compiled model reproduces the trained one)."""
+    grams: list[str] = []
+    for word in text.split():
+        padded = f" {word} "
+        size = len(padded)
+        for n in range(low, high + 1):
+            offset = 0
+            grams.append(padded[offset : offset + n])
+            while offset + n < size:
+                offset += 1
+                grams.append(padded[offset : offset + n])
+            if offset == 0:  # a short word counts once
+                break
+    return grams
+
+
+def word_ngrams(text: str, low: int, high: int) -> list[str]:
+    words = text.split()
+    return [
+        " ".join(words[i : i + n]) for n in range(low, high + 1) for i in range(len(words) - n + 1)
+    ]
 
 
 @dataclass
-class Featuriser:
-    char: TfidfVectorizer
-    word: TfidfVectorizer
+class _Block:
+    """One TF-IDF block of the features (sublinear tf, idf, L2-normalised on its own)."""
 
-    @classmethod
-    def fit(cls, texts: Sequence[str], params: ModelParams) -> Featuriser:
-        char = TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=params.char_ngrams,
-            min_df=params.min_df,
-            sublinear_tf=True,
-            lowercase=False,
-            preprocessor=_identity,
-            dtype=np.float32,
-        )
-        word = TfidfVectorizer(
-            analyzer="word",
-            ngram_range=params.word_ngrams,
-            min_df=params.min_df,
-            sublinear_tf=True,
-            lowercase=False,
-            preprocessor=_identity,
-            token_pattern=r"\S+",
-            dtype=np.float32,
-        )
-        char.fit(texts)
-        word.fit(texts)
-        return cls(char, word)
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    offset: int  # index of this block's first column in the whole feature vector
 
-    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        return sparse.hstack([self.char.transform(texts), self.word.transform(texts)], format="csr")
+    def features(self, grams: list[str]) -> tuple[list[int], list[float]]:
+        counts: dict[int, int] = {}
+        for gram in grams:
+            index = self.vocabulary.get(gram)
+            if index is not None:
+                counts[index] = counts.get(index, 0) + 1
+        if not counts:
+            return [], []
+        columns = list(counts)
+        values = (1.0 + np.log(np.fromiter(counts.values(), float))) * self.idf[columns]
+        values /= np.sqrt(values @ values)
+        return [c + self.offset for c in columns], values.tolist()
 
 
 @dataclass
 class Model:
-    """A trained intent model and emergency model; thresholds are applied by the caller."""
+    """A trained intent model and emergency model, compiled to plain arrays: serving needs
+    numpy only (scikit-learn is imported to train, never to answer). Thresholds are applied by
+    the caller (`bot.nlu.understander.decide`)."""
 
-    features: Featuriser
-    intent: LogisticRegression
-    emergency: LogisticRegression | None
-    labels: tuple[str, ...] = field(default=())
+    params: ModelParams
+    char: _Block
+    word: _Block
+    labels: tuple[str, ...]
+    coef: np.ndarray  # labels x features (float32)
+    intercept: np.ndarray
+    danger_coef: np.ndarray | None = None  # features
+    danger_intercept: float = 0.0
+    # The variant model: its own character n-grams of the raw text (normalisation would erase
+    # what tells French from Arabizi), one row per variant.
+    variant_block: _Block | None = None
+    variants: tuple[str, ...] = ()
+    variant_coef: np.ndarray | None = None
+    variant_intercept: np.ndarray | None = None
+
+    def vector(self, text: str) -> tuple[list[int], np.ndarray]:
+        prepared = prepare(text)
+        c_cols, c_vals = self.char.features(char_ngrams(prepared, *self.params.char_ngrams))
+        w_cols, w_vals = self.word.features(word_ngrams(prepared, *self.params.word_ngrams))
+        return c_cols + w_cols, np.asarray(c_vals + w_vals, dtype=np.float64)
+
+    def variant(self, text: str) -> tuple[str, float] | None:
+        """(variant, probability) of a message written in Latin letters; None without a model."""
+        if self.variant_block is None or self.variant_coef is None:
+            return None
+        columns, values = self.variant_block.features(char_ngrams(variant_text(text), 1, 3))
+        logits = self.variant_intercept + self.variant_coef[:, columns] @ np.asarray(values)
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        best = int(probs.argmax())
+        return self.variants[best], float(probs[best])
 
     def predict(self, text: str) -> tuple[dict[str, float], float]:
         """(probability of each label, probability that someone is in danger)."""
-        x = self.features.transform([prepare(text)])
-        probs = self.intent.predict_proba(x)[0]
+        columns, values = self.vector(text)
+        logits = self.intercept + self.coef[:, columns] @ values
+        logits -= logits.max()
+        probs = np.exp(logits)
+        probs /= probs.sum()
         scores = {label: float(p) for label, p in zip(self.labels, probs, strict=True)}
-        danger = 0.0
-        if self.emergency is not None:
-            danger = float(self.emergency.predict_proba(x)[0][1])
+        # Without a dedicated emergency model (a base with no emergency examples... or only
+        # those), the intent model's own probability stands in.
+        danger = scores.get(EMERGENCY, 0.0)
+        if self.danger_coef is not None:
+            z = self.danger_intercept + float(self.danger_coef[columns] @ values)
+            danger = 1.0 / (1.0 + np.exp(-z))
         return scores, danger
 
 
 def train(examples: Sequence[Example], params: ModelParams) -> Model:
     """Deterministic: same examples and parameters, same model."""
-    if len({ex.label for ex in examples}) < 2:
-        raise KnowledgeError("the model needs examples of at least two labels")
-    texts = [prepare(ex.text) for ex in examples]
-    features = Featuriser.fit(texts, params)
-    x = features.transform(texts)
-    y = np.array([ex.label for ex in examples])
-    intent = LogisticRegression(C=params.c, max_iter=2000, tol=1e-4)
-    intent.fit(x, y)
-    intent.coef_ = intent.coef_.astype(np.float32)  # half the memory, same decisions
-    emergency = None
-    danger = np.array([ex.label == EMERGENCY for ex in examples])
-    if danger.any() and not danger.all():
-        weights = np.array(
-            [params.alarming_weight if ex.source == "alarming" else 1.0 for ex in examples]
+    trainer = Trainer(examples, params)
+    model = trainer.compile(
+        params,
+        trainer.fit_intent(params.c),
+        trainer.fit_emergency(params.emergency_c, params.alarming_weight),
+    )
+    trainer.add_variant_model(model)
+    return model
+
+
+class Trainer:
+    """The features fitted once on the examples, then the two linear models on them (the
+    benchmark fits several of each to choose their regularisation on validation)."""
+
+    def __init__(self, examples: Sequence[Example], params: ModelParams) -> None:
+        # Imported here: a process that only answers never loads scikit-learn (~100 MiB).
+        from scipy import sparse
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        if len({ex.label for ex in examples}) < 2:
+            raise KnowledgeError("the model needs examples of at least two labels")
+        self.examples = list(examples)
+        texts = [prepare(ex.text) for ex in examples]
+        common: dict[str, object] = {
+            "min_df": params.min_df,
+            "sublinear_tf": True,
+            "lowercase": False,
+            "preprocessor": _identity,
+            "dtype": np.float64,
+        }
+        self.char = TfidfVectorizer(analyzer="char_wb", ngram_range=params.char_ngrams, **common)
+        self.word = TfidfVectorizer(
+            analyzer="word", ngram_range=params.word_ngrams, token_pattern=r"\S+", **common
         )
-        emergency = LogisticRegression(C=params.emergency_c, max_iter=2000, tol=1e-4)
-        emergency.fit(x, danger, sample_weight=weights)
-        emergency.coef_ = emergency.coef_.astype(np.float32)
-    labels = tuple(str(c) for c in intent.classes_)
-    return Model(features, intent, emergency, labels)
+        self.x = sparse.hstack(
+            [self.char.fit_transform(texts), self.word.fit_transform(texts)], format="csr"
+        )
+
+    def fit_intent(self, c: float) -> Any:
+        from sklearn.linear_model import LogisticRegression
+
+        # saga: a third of lbfgs' time on these sparse features for the same validation
+        # accuracy; seeded, so training stays deterministic.
+        model = LogisticRegression(C=c, solver="saga", tol=1e-3, max_iter=300, random_state=0)
+        # Messages coaches reviewed come from the real traffic: they weigh more.
+        weights = np.array([FIELD_WEIGHT if ex.source == "field" else 1.0 for ex in self.examples])
+        return model.fit(
+            self.x, np.array([ex.label for ex in self.examples]), sample_weight=weights
+        )
+
+    def fit_emergency(self, c: float, alarming_weight: float) -> Any | None:
+        from sklearn.linear_model import LogisticRegression
+
+        danger = np.array([ex.label == EMERGENCY for ex in self.examples])
+        if not danger.any() or danger.all():
+            return None
+        weights = np.array(
+            [alarming_weight if ex.source == "alarming" else 1.0 for ex in self.examples]
+        )
+        model = LogisticRegression(C=c, solver="saga", tol=1e-3, max_iter=300, random_state=0)
+        return model.fit(self.x, danger, sample_weight=weights)
+
+    def add_variant_model(self, model: Model) -> None:
+        """Learn French / Darija in Latin letters / Darija in Arabic script from the files the
+        examples come from (the corpus files are per variant)."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        if len({ex.variant for ex in self.examples}) < 2:
+            return
+        vectoriser = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=(1, 3),
+            min_df=2,
+            sublinear_tf=True,
+            preprocessor=variant_text,
+            dtype=np.float64,
+        )
+        x = vectoriser.fit_transform([ex.text for ex in self.examples])
+        fitted = LogisticRegression(C=10.0, solver="saga", tol=1e-3, max_iter=300, random_state=0)
+        fitted.fit(x, [ex.variant for ex in self.examples])
+        coef, intercept = fitted.coef_, fitted.intercept_
+        if coef.shape[0] == 1:
+            coef = np.vstack([-coef / 2, coef / 2])
+            intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+        model.variant_block = _Block(
+            dict(vectoriser.vocabulary_), vectoriser.idf_.astype(np.float64), 0
+        )
+        model.variants = tuple(str(c) for c in fitted.classes_)
+        model.variant_coef = coef.astype(np.float32)
+        model.variant_intercept = intercept.astype(np.float64)
+
+    def compile(self, params: ModelParams, intent: Any, emergency: Any | None) -> Model:
+        coef, intercept = intent.coef_, intent.intercept_
+        if coef.shape[0] == 1:
+            # Two labels: scikit-learn keeps one row (a sigmoid); the softmax of (-z/2, z/2)
+            # is that same sigmoid, so one code path serves both.
+            coef = np.vstack([-coef / 2, coef / 2])
+            intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+        model = Model(
+            params=params,
+            char=_Block(dict(self.char.vocabulary_), self.char.idf_.astype(np.float64), 0),
+            word=_Block(
+                dict(self.word.vocabulary_),
+                self.word.idf_.astype(np.float64),
+                len(self.char.vocabulary_),
+            ),
+            labels=tuple(str(c) for c in intent.classes_),
+            coef=coef.astype(np.float32),
+            intercept=intercept.astype(np.float64),
+        )
+        if emergency is not None:
+            model.danger_coef = emergency.coef_[0].astype(np.float32)
+            model.danger_intercept = float(emergency.intercept_[0])
+        return model
+
+
+def _identity(text: str) -> str:
+    return text
 
 
 def cache_dir() -> Path | None:
@@ -219,10 +368,11 @@ def load_or_train(
             with tmp.open("wb") as handle:
                 pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
             tmp.replace(path)  # atomic: another process never reads half a file
+            # Older models (of data since edited) go, but for a few: another process may
+            # still be starting on one.
+            stale = sorted(directory.glob("model-*.pickle"), key=lambda p: p.stat().st_mtime)
+            for old in stale[:-KEEP_CACHED]:
+                old.unlink(missing_ok=True)
         except OSError:
             log.warning("could not cache the model in %s", directory)
     return model
-
-
-def labels_without_none(model: Model) -> list[str]:
-    return [label for label in model.labels if label != NONE]
