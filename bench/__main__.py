@@ -1,6 +1,6 @@
 """`make bench`: every figure of the hotline's costs, as one report.
 
-    .venv/bin/python -m bench [--million] [--count 10000] [--databases sqlite,postgresql]
+    .venv/bin/python -m bench [--no-million] [--count 10000] [--databases sqlite,postgresql]
     .venv/bin/python -m bench --quick --json    # SQLite only, under a minute, one JSON object
 
 The full run: costs per message and per scan beside their floors on both databases
@@ -57,7 +57,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="SQLite headline figures only")
     parser.add_argument("--json", action="store_true", help="with --quick: one JSON object")
-    parser.add_argument("--million", action="store_true", help="1,000,000 rows on PostgreSQL")
+    parser.add_argument(
+        "--no-million", action="store_true", help="skip the 1,000,000-row PostgreSQL scan"
+    )
     args, rest = parser.parse_known_args()
     if args.quick:
         figures = quick()
@@ -67,7 +69,7 @@ def main() -> None:
             for key, value in figures.items():
                 print(f"{key:45} {value}")
         return
-    costs = [sys.executable, "-m", "bench.costs", *(["--million"] if args.million else [])]
+    costs = [sys.executable, "-m", "bench.costs", *(["--no-million"] if args.no_million else [])]
     parts = [
         costs,
         [sys.executable, "-m", "bench.process"],
