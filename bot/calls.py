@@ -31,14 +31,19 @@ async def current_or_new(
     now: datetime,
     silence: timedelta,
     force_new: bool = False,
+    known: tuple[Call | None, bool] | None = None,
 ) -> tuple[Call, bool]:
-    """The call this message belongs to, and whether it was opened just now."""
-    call = await latest_call(session, actor)
+    """The call this message belongs to, and whether it was opened just now.
+
+    `known`: (latest call, ever acknowledged), when the caller already read them.
+    """
+    call = await latest_call(session, actor) if known is None else known[0]
     if call is not None and not force_new and now - call.last_activity_at < silence:
         call.last_activity_at = now
         return call, False
     # Someone who never acknowledged the framework reads it in full again.
-    reminder = Reminder.SHORT if await has_acknowledged(session, actor) else Reminder.FULL
+    acknowledged = await has_acknowledged(session, actor) if known is None else known[1]
+    reminder = Reminder.SHORT if acknowledged else Reminder.FULL
     call = Call(
         actor_id=actor.id,
         channel=channel,

@@ -11,11 +11,16 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import cast, func, literal, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot import calls, flood
 from bot.clock import Clock
@@ -29,9 +34,17 @@ from bot.router import Router, Routes
 from bot.text import escape
 from bot.turn import FlowState, Turn
 from storage.db import Database
-from storage.models import Actor, FlowSession, InboundKind, InboundMessage, OutboxMessage
+from storage.models import (
+    Actor,
+    Call,
+    FlowSession,
+    InboundKind,
+    InboundMessage,
+    OutboxMessage,
+)
 
 log = logging.getLogger(__name__)
+
 
 # The word people write to opt out of messages (as for SMS): the same as /stop.
 STOP_WORDS = frozenset({"stop"})
@@ -43,6 +56,16 @@ SORRY = N_(
     "Sorry, something went wrong on our side. Your message is saved and a coach can see it; "
     "please try again in a moment."
 )
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What the claim query brought along with the message (no query of its own needed)."""
+
+    call: Call | None
+    acknowledged: bool
+    flow: FlowSession | None
+    recent: int | None  # the actor's messages in the flood window, when counted
 
 
 class Engine:
@@ -67,11 +90,34 @@ class Engine:
         """Store then handle one event; messages of one chat are handled one at a time."""
         async with self._chat_locks[(event.channel, event.chat_id)]:
             await self.receive(event)
-            return await self._process_chat(event.channel, event.chat_id)
+            return await self._process_chat(event.channel, event.chat_id, event.at)
+
+    async def process(self, channel: str, chat_id: str) -> list[Effect]:
+        """Handle what is stored and not yet handled in this chat (after `receive`)."""
+        async with self._chat_locks[(channel, chat_id)]:
+            return await self._process_chat(channel, chat_id)
 
     async def receive(self, event: Event) -> int | None:
         """Store the event; returns its id, or None when the update was already stored."""
         update_key = f"{event.channel}:{event.update_id}" if event.update_id else None
+        attachment_kind = event.attachment.kind if event.attachment else event.unsupported
+        fields = {
+            "channel": event.channel,
+            "chat_id": event.chat_id,
+            "update_key": update_key,
+            "kind": _kind(event),
+            # PostgreSQL refuses NUL in text and enforces column sizes: store what fits.
+            "text": _storable(event.text),
+            "button": _storable(event.button, 64),
+            "attachment_kind": _storable(attachment_kind, 16),
+            "file_id": _storable(event.attachment.file_id, 256) if event.attachment else None,
+            "received_at": event.at,
+        }
+        # Someone known, an update not seen before: one statement, atomic on its own.
+        async with self.db.single_statement() as session:
+            stored = await session.scalar(self._store_known(fields, event.sender.external_id))
+        if stored is not None:
+            return int(stored)
         async with self.db.transaction() as session:
             if update_key is not None:
                 seen = await session.scalar(
@@ -80,20 +126,7 @@ class Engine:
                 if seen is not None:
                     return None
             actor = await self._actor_for(session, event)
-            attachment_kind = event.attachment.kind if event.attachment else event.unsupported
-            message = InboundMessage(
-                channel=event.channel,
-                chat_id=event.chat_id,
-                actor_id=actor.id,
-                update_key=update_key,
-                kind=_kind(event),
-                # PostgreSQL refuses NUL in text and enforces column sizes: store what fits.
-                text=_storable(event.text),
-                button=_storable(event.button, 64),
-                attachment_kind=_storable(attachment_kind, 16),
-                file_id=_storable(event.attachment.file_id, 256) if event.attachment else None,
-                received_at=event.at,
-            )
+            message = InboundMessage(actor_id=actor.id, **fields)
             try:
                 # Another process may store the same redelivered update at the same moment.
                 async with session.begin_nested():
@@ -102,6 +135,27 @@ class Engine:
             except IntegrityError:
                 return None
             return message.id
+
+    def _store_known(self, fields: dict[str, Any], external_id: str) -> Any:
+        """INSERT ... SELECT the sender's actor id; nothing when the sender is unknown or the
+        update was already stored (then the slower path sorts out which)."""
+        table = InboundMessage.__table__
+        values = []
+        for name, value in fields.items():
+            column_type = table.c[name].type
+            bound = literal(value, column_type)
+            # PostgreSQL infers no type for a bare parameter in a SELECT list.
+            values.append(bound if self.db.is_sqlite else cast(bound, column_type))
+        source = select(*values, Actor.id).where(
+            Actor.channel == fields["channel"], Actor.external_id == external_id
+        )
+        insert = sqlite_insert if self.db.is_sqlite else postgresql_insert
+        return (
+            insert(InboundMessage)
+            .from_select([*fields, "actor_id"], source)
+            .on_conflict_do_nothing(index_elements=["update_key"])
+            .returning(InboundMessage.id)
+        )
 
     async def recover(self) -> list[Effect]:
         """Handle whatever was stored but not handled before the last stop."""
@@ -121,66 +175,166 @@ class Engine:
 
     # -- handling -----------------------------------------------------------------------------
 
-    async def _process_chat(self, channel: str, chat_id: str) -> list[Effect]:
+    async def _process_chat(
+        self, channel: str, chat_id: str, received_at: datetime | None = None
+    ) -> list[Effect]:
         effects: list[Effect] = []
         while True:
+            done = await self._handle_next(channel, chat_id, received_at)
+            if done is None:
+                return effects
+            sent, more = done
+            effects += sent
+            received_at = None
+            if not more and not await self._more_waiting(channel, chat_id):
+                return effects
+
+    def _claim(self, channel: str, chat_id: str, received_at: datetime | None) -> Any:
+        """The oldest unhandled message of the chat, locked, with everything handling needs:
+        its actor, their latest call, the chat's flow position, whether they ever
+        acknowledged the framework, how many messages of the chat wait, and their messages
+        in the flood window (when `received_at`, the time of the message expected, is known).
+
+        Several processes may share one PostgreSQL: the row lock makes one of them handle it,
+        and a process that finds it locked leaves the whole chat to the holder, which goes on
+        to the chat's next message (so a chat's messages stay in order). SQLite ignores FOR
+        UPDATE; its write lock, taken at BEGIN, serialises processes instead.
+        """
+        unhandled = (
+            InboundMessage.channel == channel,
+            InboundMessage.chat_id == chat_id,
+            InboundMessage.handled_at.is_(None),
+        )
+        oldest = (
+            select(InboundMessage.id)
+            .where(*unhandled)
+            .order_by(InboundMessage.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        other = aliased(InboundMessage)
+        waiting = (
+            select(func.count(other.id))
+            .where(other.channel == channel, other.chat_id == chat_id, other.handled_at.is_(None))
+            .scalar_subquery()
+        )
+        latest_call = (
+            select(Call.id)
+            .where(Call.actor_id == InboundMessage.actor_id)
+            .order_by(Call.id.desc())
+            .limit(1)
+            .correlate(InboundMessage)
+            .scalar_subquery()
+        )
+        acknowledged = (
+            select(Call.id)
+            .where(Call.actor_id == InboundMessage.actor_id, Call.acknowledged_at.is_not(None))
+            .correlate(InboundMessage)
+            .exists()
+        )
+        recent: Any = literal(None)
+        if received_at is not None and self.settings.flood_limit > 0:
+            recent = (
+                select(func.count(other.id))
+                .where(
+                    other.actor_id == InboundMessage.actor_id,
+                    other.received_at > received_at - self.settings.flood_window,
+                    other.id <= InboundMessage.id,
+                )
+                .correlate(InboundMessage)
+                .scalar_subquery()
+            )
+        return (
+            select(InboundMessage, Actor, Call, FlowSession, waiting, acknowledged, recent)
+            .join(Actor, Actor.id == InboundMessage.actor_id)
+            .outerjoin(Call, Call.id == latest_call)
+            .outerjoin(
+                FlowSession,
+                (FlowSession.channel == InboundMessage.channel)
+                & (FlowSession.chat_id == InboundMessage.chat_id),
+            )
+            .where(InboundMessage.id == oldest, InboundMessage.handled_at.is_(None))
+            .with_for_update(skip_locked=True, of=InboundMessage)
+        )
+
+    async def _handle_next(
+        self, channel: str, chat_id: str, received_at: datetime | None
+    ) -> tuple[list[Effect], bool] | None:
+        """Claim and handle one message in one transaction; (effects, more may wait) or None
+        when nothing is left. A failing handler rolls everything back; the message is then
+        marked with its error and answered with an apology in a transaction of its own."""
+        message_id: int | None = None
+        try:
             async with self.db.transaction() as session:
-                # Claim the oldest unhandled message of the chat. Several processes may share
-                # one PostgreSQL: the row lock makes one of them handle it, and a process that
-                # finds it locked leaves the whole chat to the holder, which loops on to the
-                # next message (so a chat's messages stay in order). SQLite ignores FOR
-                # UPDATE; its write lock, taken at BEGIN, serialises processes instead.
-                oldest = (
-                    select(InboundMessage.id)
-                    .where(
-                        InboundMessage.channel == channel,
-                        InboundMessage.chat_id == chat_id,
-                        InboundMessage.handled_at.is_(None),
-                    )
-                    .order_by(InboundMessage.id)
-                    .limit(1)
-                    .scalar_subquery()
-                )
-                message = await session.scalar(
-                    select(InboundMessage)
-                    .where(InboundMessage.id == oldest, InboundMessage.handled_at.is_(None))
-                    .with_for_update(skip_locked=True)
-                )
-                if message is None:
-                    return effects
+                row = (await session.execute(self._claim(channel, chat_id, received_at))).first()
+                if row is None:
+                    return None
+                message, actor, call, state, waiting, acknowledged, recent = row
                 message_id = message.id
-                deferred: list[Callable[[], Awaitable[list[OutboxMessage]]]] = []
-                try:
-                    async with session.begin_nested():
-                        sent, deferred = await self._process(session, message)
-                    effects += [to_effect(row) for row in sent]
-                except Exception as error:
-                    # The savepoint rolled back whatever the handler did; keep the message.
-                    log.exception("handling message %s failed", message_id)
-                    await session.refresh(message)
-                    message.error = f"{type(error).__name__}: {error}"[:2000]
-                    effects += await self._apologise(session, message)
-                message.handled_at = self.clock.now()
+                if recent is not None and message.received_at != received_at:
+                    recent = None  # an older message came first: its own window is counted
+                known = _Known(call, bool(acknowledged), state, recent)
+                sent, deferred = await self._process(session, message, actor, known)
+                await session.flush()
+                effects = [to_effect(r) for r in sent]
             for job in deferred:  # committed: the turn's work is safe, the lock released
-                effects += [to_effect(row) for row in await job()]
+                effects += [to_effect(r) for r in await job()]
+            return effects, waiting > 1
+        except Exception as error:
+            if message_id is None:
+                raise
+            log.exception("handling message %s failed", message_id)
+            return await self._failed(message_id, error), True
+
+    async def _failed(self, message_id: int, error: Exception) -> list[Effect]:
+        async with self.db.transaction() as session:
+            message = await session.scalar(
+                select(InboundMessage)
+                .where(InboundMessage.id == message_id, InboundMessage.handled_at.is_(None))
+                .with_for_update(skip_locked=True)
+            )
+            if message is None:
+                return []  # another process took it meanwhile
+            message.error = f"{type(error).__name__}: {error}"[:2000]
+            message.handled_at = self.clock.now()
+            return await self._apologise(session, message)
+
+    async def _more_waiting(self, channel: str, chat_id: str) -> bool:
+        """After a commit: has another process left a message of this chat to us?
+
+        On SQLite no: a process storing a message waits for our write lock, then handles it
+        itself. On PostgreSQL one that found our claimed row locked left the chat to us.
+        """
+        if self.db.is_sqlite:
+            return False
+        async with self.db.single_statement() as session:
+            found = await session.scalar(
+                select(InboundMessage.id)
+                .where(
+                    InboundMessage.channel == channel,
+                    InboundMessage.chat_id == chat_id,
+                    InboundMessage.handled_at.is_(None),
+                )
+                .limit(1)
+            )
+        return found is not None
 
     async def _process(
-        self, session: AsyncSession, message: InboundMessage
+        self, session: AsyncSession, message: InboundMessage, actor: Actor, known: _Known
     ) -> tuple[list[OutboxMessage], list[Callable[[], Awaitable[list[OutboxMessage]]]]]:
         now = self.clock.now()
-        actor = await session.get_one(Actor, message.actor_id)
+        # What this turn changes on the message, the actor and the call is set before any
+        # query of the handlers can autoflush it (and the message's after a new call is
+        # flushed): one UPDATE each, not one per change.
         actor.last_seen_at = now
         actor.reachable = True  # writing again means they unblocked the bot
-        if await flood.over_limit(session, message, self.settings):
+        if await flood.over_limit(session, message, self.settings, known.recent):
+            message.handled_at = now
             return await flood.slow_down(session, message, actor, now, self.settings), []
         understanding = self._understand(message)
-        if understanding is not None:
-            message.lang = understanding.lang
-            message.intent = understanding.intent
-            message.intent_score = understanding.score
-            # "ok", "plan", an emoji: a message whose variant is unsure does not switch it.
-            if not actor.lang_chosen and understanding.lang_sure:
-                actor.lang = understanding.lang
+        # "ok", "plan", an emoji: a message whose variant is unsure does not switch it.
+        if understanding is not None and not actor.lang_chosen and understanding.lang_sure:
+            actor.lang = understanding.lang
         command, _ = _command(message.text)
         call, opened = await calls.current_or_new(
             session,
@@ -190,9 +344,15 @@ class Engine:
             now,
             self.settings.call_silence,
             force_new=command == "start",
+            known=(known.call, known.acknowledged),
         )
+        message.handled_at = now
         message.call_id = call.id
-        state = await session.get(FlowSession, (message.channel, message.chat_id))
+        if understanding is not None:
+            message.lang = understanding.lang
+            message.intent = understanding.intent
+            message.intent_score = understanding.score
+        state = known.flow
         flow = FlowState(state.flow, state.step, dict(state.data)) if state else None
         turn = Turn(self, session, message, actor, call, now, understanding, flow)
         await self._route(turn, opened)

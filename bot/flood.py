@@ -38,11 +38,18 @@ async def _count(session: AsyncSession, message: InboundMessage, since: datetime
     )
 
 
-async def over_limit(session: AsyncSession, message: InboundMessage, settings: Settings) -> bool:
+async def over_limit(
+    session: AsyncSession,
+    message: InboundMessage,
+    settings: Settings,
+    counted: int | None = None,
+) -> bool:
+    """`counted`: the count, when the caller already had it read along with the message."""
     if settings.flood_limit <= 0:
         return False
-    since = message.received_at - settings.flood_window
-    return await _count(session, message, since) > settings.flood_limit
+    if counted is None:
+        counted = await _count(session, message, message.received_at - settings.flood_window)
+    return counted > settings.flood_limit
 
 
 async def slow_down(

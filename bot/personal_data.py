@@ -194,79 +194,94 @@ async def forget(
     await session.flush()
 
 
-async def apply_retention(session: AsyncSession, now: datetime, days: int) -> int:
-    """Remove conversations older than `days`; what a case was opened from stays."""
+# Rows removed per kind and transaction: retention never holds the write lock for long.
+RETENTION_BATCH = 500
+
+
+async def apply_retention(
+    session: AsyncSession, now: datetime, days: int, batch: int = RETENTION_BATCH
+) -> tuple[int, bool]:
+    """Remove one batch of conversations older than `days`; what a case was opened from stays.
+
+    Returns how many rows went, and whether more may be left. Every selection is an index
+    range on a date, so a run with nothing old costs a handful of empty lookups.
+    """
     cutoff = now - timedelta(days=days)
-    for_cases = select(Case.source_message_id).where(Case.source_message_id.is_not(None))
-    old = select(InboundMessage.id).where(
-        InboundMessage.received_at < cutoff,
-        InboundMessage.handled_at.is_not(None),
-        InboundMessage.id.not_in(for_cases),
-    )
-    removed = 0
-    result = await session.execute(
-        delete(OutboxMessage)
-        .where(OutboxMessage.created_at < cutoff, OutboxMessage.status != DeliveryStatus.PENDING)
-        .execution_options(synchronize_session=False)
-    )
-    removed += result.rowcount or 0  # type: ignore[attr-defined]
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.cause_id.in_(old))
-        .values(cause_id=None)
-        .execution_options(synchronize_session=False)
-    )
-    # Unreviewed questions go with their conversation; filed ones stay as training data.
-    await session.execute(
-        delete(ReviewItem)
-        .where(ReviewItem.message_id.in_(old), ReviewItem.label.is_(None))
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        update(ReviewItem)
-        .where(ReviewItem.message_id.in_(old))
-        .values(message_id=None)
-        .execution_options(synchronize_session=False)
-    )
-    old_ids = list((await session.scalars(old)).all())
-    for start in range(0, len(old_ids), 500):
-        result = await session.execute(
-            delete(InboundMessage)
-            .where(InboundMessage.id.in_(old_ids[start : start + 500]))
-            .execution_options(synchronize_session=False)
+    removed, more = 0, False
+
+    async def ids(query: Any) -> list[Any]:
+        nonlocal more
+        found = list((await session.scalars(query.limit(batch))).all())
+        more = more or len(found) == batch
+        return found
+
+    replies = await ids(
+        select(OutboxMessage.id).where(
+            OutboxMessage.created_at < cutoff, OutboxMessage.status != DeliveryStatus.PENDING
         )
-        removed += result.rowcount or 0  # type: ignore[attr-defined]
-    old_calls = select(Call.id).where(Call.last_activity_at < cutoff)
-    for table, column in (
-        (InboundMessage, InboundMessage.call_id),
-        (OutboxMessage, OutboxMessage.call_id),
-    ):
-        await session.execute(
-            update(table)
-            .where(column.in_(old_calls))
-            .values(call_id=None)
-            .execution_options(synchronize_session=False)
+    )
+    if replies:
+        removed += await _delete(session, OutboxMessage, OutboxMessage.id.in_(replies))
+    case_source = select(Case.id).where(Case.source_message_id == InboundMessage.id)
+    messages = await ids(
+        select(InboundMessage.id).where(
+            InboundMessage.received_at < cutoff,
+            InboundMessage.handled_at.is_not(None),
+            ~case_source.exists(),
         )
-    result = await session.execute(
-        delete(Call)
-        .where(Call.last_activity_at < cutoff)
+    )
+    if messages:
+        await _detach(session, OutboxMessage.cause_id, messages)
+        # Unreviewed questions go with their conversation; filed ones stay as training data.
+        await _delete(
+            session,
+            ReviewItem,
+            ReviewItem.message_id.in_(messages) & ReviewItem.label.is_(None),
+        )
+        await _detach(session, ReviewItem.message_id, messages)
+        removed += await _delete(session, InboundMessage, InboundMessage.id.in_(messages))
+    calls = await ids(select(Call.id).where(Call.last_activity_at < cutoff))
+    if calls:
+        await _detach(session, InboundMessage.call_id, calls)
+        await _detach(session, OutboxMessage.call_id, calls)
+        removed += await _delete(session, Call, Call.id.in_(calls))
+    removed += await _delete(session, FlowSession, FlowSession.updated_at < cutoff)
+    return removed, more
+
+
+async def _detach(session: AsyncSession, column: Any, ids: list[int]) -> None:
+    await session.execute(
+        update(column.class_)
+        .where(column.in_(ids))
+        .values({column.key: None})
         .execution_options(synchronize_session=False)
     )
-    removed += result.rowcount or 0  # type: ignore[attr-defined]
+
+
+async def _delete(session: AsyncSession, model: Any, condition: Any) -> int:
     result = await session.execute(
-        delete(FlowSession)
-        .where(FlowSession.updated_at < cutoff)
-        .execution_options(synchronize_session=False)
+        delete(model).where(condition).execution_options(synchronize_session=False)
     )
-    removed += result.rowcount or 0  # type: ignore[attr-defined]
-    if removed:
-        await audit.record(
-            session, None, audit.Action.RETENTION, "conversations", now, removed=removed, days=days
-        )
-    return removed
+    return result.rowcount or 0  # type: ignore[attr-defined]
 
 
 async def retention_scan(context: ScanContext) -> int:
-    """Periodic: idempotent, a second run finds nothing older to remove."""
-    async with context.db.transaction() as session:
-        return await apply_retention(session, context.clock.now(), context.settings.retention_days)
+    """Periodic, in short transactions: idempotent, a second run finds nothing to remove."""
+    now, days = context.clock.now(), context.settings.retention_days
+    removed, more = 0, True
+    while more:
+        async with context.db.transaction() as session:
+            count, more = await apply_retention(session, now, days)
+        removed += count
+    if removed:
+        async with context.db.transaction() as session:
+            await audit.record(
+                session,
+                None,
+                audit.Action.RETENTION,
+                "conversations",
+                now,
+                removed=removed,
+                days=days,
+            )
+    return removed

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 
 DEFAULT_URL = "sqlite+aiosqlite:///var/hotline.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+OWN_TRANSACTION = "hotline_own_transaction"
 
 
 def normalise_url(url: str) -> str:
@@ -46,7 +47,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A lone write statement is its own transaction (the driver is in autocommit mode).
+        if not connection.get_execution_options().get(OWN_TRANSACTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -71,6 +74,15 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
         async with self._sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def single_statement(self) -> AsyncIterator[AsyncSession]:
+        """A session for ONE statement that is atomic on its own (an INSERT ... RETURNING):
+        no BEGIN / COMMIT round trips around it. Use `transaction()` for anything more."""
+        options = {OWN_TRANSACTION: True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
+        async with self._sessions() as session, session.begin():
+            await session.connection(execution_options=options)
             yield session
 
     async def dispose(self) -> None:

@@ -42,27 +42,46 @@ LISTED = 5  # items named in a digest before "and N more"
 # -- SLA -----------------------------------------------------------------------------------
 
 
+# Cases looked at per transaction, so that no scan holds the write lock for long.
+BATCH = 100
+
+
 async def sla_scan(context: ScanContext) -> int:
-    """Not taken by the deadline: alert the coach again; one period later, the coordinator."""
+    """Not taken by the deadline: alert the coach again; one period later, the coordinator.
+
+    Reads only the cases whose next SLA step is due (`sla_check_at`, an index range): each
+    case is looked at twice in its life at most, at its deadline and at its escalation.
+    """
     now = context.clock.now()
     sent = 0
-    async with context.db.transaction() as session:
-        due = (
-            await session.scalars(
-                select(Case)
-                .where(
-                    Case.status == CaseStatus.OPEN,
-                    Case.acknowledged_at.is_(None),
-                    Case.ack_due_at <= now,
+    while True:
+        async with context.db.transaction() as session:
+            due = (
+                await session.scalars(
+                    select(Case)
+                    .where(Case.sla_check_at <= now)
+                    .order_by(Case.sla_check_at, Case.id)
+                    .limit(BATCH)
+                    .with_for_update(skip_locked=True)
                 )
-                .order_by(Case.id)
-            )
-        ).all()
-        for case in due:
-            sent += await _realert(session, context, case, now)
-            assert case.ack_due_at is not None
-            if now >= policy().escalate_at(case.severity, case.ack_due_at):
-                sent += await _escalate(session, context, case, now)
+            ).all()
+            for case in due:
+                sent += await _sla_step(session, context, case, now)
+        if len(due) < BATCH:
+            return sent
+
+
+async def _sla_step(session: AsyncSession, context: ScanContext, case: Case, now: datetime) -> int:
+    if case.status != CaseStatus.OPEN or case.acknowledged_at is not None or not case.ack_due_at:
+        case.sla_check_at = None
+        return 0
+    sent = await _realert(session, context, case, now)
+    escalate_at = policy().escalate_at(case.severity, case.ack_due_at)
+    if now >= escalate_at:
+        sent += await _escalate(session, context, case, now)
+        case.sla_check_at = None
+    else:
+        case.sla_check_at = escalate_at
     return sent
 
 
@@ -127,9 +146,14 @@ def _keys(recipients: list[alerts.Recipient]) -> list[str]:
 # -- daily digest --------------------------------------------------------------------------
 
 
-async def _already(session: AsyncSession, key: str) -> bool:
-    found = await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == key))
-    return found is not None
+async def _sent_keys(session: AsyncSession, keys: list[str]) -> set[str]:
+    """Which of these dedup keys are already in the outbox: one indexed query for all."""
+    if not keys:
+        return set()
+    found = await session.scalars(
+        select(OutboxMessage.dedup_key).where(OutboxMessage.dedup_key.in_(keys))
+    )
+    return {key for key in found if key is not None}
 
 
 async def digest_scan(context: ScanContext) -> int:
@@ -142,9 +166,12 @@ async def digest_scan(context: ScanContext) -> int:
     since = cutoff - timedelta(days=1)
     sent = 0
     async with context.db.transaction() as session:
-        for coach in await alerts.coaches(session):
-            key = f"digest:{coach.id}:{today.isoformat()}"
-            if await _already(session, key):
+        coaches = await alerts.coaches(session)
+        keys = {coach.id: f"digest:{coach.id}:{today.isoformat()}" for coach in coaches}
+        done = await _sent_keys(session, list(keys.values()))
+        for coach in coaches:
+            key = keys[coach.id]
+            if key in done:
                 continue
             text = await _digest(session, coach, since, cutoff, now)
             if text is None:
@@ -251,15 +278,19 @@ async def weekly_scan(context: ScanContext) -> int:
     year, week, _ = monday.isocalendar()
     sent = 0
     async with context.db.transaction() as session:
+        coordinators = await alerts.coordinators(session)
+        keys = {c.id: f"weekly:{c.id}:{year}-W{week:02d}" for c in coordinators}
+        done = await _sent_keys(session, list(keys.values()))
+        waiting = [c for c in coordinators if keys[c.id] not in done]
+        if not waiting:
+            return 0
         cases = (
             await session.scalars(
                 select(Case).where(Case.opened_at >= since, Case.opened_at < cutoff)
             )
         ).all()
-        for coordinator in await alerts.coordinators(session):
-            key = f"weekly:{coordinator.id}:{year}-W{week:02d}"
-            if await _already(session, key):
-                continue
+        for coordinator in waiting:
+            key = keys[coordinator.id]
             text = await _weekly(session, translator(coordinator.lang), list(cases), since, cutoff)
             sent += len(await enqueue_to(session, coordinator, text, now=now, dedup_key=key))
     return sent

@@ -206,8 +206,8 @@ class TelegramRuntime:
 
     async def _handle(self, event: Event) -> None:
         try:
-            # Already stored: `handle` sees the duplicate and processes the chat's backlog.
-            await self.engine.handle(event)
+            # Already stored: handle the chat's backlog, this message included.
+            await self.engine.process(event.channel, event.chat_id)
         except Exception:
             log.exception("handling chat %s failed; recovered at the next start", event.chat_id)
         self.sender.wake()

@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from sqlalchemy import case as sql_case
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -161,36 +162,120 @@ def reminder_text(t: Translator, plan: ActionPlan, commitment: Commitment, offse
     )
 
 
+# Rows looked at per transaction: a message arriving during a long scan waits for one batch
+# at most, never for the whole scan (SQLite has one writer at a time).
+BATCH = 200
+
+
+def next_check(
+    commitment: Commitment, plan: ActionPlan, policy: ReminderPolicy, after: datetime
+) -> datetime | None:
+    """The next moment after ``after`` when a reminder or the overdue alert falls due.
+
+    Between two such moments nothing about the row can become due by the passing of time;
+    a change of its inputs sets it back to RECHECK (storage.models.schedule).
+    """
+    if (
+        commitment.status not in service.OPEN_STATUSES
+        or commitment.due is None
+        or commitment.due_needs_confirmation
+    ):
+        return None
+    due = service.due_day(commitment)
+    assert due is not None
+    days = [*(plan.reminder_offsets or policy.offsets), policy.overdue_after_days]
+    moments = sorted(policy.falls_due(due + timedelta(days=k)) for k in days)
+    return next((moment for moment in moments if moment > after), None)
+
+
 async def scan(context: ScanContext) -> int:
-    """The periodic job: reminders and overdue alerts due now."""
+    """The periodic job: reminders and overdue alerts due now, in short transactions."""
     policy = ReminderPolicy.from_env()
-    async with context.db.transaction() as session:
-        return await scan_session(session, context.clock.now(), policy)
+    now = context.clock.now()
+    # Nothing goes out at night, overdue alerts included: what falls due then stays due and
+    # is taken at the start of waking hours.
+    if not policy.awake(now):
+        return 0
+    sent = 0
+    while True:
+        async with context.db.transaction() as session:
+            looked, count = await _scan_batch(session, now, policy, BATCH)
+        sent += count
+        if looked < BATCH:
+            return sent
 
 
 async def scan_session(session: AsyncSession, now: datetime, policy: ReminderPolicy) -> int:
+    """Everything due now, in the caller's transaction (tests, one-off runs)."""
+    if not policy.awake(now):
+        return 0
+    sent = 0
+    while True:
+        looked, count = await _scan_batch(session, now, policy, BATCH)
+        sent += count
+        if looked < BATCH:
+            return sent
+
+
+async def _scan_batch(
+    session: AsyncSession, now: datetime, policy: ReminderPolicy, limit: int
+) -> tuple[int, int]:
+    """Up to ``limit`` rows due now (an index range): handled, then moved to their next time.
+
+    Several processes may scan at once: on PostgreSQL each skips the rows another holds; the
+    outbox dedup keys make a second look at the same row send nothing.
+    """
     rows = (
         await session.execute(
             select(Commitment, ActionPlan)
             .join(ActionPlan, ActionPlan.id == Commitment.plan_id)
-            .where(
-                Commitment.status.in_(service.OPEN_STATUSES),
-                Commitment.due.is_not(None),
-                Commitment.due_needs_confirmation.is_(False),
-            )
-            .order_by(Commitment.id)
+            .where(Commitment.remind_at <= now)
+            .order_by(Commitment.remind_at, Commitment.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=Commitment)
         )
     ).all()
+    if not rows:
+        return 0, 0
+    # What every row needs, in one query each rather than one per row.
+    owner_ids = {c.owner_id for c, _ in rows if c.owner_id is not None}
+    if owner_ids:
+        await session.scalars(select(Actor).where(Actor.id.in_(owner_ids)))
+    answers = await _answered(session, [c.id for c, _ in rows])
     sent = 0
-    awake = policy.awake(now)
     for commitment, plan in rows:
         due = service.due_day(commitment)
-        assert due is not None
-        if awake:
-            sent += await _remind_owner(session, commitment, plan, due, now, policy)
-        if now >= policy.falls_due(due + timedelta(days=policy.overdue_after_days)):
-            sent += await _alert_coach(session, commitment, plan, due, now, awake)
-    return sent
+        remindable = (
+            commitment.status in service.OPEN_STATUSES and not commitment.due_needs_confirmation
+        )
+        if due is not None and remindable:
+            sent += await _remind_owner(session, commitment, plan, due, now, policy, answers)
+            if now >= policy.falls_due(due + timedelta(days=policy.overdue_after_days)):
+                sent += await _alert_coach(session, commitment, plan, due, now, True)
+        commitment.remind_at = next_check(commitment, plan, policy, now)
+    await session.flush()
+    return len(rows), sent
+
+
+async def _answered(
+    session: AsyncSession, commitment_ids: list[int]
+) -> dict[int, tuple[datetime | None, datetime | None]]:
+    """Per commitment: the owner's last answer, and anyone's (for committee rows)."""
+    owner_answer = or_(
+        CommitmentEvent.actor_id == Commitment.owner_id, CommitmentEvent.kind == "owner"
+    )
+    anyone = or_(CommitmentEvent.actor_id.is_not(None), CommitmentEvent.kind == "owner")
+    found = await session.execute(
+        select(
+            CommitmentEvent.commitment_id,
+            func.max(sql_case((owner_answer, CommitmentEvent.at))),
+            func.max(sql_case((anyone, CommitmentEvent.at))),
+        )
+        .join(Commitment, Commitment.id == CommitmentEvent.commitment_id)
+        .where(CommitmentEvent.commitment_id.in_(commitment_ids))
+        .group_by(CommitmentEvent.commitment_id)
+    )
+    return {row[0]: (row[1], row[2]) for row in found}
 
 
 async def _remind_owner(
@@ -200,18 +285,15 @@ async def _remind_owner(
     due: date,
     now: datetime,
     policy: ReminderPolicy,
+    answers: dict[int, tuple[datetime | None, datetime | None]],
 ) -> int:
     if commitment.owner_id is None:
-        return await _relay_to_coaches(session, commitment, plan, due, now, policy)
+        answered = answers.get(commitment.id, (None, None))[1]
+        return await _relay_to_coaches(session, commitment, plan, due, now, policy, answered)
     owner = await session.get(Actor, commitment.owner_id)
     if owner is None or not owner.reachable or owner.reminders_stopped:
         return 0
-    answered = await session.scalar(
-        select(func.max(CommitmentEvent.at)).where(
-            CommitmentEvent.commitment_id == commitment.id,
-            or_(CommitmentEvent.actor_id == owner.id, CommitmentEvent.kind == "owner"),
-        )
-    )
+    answered = answers.get(commitment.id, (None, None))[0]
     offsets = plan.reminder_offsets or policy.offsets
     offset = due_offset(offsets, due, now, policy, answered)
     if offset is None:
@@ -235,18 +317,13 @@ async def _relay_to_coaches(
     due: date,
     now: datetime,
     policy: ReminderPolicy,
+    answered: datetime | None,
 ) -> int:
     """A row of the committee as a whole: its reminders go to the plan's coach to relay."""
     committee = await service.committee_of(session, plan)
     if not service.is_committee_owned(commitment, committee):
         return 0  # a pending person: nobody to remind until the coach links them
     assert committee is not None
-    answered = await session.scalar(
-        select(func.max(CommitmentEvent.at)).where(
-            CommitmentEvent.commitment_id == commitment.id,
-            or_(CommitmentEvent.actor_id.is_not(None), CommitmentEvent.kind == "owner"),
-        )
-    )
     offset = due_offset(plan.reminder_offsets or policy.offsets, due, now, policy, answered)
     if offset is None:
         return 0

@@ -18,6 +18,9 @@ from storage.models.territories import (
     TerritoryKind,
 )
 
+# Registers the hooks that keep next-due times beside their inputs (after every table).
+from storage.models import schedule  # noqa: F401  isort: skip
+
 __all__ = [
     "ActionPlan",
     "Actor",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, MetaData, TypeDecorator, text
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -15,6 +15,12 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# A due time earlier than any clock: "look at this row at the next scan".
+RECHECK = datetime(1970, 1, 1, tzinfo=UTC)
+# The same as a column default, for rows inserted by plain SQL (read the same on both backends).
+RECHECK_SQL = text("'1970-01-01 00:00:00.000000'")
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -24,7 +24,7 @@ class Call(Base):
     channel: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(64))
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    last_activity_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_activity_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)  # retention
     reminder: Mapped[str] = mapped_column(String(8))  # which framework text opened the call
     reminder_lang: Mapped[str] = mapped_column(String(16))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)

@@ -50,7 +50,11 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN, index=True)
     summary: Mapped[str] = mapped_column(Text, default="")
     coach_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id"), default=None, index=True)
-    source_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), default=None)
+    source_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id"),
+        default=None,
+        index=True,  # retention keeps these messages
+    )
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
@@ -59,6 +63,10 @@ class Case(Base):
     # When acknowledgement is due (working time for normal/high, clock time for emergencies),
     # computed once at opening so the SLA scan is a plain comparison.
     ack_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None, index=True)
+    # When the SLA scan must next look at it (the re-alert, then the escalation); None once
+    # taken, closed or escalated. Kept by storage.models.schedule, so the scan reads only
+    # what is due.
+    sla_check_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None, index=True)
 
 
 class CaseEvent(Base):

@@ -35,7 +35,7 @@ class InboundMessage(Base):
     button: Mapped[str | None] = mapped_column(String(64), default=None)
     attachment_kind: Mapped[str | None] = mapped_column(String(16), default=None)
     file_id: Mapped[str | None] = mapped_column(String(256), default=None)
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)  # retention
     handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     # What the understanding layer made of it: also the log of unanswered questions.
     lang: Mapped[str | None] = mapped_column(String(16), default=None)
@@ -61,8 +61,11 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(64), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id"), default=None)
-    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), default=None)
-    cause_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), default=None)
+    # Indexed: retention and erasure detach replies from the messages and calls they remove.
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), default=None, index=True)
+    cause_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id"), default=None, index=True
+    )
     # text | photo | document, or a file sent on by id: photo, document, voice, audio, video
     kind: Mapped[str] = mapped_column(String(16), default="text")
     text: Mapped[str] = mapped_column(Text, default="")  # HTML parse mode; a caption for files
@@ -76,7 +79,7 @@ class OutboxMessage(Base):
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     not_before: Mapped[datetime] = mapped_column(UtcDateTime())
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)  # retention
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     # When a sender took the row (status "sending"): a lease, reclaimed after a timeout.
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, UtcDateTime
+from storage.models.base import RECHECK, RECHECK_SQL, Base, UtcDateTime
 
 
 class CommitmentStatus(StrEnum):
@@ -31,7 +31,7 @@ class ActionPlan(Base):
     theme: Mapped[str] = mapped_column(String(200), default="")  # thématique
     territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id"), default=None)
     committee_id: Mapped[int | None] = mapped_column(ForeignKey("committees.id"), default=None)
-    coach_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id"), default=None)
+    coach_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id"), default=None, index=True)
     reference_date: Mapped[date] = mapped_column(Date)
     # Days relative to each due date (negative = before); None means the hotline default.
     reminder_offsets: Mapped[list[int] | None] = mapped_column(JSON, default=None)
@@ -61,6 +61,12 @@ class Commitment(Base):
     status: Mapped[str] = mapped_column(String(16), default=CommitmentStatus.NOT_STARTED)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # When the reminder scan must next look at this row (a reminder or the overdue alert may
+    # fall due then); None: never again until an input changes. RECHECK ("at the next scan")
+    # when created or when an input changes: see storage.models.schedule.
+    remind_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime(), default=lambda: RECHECK, server_default=RECHECK_SQL, index=True
+    )
 
 
 class CommitmentEvent(Base):
