@@ -16,6 +16,7 @@ from storage.models.territories import (
     TerritoryCoach,
     TerritoryKind,
 )
+from storage.models.web import CannedReply, CaseNote, WebSession, WebSignIn
 
 __all__ = [
     "ActionPlan",
@@ -24,9 +25,11 @@ __all__ = [
     "AuditTrailIsAppendOnly",
     "Base",
     "Call",
+    "CannedReply",
     "Case",
     "CaseCategory",
     "CaseEvent",
+    "CaseNote",
     "CaseSeverity",
     "CaseStatus",
     "Commitment",
@@ -47,4 +50,6 @@ __all__ = [
     "TerritoryCoach",
     "TerritoryKind",
     "UtcDateTime",
+    "WebSession",
+    "WebSignIn",
 ]
