@@ -15,6 +15,7 @@ from bot.plans import actions as plans
 from bot.plans import reminders as plan_reminders
 from bot.router import Router
 from bot.scheduler import Periodic
+from bot.web import chat as web_console
 from storage.db import Database
 
 
@@ -30,6 +31,7 @@ def routers() -> list[Router]:
         cases_actor.router,
         cases_coach.router,
         privacy.router,
+        web_console.router,
     ]
 
 
