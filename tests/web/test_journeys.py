@@ -11,8 +11,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 from sqlalchemy import select
 
-from bot.effects import Effect, body
 from bot.cases.labels import DEFAULT_SIGNATURE
+from bot.effects import Effect, body
 from bot.engine import Engine
 from bot.i18n import translator
 from bot.outbox import deliver_pending
