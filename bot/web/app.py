@@ -126,7 +126,7 @@ async def lifecycle(request: web.Request, handler: Handler) -> web.StreamRespons
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
@@ -215,6 +215,9 @@ async def signin_page(request: web.Request) -> web.Response:
 async def signin_post(request: web.Request) -> web.StreamResponse:
     console = console_of(request)
     secret = request.match_info["token"]
+    if not _same_origin(request):
+        # Another site posting someone's link would sign the browser in as that someone.
+        return render(request, "error.html", {"code": "link"}, status=403)
     lifetime = timedelta(hours=console.settings.web_session_hours)
     opened = await auth.redeem(page(request).db, secret, page(request).now, lifetime)
     if opened is None:
@@ -230,6 +233,15 @@ async def signin_post(request: web.Request) -> web.StreamResponse:
         path="/",
     )
     return response
+
+
+def _same_origin(request: web.Request) -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None or origin == "null":
+        return origin is None
+    host = origin.split("://", 1)[-1]
+    public = console_of(request).settings.console_url.split("://", 1)[-1].split("/", 1)[0]
+    return host in (request.host, public)  # behind a proxy, Host may be the inner address
 
 
 async def signout(request: web.Request) -> web.StreamResponse:
@@ -261,7 +273,9 @@ async def revoke_session(request: web.Request) -> web.StreamResponse:
 async def choose_lang(request: web.Request) -> web.StreamResponse:
     variant = request.match_info["variant"]
     back = request.query.get("back", "/inbox")
-    response = see_other(back if back.startswith("/") and not back.startswith("//") else "/")
+    # Only a path of this site: "//host" and "/\\host" would leave it.
+    local_path = back.startswith("/") and not back.startswith(("//", "/\\"))
+    response = see_other(back if local_path else "/inbox")
     if variant in VARIANTS:
         response.set_cookie(LANG_COOKIE, variant, max_age=365 * 86400, samesite="Strict", path="/")
     return response

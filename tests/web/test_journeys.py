@@ -8,15 +8,16 @@ from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
 
 from bot.cases.labels import DEFAULT_SIGNATURE
+from bot.cases.service import open_case
 from bot.effects import Effect, body
 from bot.engine import Engine
 from bot.i18n import translator
 from bot.outbox import deliver_pending
-from storage.models import ActionPlan, AuditEntry, Case, CaseStatus, Commitment
+from storage.models import ActionPlan, Actor, AuditEntry, Case, CaseStatus, Commitment
 from tests.web.conftest import Served, press, sign_in
 from tests.web.scenario import region
 
@@ -144,3 +145,23 @@ async def test_darija_interface_is_right_to_left(
     shot = tmp_path / "case-ary.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
     Select(browser.find_element(By.NAME, "coach"))  # the hand-over list is there too
+
+
+async def test_the_inbox_updates_itself(
+    browser: webdriver.Chrome, engine: Engine, served: Served
+) -> None:
+    people = await region(engine)
+    await sign_in(browser, engine, served, people.karim)
+    async with engine.db.transaction() as session:
+        amina = await session.get_one(Actor, people.amina)
+        case = await open_case(
+            session,
+            now=engine.clock.now(),
+            actor=amina,
+            category="missing_means",
+            summary="ما عندناش فين نجتمعو",
+            settings=engine.settings,
+        )
+    # The list is polled every 10 s; the test asks for the same refresh at once.
+    browser.execute_script("htmx.trigger('#rows', 'refresh')")
+    WebDriverWait(browser, 5).until(lambda b: b.find_elements(By.ID, f"case-row-{case.id}"))

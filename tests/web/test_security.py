@@ -188,3 +188,20 @@ async def test_only_coaches_and_admins_get_a_link(engine: Engine) -> None:
         assert amina is not None
         with pytest.raises(PermissionError):
             await auth.issue_link(session, amina, engine.clock.now(), "http://127.0.0.1")
+
+
+async def test_another_site_cannot_post_a_link_nor_redirect_away(
+    engine: Engine, served: Served
+) -> None:
+    people = await region(engine)
+    link = await link_for(engine, served, people.karim)
+    async with aiohttp.ClientSession() as client:
+        forged = {"Origin": "https://attacker.example"}
+        async with client.post(link, headers=forged, allow_redirects=False) as got:
+            assert got.status == 403
+        async with client.post(link, allow_redirects=False) as got:
+            assert got.status == 303  # the link was not spent by the forged attempt
+        for back in ("//attacker.example", "/\\attacker.example", "https://attacker.example"):
+            url = f"{served.url}/lang/ary"
+            async with client.get(url, params={"back": back}, allow_redirects=False) as got:
+                assert got.headers["Location"] == "/inbox"
