@@ -19,7 +19,7 @@ from bot.engine import Engine
 from bot.web import auth
 from storage.models import Actor, Case, CaseStatus, WebSession
 from tests.cases.helpers import person, say
-from tests.web.conftest import Served, link_for, sign_in
+from tests.web.conftest import Served, link_for, press, sign_in
 from tests.web.scenario import region
 
 
@@ -54,7 +54,8 @@ async def test_a_link_works_once(browser: webdriver.Chrome, engine: Engine, serv
     people = await region(engine)
     link = await link_for(engine, served, people.karim)
     browser.get(link)
-    browser.find_element(By.ID, "signin").click()
+    press(browser, "signin")
+    assert browser.current_url.endswith("/inbox")
     async with aiohttp.ClientSession() as client:
         async with client.post(link, allow_redirects=False) as again:
             assert again.status == 403
