@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench chat clean
+.PHONY: run test lint format bench chat clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ test: $(VENV)/.installed-dev tests/e2e/node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# Pictures of the web console's pages for the README (a real Chromium, see tests/browser.py).
+screenshots: $(VENV)/.installed-dev
+	HOTLINE_SCREENSHOTS=docs/screenshots HOTLINE_TEST_DATABASES=sqlite \
+		$(BIN)/pytest -q tests/web/test_screenshots.py
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench

@@ -19,6 +19,7 @@ from bot.review import router as review
 from bot.review import service as review_service
 from bot.router import Router
 from bot.scheduler import Periodic
+from bot.web import chat as web_console
 from storage.db import Database
 
 
@@ -35,6 +36,7 @@ def routers() -> list[Router]:
         cases_coach.router,
         privacy.router,
         review.router,
+        web_console.router,
     ]
 
 

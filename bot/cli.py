@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("ask", help="what the hotline understands of a message (--jsonl)")
     commands.add_parser("plan", help="action plans: hotline plan import FILE ...")
     commands.add_parser("nlu", help="train the understanding, review queue export / import")
+    commands.add_parser("web", help="the web console: hotline web --listen HOST:PORT | link ID")
     role = commands.add_parser("role", help="give someone a role (after they wrote once)")
     role.add_argument("user", help="their id on the channel (Telegram: the numeric user id)")
     role.add_argument("role", choices=[r.value for r in Role])
@@ -49,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.plans.cli import main as plan_main
 
         return plan_main(argv[1:])
+    if argv[:1] == ["web"]:
+        from bot.web.server import main as web_main
+
+        return web_main(argv[1:])
     args = _parser().parse_args(argv)
     settings = Settings.from_env()
     logging.basicConfig(
@@ -84,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             name=getattr(args, "name", "") or user,
             role=getattr(args, "role", None),
             lang=getattr(args, "lang", None),
+            web=args.command == "run",
         )
     )
     return 0

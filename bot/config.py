@@ -35,6 +35,20 @@ class Settings:
     flood_window: timedelta = timedelta(seconds=60)
     # Conversations older than this are removed by the retention scan.
     retention_days: int = 365
+    # The web console: where it listens (by default beside the webhook), the address people
+    # open (sign-in links start with it; https makes the cookie Secure), and how long a
+    # browser stays signed in.
+    web_listen: str | None = None
+    web_url: str | None = None
+    web_session_hours: int = 12
+
+    @property
+    def console_listen(self) -> str:
+        return self.web_listen or self.webhook_listen
+
+    @property
+    def console_url(self) -> str:
+        return (self.web_url or f"http://{self.console_listen}").rstrip("/")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -60,4 +74,7 @@ class Settings:
             if flood_window
             else defaults.flood_window,
             retention_days=int(retention) if retention else defaults.retention_days,
+            web_listen=env.get("HOTLINE_WEB_LISTEN") or None,
+            web_url=env.get("HOTLINE_WEB_URL") or None,
+            web_session_hours=int(env.get("HOTLINE_WEB_SESSION_HOURS") or 12),
         )

@@ -17,7 +17,9 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def _used_messages() -> set[str]:
-    found = extract_from_dir(str(REPO / "bot"), method_map=[("**.py", "python")], keywords=KEYWORDS)
+    # The web console's templates call _() and ngettext() too.
+    method_map = [("**.py", "python"), ("web/templates/**.html", "jinja2")]
+    found = extract_from_dir(str(REPO / "bot"), method_map=method_map, keywords=KEYWORDS)
     messages: set[str] = set()
     for _filename, _lineno, message, _comments, _context in found:
         messages.add(message[0] if isinstance(message, tuple) else message)

@@ -6,17 +6,16 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 
 from bot.access import ADMINS, COACHES, requires
-from bot.cases import alerts, labels
+from bot.cases import alerts, labels, visibility, work
 from bot.cases.message_flow import OneMessageFlow
 from bot.cases.routing import COACH_ROLES
 from bot.clock import local
 from bot.effects import Button, Keyboard
-from bot.i18n import N_, Translator, translator
+from bot.i18n import N_, translator
 from bot.router import Router
 from bot.text import escape
 from bot.turn import Turn
@@ -41,70 +40,21 @@ FILTERS = {
 }
 
 
-def signature(t: Translator, coach: Actor) -> str:
-    """Coaches are never named to actors unless they chose a display name."""
-    return (
-        escape(coach.coach_signature)
-        if coach.coach_signature
-        else t.gettext(labels.DEFAULT_SIGNATURE)
-    )
+signature = work.signature
 
 
 async def _case(turn: Turn, raw: object) -> Case | None:
+    """The case numbered `raw` if this coach may see it (the rule of `visibility`); a case
+    he may not see is answered like one that does not exist."""
     try:
         case = await turn.session.get(Case, int(str(raw).lstrip("#")))
     except ValueError:
         case = None
+    if case is not None and not await visibility.can_see(turn.session, turn.actor, case):
+        case = None
     if case is None:
         await turn.reply(turn._("There is no case #{number}.", number=escape(str(raw))))
     return case
-
-
-def _event(turn: Turn, case: Case, kind: str, **fields: Any) -> None:
-    turn.session.add(
-        CaseEvent(case_id=case.id, actor_id=turn.actor.id, at=turn.now, kind=kind, **fields)
-    )
-
-
-async def _to_actor(
-    turn: Turn,
-    case: Case,
-    text_for: Any,
-    buttons_for: Any = None,
-    file: alerts.SharedFile | None = None,
-    missing_for: Any = None,
-) -> None:
-    """A message to the case's actor, in their variant, from the bot; a file goes as itself
-    (`missing_for` says what it was where it cannot go)."""
-    actor = await turn.session.get_one(Actor, case.actor_id)
-    t = translator(actor.lang)
-    turn.sent += await alerts.enqueue_with_file(
-        turn.session,
-        channel=actor.channel,
-        chat_id=actor.chat_id,
-        text=text_for(t),
-        file=file,
-        missing=missing_for(t) if missing_for else None,
-        buttons=buttons_for(t) if buttons_for else (),
-        now=turn.now,
-        actor_id=actor.id,
-        cause_id=turn.message.id,
-    )
-
-
-async def _acknowledge(turn: Turn, case: Case) -> bool:
-    """Mark the case taken by this coach; False if it was already taken. Whoever else was
-    alerted about it is told who took it."""
-    if case.acknowledged_at is not None:
-        return False
-    case.acknowledged_at = turn.now
-    case.status = CaseStatus.ACKNOWLEDGED
-    case.coach_id = turn.actor.id
-    _event(turn, case, "acknowledged")
-    turn.sent += await alerts.tell_taken(
-        turn.session, case, turn.actor, turn.engine.settings, turn.now
-    )
-    return True
 
 
 # -- buttons on a case card ----------------------------------------------------------------
@@ -137,10 +87,10 @@ async def case_button(turn: Turn, fields: list[str]) -> None:
 
 
 async def take(turn: Turn, case: Case) -> None:
-    if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+    outcome = await work.take(work.Desk.of_turn(turn), case)
+    if outcome == work.Take.CLOSED:
         await turn.reply(turn._("Case #{number} is already resolved.", number=case.id))
-        return
-    if not await _acknowledge(turn, case):
+    elif outcome == work.Take.ALREADY_TAKEN:
         holder = await turn.session.get(Actor, case.coach_id) if case.coach_id else None
         await turn.reply(
             turn._(
@@ -150,57 +100,30 @@ async def take(turn: Turn, case: Case) -> None:
             ),
             alerts.reply_buttons(turn.t, case.id),
         )
-        return
-    await turn.reply(
-        turn._(
-            "You have taken case #{number}. The actor is told that a coach is on it.",
-            number=case.id,
-        ),
-        alerts.reply_buttons(turn.t, case.id),
-    )
-    await _to_actor(
-        turn,
-        case,
-        lambda t: t.gettext(
-            "A coach has taken up your case #{number} and will answer you here.",
-            number=case.id,
-        ),
-    )
+    else:
+        await turn.reply(
+            turn._(
+                "You have taken case #{number}. The actor is told that a coach is on it.",
+                number=case.id,
+            ),
+            alerts.reply_buttons(turn.t, case.id),
+        )
 
 
 async def resolve(turn: Turn, case: Case) -> None:
-    if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+    if not await work.resolve(work.Desk.of_turn(turn), case):
         await turn.reply(turn._("Case #{number} is already resolved.", number=case.id))
         return
-    await _acknowledge(turn, case)
-    case.status = CaseStatus.RESOLVED
-    case.resolved_at = turn.now
-    case.helpful = None
-    _event(turn, case, "status", details={"to": CaseStatus.RESOLVED})
     await turn.reply(
         turn._(
             "Case #{number} is resolved. The actor is asked whether the answer helped.",
             number=case.id,
         )
     )
-    await _to_actor(
-        turn,
-        case,
-        lambda t: t.gettext(
-            "The coach has marked your case #{number} as resolved. Did the answer help you?",
-            number=case.id,
-        ),
-        lambda t: (
-            (
-                Button(t.gettext("Yes, it helped"), f"casefb:{case.id}:yes"),
-                Button(t.gettext("No, not really"), f"casefb:{case.id}:no"),
-            ),
-        ),
-    )
 
 
 async def handover_choices(turn: Turn, case: Case) -> None:
-    others = await alerts.coaches(turn.session, Actor.id != turn.actor.id)
+    others = await work.handover_candidates(turn.session, turn.actor)
     if not others:
         await turn.reply(turn._("There is no other coach to hand this case to."))
         return
@@ -212,40 +135,16 @@ async def handover_choices(turn: Turn, case: Case) -> None:
 
 
 async def handover(turn: Turn, case: Case, coach_id: int) -> None:
-    coach = await turn.session.get(Actor, coach_id)
-    if coach is None or coach.role not in COACH_ROLES:
+    coach = await work.handover(work.Desk.of_turn(turn), case, coach_id)
+    if coach is None:
         await turn.reply(turn._("This button is no longer active."))
         return
-    previous = case.coach_id
-    case.coach_id = coach.id
-    _event(turn, case, "handover", details={"from": previous, "to": coach.id})
     await turn.reply(
         turn._(
             "Case #{number} is now with {coach}.",
             number=case.id,
             coach=escape(coach.display_name),
         )
-    )
-    giver = escape(turn.actor.display_name)
-
-    async def render(t: Translator) -> str:
-        heading = t.gettext(alerts.HANDOVER_HEADING, coach=giver)
-        return await alerts.case_card(turn.session, case, t, heading)
-
-    turn.sent += await alerts.send(
-        turn.session,
-        [alerts.Recipient.of(coach)],
-        turn.now,
-        f"case:{case.id}:handover:{turn.message.id}",
-        render,
-        lambda t: alerts.coach_buttons(t, case.id),
-    )
-    turn.sent += await alerts.send_case_files(
-        turn.session,
-        case,
-        [alerts.Recipient.of(coach)],
-        turn.now,
-        f"case:{case.id}:handover:{turn.message.id}",
     )
 
 
@@ -255,43 +154,7 @@ async def handover(turn: Turn, case: Case, coach_id: int) -> None:
 async def relay_to_actor(
     turn: Turn, case: Case, text: str, file: tuple[str, str] | None = None
 ) -> None:
-    """The coach's words reach the actor from the bot, signed, with the case number."""
-    if case.status in (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED):
-        await _acknowledge(turn, case)
-        case.status = CaseStatus.IN_PROGRESS
-    _event(
-        turn,
-        case,
-        "message_out",
-        text=text or None,
-        file_id=file[1] if file else None,
-        details={"kind": file[0]} if file else {},
-    )
-    coach = turn.actor
-
-    def render(t: Translator) -> str:
-        lines = [
-            t.gettext(
-                "💬 <b>{signature}</b>, about your case #{number}:",
-                signature=signature(t, coach),
-                number=case.id,
-            )
-        ]
-        if text:
-            lines.append(escape(text))
-        return "\n".join(lines)
-
-    await _to_actor(
-        turn,
-        case,
-        render,
-        lambda t: ((Button(t.gettext("Reply to the coach"), f"caseans:{case.id}"),),),
-        file=alerts.SharedFile(file[0], file[1], turn.message.channel) if file else None,
-        missing_for=lambda t: t.gettext(
-            "📎 The coach also sent a file ({kind}); it is kept with your case.",
-            kind=escape(file[0] if file else ""),
-        ),
-    )
+    await work.relay(work.Desk.of_turn(turn), case, text, file)
 
 
 class ReplyFlow(OneMessageFlow):
@@ -398,7 +261,8 @@ async def case_command(turn: Turn, argument: str) -> None:
 
 
 async def select_cases(turn: Turn, which: str) -> list[Case]:
-    query = select(Case).where(Case.status.in_(ACTIVE)).order_by(Case.id)
+    seen = await visibility.visible_cases(turn.session, turn.actor)
+    query = select(Case).where(Case.status.in_(ACTIVE), seen).order_by(Case.id)
     if which == "mine":
         query = query.where(Case.coach_id == turn.actor.id)
     elif which == "overdue":

@@ -116,7 +116,9 @@ async def run_chat(
     read_line: Callable[[str], str] = input,
     out: TextIO = sys.stdout,
     clock: Clock | None = None,
+    web: bool = False,
 ) -> None:
+    """`web`: serve the web console beside the chat (`hotline run` without a token)."""
     from bot.app import build_engine, learn_reviews
     from storage.migrate import upgrade_async
 
@@ -125,6 +127,18 @@ async def run_chat(
     await learn_reviews(engine)
     chat = ConsoleChat(engine, user_id, name, out=out, color=out.isatty())
     await chat.prepare(role, lang)
+    site = None
+    if web and settings.web_listen != "off":
+        from bot.web.app import create_app
+        from bot.web.server import start_site
+
+        try:
+            site = await start_site(
+                create_app(engine.db, engine.clock, settings), settings.console_listen
+            )
+            out.write(f"Web console: {settings.console_url} (a coach sends /web for a link)\n")
+        except OSError as error:
+            out.write(f"Web console not started on {settings.console_listen}: {error}\n")
     out.write("Type your message; a number presses a button; Ctrl-D to quit.\n")
     try:
         while True:
@@ -135,4 +149,6 @@ async def run_chat(
             if line.strip():
                 await chat.say(line)
     finally:
+        if site is not None:
+            await site.cleanup()
         await engine.db.dispose()

@@ -16,7 +16,7 @@ import contextlib
 import hmac
 import logging
 import signal
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -61,6 +61,7 @@ COMMANDS = (
     ("help", N_("Help")),
 )
 COMMAND_LANGUAGES = {None: "fr", "fr": "fr", "ar": "ary"}
+UPLOAD_LIMIT = 10 * 1024 * 1024
 
 
 class Adapter(Protocol):
@@ -285,7 +286,7 @@ class TelegramRuntime:
                 return web.Response(status=500)  # Telegram retries
             return web.Response(status=200)
 
-        app = web.Application()
+        app = web.Application(client_max_size=UPLOAD_LIMIT)  # the console's plan uploads
         app.router.add_post(path, receive)
         return app
 
@@ -302,6 +303,8 @@ async def run_telegram(
     from bot.app import build_engine, learn_reviews, periodic_jobs
     from bot.scheduler import ScanContext, run_once
     from bot.scheduler import start as start_scheduler
+    from bot.web.app import mount as mount_console
+    from bot.web.server import start_site
     from storage.migrate import upgrade_async
 
     if settings.webhook_url and not settings.webhook_secret:
@@ -330,16 +333,19 @@ async def run_telegram(
         scheduler = start_scheduler(context, jobs) if jobs else None
         if settings.webhook_url:
             assert settings.webhook_secret is not None
-            host, _, port = settings.webhook_listen.rpartition(":")
             path = urlparse(settings.webhook_url).path or "/"
-            site = web.AppRunner(runtime.webhook_app(settings.webhook_secret, path))
-            await site.setup()
-            await web.TCPSite(site, host or "127.0.0.1", int(port)).start()
+            # One server: the webhook and, beside it, the web console.
+            app = runtime.webhook_app(settings.webhook_secret, path)
+            if settings.web_listen != "off":
+                mount_console(app, engine.db, engine.clock, settings, runtime.sender.wake)
+            site = await start_site(app, settings.webhook_listen)
             await adapter.set_webhook(settings.webhook_url, settings.webhook_secret)
             log.warning("webhook for @%s listening on %s", username, settings.webhook_listen)
             await stop.wait()
         else:
             await adapter.delete_webhook()
+            if settings.web_listen not in (None, "off"):
+                site = await _console_beside_polling(engine, settings, runtime.sender.wake)
             log.warning("polling Telegram as @%s (%s)", username, adapter.name)
             await runtime.poll(stop)
     finally:
@@ -352,3 +358,22 @@ async def run_telegram(
         await delivering  # a send in flight is settled; the rest waits in the outbox
         await adapter.close()
         await engine.db.dispose()
+
+
+async def _console_beside_polling(
+    engine: Engine, settings: Settings, wake: Callable[[], None]
+) -> web.AppRunner | None:
+    """With long polling there is no webhook server: the console gets one of its own. A busy
+    port leaves the bot running without it."""
+    from bot.web.app import create_app
+    from bot.web.server import start_site
+
+    try:
+        site = await start_site(
+            create_app(engine.db, engine.clock, settings, wake), settings.console_listen
+        )
+    except OSError as error:
+        log.warning("web console not started on %s: %s", settings.console_listen, error)
+        return None
+    log.warning("web console on %s", settings.console_url)
+    return site

@@ -17,6 +17,7 @@ from storage.models.territories import (
     TerritoryCoach,
     TerritoryKind,
 )
+from storage.models.web import CannedReply, CaseNote, WebSession, WebSignIn
 
 # Registers the hooks that keep next-due times beside their inputs (after every table).
 from storage.models import schedule  # noqa: F401  isort: skip
@@ -28,9 +29,11 @@ __all__ = [
     "AuditTrailIsAppendOnly",
     "Base",
     "Call",
+    "CannedReply",
     "Case",
     "CaseCategory",
     "CaseEvent",
+    "CaseNote",
     "CaseSeverity",
     "CaseStatus",
     "Commitment",
@@ -53,4 +56,6 @@ __all__ = [
     "TerritoryCoach",
     "TerritoryKind",
     "UtcDateTime",
+    "WebSession",
+    "WebSignIn",
 ]

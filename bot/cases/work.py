@@ -1,0 +1,232 @@
+"""What a coach does to a case — take, reply, resolve, hand over — whatever the coach uses.
+
+The chat's coach side (`coach_side`) and the web console both call these functions; they
+change the case, write its timeline and enqueue what the actor and the other coaches
+receive. What the coach himself is told is up to the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.cases import alerts, labels
+from bot.cases.routing import COACH_ROLES
+from bot.config import Settings
+from bot.effects import Button, Keyboard
+from bot.i18n import Translator, translator
+from bot.text import escape
+from storage.models import Actor, Case, CaseEvent, CaseStatus, OutboxMessage
+
+if TYPE_CHECKING:
+    from bot.turn import Turn
+
+CLOSED = (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+
+
+@dataclass
+class Desk:
+    """Who acts, when, and where the messages the act causes are collected."""
+
+    session: AsyncSession
+    coach: Actor
+    now: datetime
+    settings: Settings
+    ref: str  # unique per act: the part of dedup keys that tells two acts apart
+    channel: str  # the channel of the files the coach sends
+    cause_id: int | None = None  # the coach's chat message behind the act, if any
+    sent: list[OutboxMessage] = field(default_factory=list)
+
+    @classmethod
+    def of_turn(cls, turn: Turn) -> Desk:
+        # Shares the turn's list, so the engine delivers what the act enqueued.
+        return cls(
+            session=turn.session,
+            coach=turn.actor,
+            now=turn.now,
+            settings=turn.engine.settings,
+            ref=str(turn.message.id),
+            channel=turn.message.channel,
+            cause_id=turn.message.id,
+            sent=turn.sent,
+        )
+
+
+class Take(StrEnum):
+    TAKEN = "taken"
+    ALREADY_TAKEN = "already_taken"
+    CLOSED = "closed"
+
+
+def signature(t: Translator, coach: Actor) -> str:
+    """Coaches are never named to actors unless they chose a display name."""
+    return (
+        escape(coach.coach_signature)
+        if coach.coach_signature
+        else t.gettext(labels.DEFAULT_SIGNATURE)
+    )
+
+
+def event(desk: Desk, case: Case, kind: str, **fields: Any) -> None:
+    desk.session.add(
+        CaseEvent(case_id=case.id, actor_id=desk.coach.id, at=desk.now, kind=kind, **fields)
+    )
+
+
+async def to_actor(
+    desk: Desk,
+    case: Case,
+    text_for: Callable[[Translator], str],
+    buttons_for: Callable[[Translator], Keyboard] | None = None,
+    file: alerts.SharedFile | None = None,
+    missing_for: Callable[[Translator], str] | None = None,
+) -> None:
+    """A message to the case's actor, in their variant, from the bot; a file goes as itself
+    (`missing_for` says what it was where it cannot go)."""
+    actor = await desk.session.get_one(Actor, case.actor_id)
+    t = translator(actor.lang)
+    desk.sent += await alerts.enqueue_with_file(
+        desk.session,
+        channel=actor.channel,
+        chat_id=actor.chat_id,
+        text=text_for(t),
+        file=file,
+        missing=missing_for(t) if missing_for else None,
+        buttons=buttons_for(t) if buttons_for else (),
+        now=desk.now,
+        actor_id=actor.id,
+        cause_id=desk.cause_id,
+    )
+
+
+async def acknowledge(desk: Desk, case: Case) -> bool:
+    """Mark the case taken by this coach; False if it was already taken. Whoever else was
+    alerted about it is told who took it."""
+    if case.acknowledged_at is not None:
+        return False
+    case.acknowledged_at = desk.now
+    case.status = CaseStatus.ACKNOWLEDGED
+    case.coach_id = desk.coach.id
+    event(desk, case, "acknowledged")
+    desk.sent += await alerts.tell_taken(desk.session, case, desk.coach, desk.settings, desk.now)
+    return True
+
+
+async def take(desk: Desk, case: Case) -> Take:
+    if case.status in CLOSED:
+        return Take.CLOSED
+    if not await acknowledge(desk, case):
+        return Take.ALREADY_TAKEN
+    await to_actor(
+        desk,
+        case,
+        lambda t: t.gettext(
+            "A coach has taken up your case #{number} and will answer you here.",
+            number=case.id,
+        ),
+    )
+    return Take.TAKEN
+
+
+async def resolve(desk: Desk, case: Case) -> bool:
+    """False if the case was already resolved; otherwise the actor is asked for feedback."""
+    if case.status in CLOSED:
+        return False
+    await acknowledge(desk, case)
+    case.status = CaseStatus.RESOLVED
+    case.resolved_at = desk.now
+    case.helpful = None
+    event(desk, case, "status", details={"to": CaseStatus.RESOLVED})
+    await to_actor(
+        desk,
+        case,
+        lambda t: t.gettext(
+            "The coach has marked your case #{number} as resolved. Did the answer help you?",
+            number=case.id,
+        ),
+        lambda t: (
+            (
+                Button(t.gettext("Yes, it helped"), f"casefb:{case.id}:yes"),
+                Button(t.gettext("No, not really"), f"casefb:{case.id}:no"),
+            ),
+        ),
+    )
+    return True
+
+
+async def handover_candidates(session: AsyncSession, coach: Actor) -> list[Actor]:
+    return await alerts.coaches(session, Actor.id != coach.id)
+
+
+async def handover(desk: Desk, case: Case, coach_id: int) -> Actor | None:
+    """Give the case to another coach, who receives its card; None if no such coach."""
+    coach = await desk.session.get(Actor, coach_id)
+    if coach is None or coach.role not in COACH_ROLES:
+        return None
+    previous = case.coach_id
+    case.coach_id = coach.id
+    event(desk, case, "handover", details={"from": previous, "to": coach.id})
+    giver = escape(desk.coach.display_name)
+
+    async def render(t: Translator) -> str:
+        heading = t.gettext(alerts.HANDOVER_HEADING, coach=giver)
+        return await alerts.case_card(desk.session, case, t, heading)
+
+    key = f"case:{case.id}:handover:{desk.ref}"
+    desk.sent += await alerts.send(
+        desk.session,
+        [alerts.Recipient.of(coach)],
+        desk.now,
+        key,
+        render,
+        lambda t: alerts.coach_buttons(t, case.id),
+    )
+    desk.sent += await alerts.send_case_files(
+        desk.session, case, [alerts.Recipient.of(coach)], desk.now, key
+    )
+    return coach
+
+
+async def relay(desk: Desk, case: Case, text: str, file: tuple[str, str] | None = None) -> None:
+    """The coach's words reach the actor from the bot, signed, with the case number."""
+    if case.status in (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED):
+        await acknowledge(desk, case)
+        case.status = CaseStatus.IN_PROGRESS
+    event(
+        desk,
+        case,
+        "message_out",
+        text=text or None,
+        file_id=file[1] if file else None,
+        details={"kind": file[0]} if file else {},
+    )
+    coach = desk.coach
+
+    def render(t: Translator) -> str:
+        lines = [
+            t.gettext(
+                "💬 <b>{signature}</b>, about your case #{number}:",
+                signature=signature(t, coach),
+                number=case.id,
+            )
+        ]
+        if text:
+            lines.append(escape(text))
+        return "\n".join(lines)
+
+    await to_actor(
+        desk,
+        case,
+        render,
+        lambda t: ((Button(t.gettext("Reply to the coach"), f"caseans:{case.id}"),),),
+        file=alerts.SharedFile(file[0], file[1], desk.channel) if file else None,
+        missing_for=lambda t: t.gettext(
+            "📎 The coach also sent a file ({kind}); it is kept with your case.",
+            kind=escape(file[0] if file else ""),
+        ),
+    )

@@ -1,0 +1,1 @@
+"""The coaches' web console: inbox, case view, plans board and territory picture."""
