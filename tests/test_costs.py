@@ -62,8 +62,10 @@ async def test_an_ordinary_message_stays_within_its_statement_budget(
         "knowledge question": await chat.send("c'est quoi le role du coach ?"),
         "command": await chat.send("/menu"),
         "button": await chat.send(button="lang:fr"),
-        "free text": await chat.send("blabla"),
     }
+    # Not understood: it also joins the review queue, one row more (the learning loop's cost).
+    unanswered = await chat.send("blabla")
+    assert unanswered <= MESSAGE_BUDGET + 1, unanswered
     await chat.send("je veux signaler un probleme")
     costs["free text in a flow"] = await chat.send("la route est coupee depuis une semaine")
     clock.advance(timedelta(hours=2))

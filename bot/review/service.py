@@ -28,9 +28,14 @@ async def enqueue(
     """Queue a message for review once (a second "not helpful" on it adds nothing)."""
     if not message.text or not message.text.strip():
         return None
-    existing = await session.scalar(select(ReviewItem).where(ReviewItem.message_id == message.id))
-    if existing is not None:
-        return existing
+    if reason != ReviewReason.UNANSWERED:
+        # An unanswered message is queued once, by the turn that handles it: no lookup on that
+        # path. A "not helpful" tap can come twice, or after the message was queued unanswered.
+        existing = await session.scalar(
+            select(ReviewItem).where(ReviewItem.message_id == message.id)
+        )
+        if existing is not None:
+            return existing
     item = ReviewItem(
         message_id=message.id,
         text=mask(message.text.strip(), [actor.display_name, *actor.display_name.split()]),
