@@ -76,12 +76,18 @@ async def serve(settings: Settings, listen: str, stop: asyncio.Event | None = No
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signum, stop.set)
-    db = Database(settings.database_url)
-    runner = await start_site(create_app(db, SystemClock(), settings), listen)
+    from bot.app import build_engine, learn_reviews
+
+    # The review page ranks labels with the understanding built as the bot builds it: the
+    # knowledge base and the messages coaches already filed.
+    engine = build_engine(settings, clock=SystemClock())
+    await learn_reviews(engine)
+    app = create_app(engine.db, engine.clock, settings, understander=engine.understander)
+    runner = await start_site(app, listen)
     print(f"web console: {settings.console_url if settings.web_url else f'http://{listen}'}")
     sys.stdout.flush()
     try:
         await stop.wait()
     finally:
         await runner.cleanup()
-        await db.dispose()
+        await engine.db.dispose()

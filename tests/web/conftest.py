@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from selenium import webdriver
@@ -22,6 +24,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.engine import Engine
+from bot.nlu import Understander
 from bot.web import auth
 from bot.web.app import create_app
 from bot.web.server import start_site
@@ -50,9 +53,17 @@ class Served:
 
 
 class _ServerThread(threading.Thread):
-    def __init__(self, settings: Settings, clock: ManualClock, listen: str, uploads: Path) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: ManualClock,
+        listen: str,
+        uploads: Path,
+        understander: Understander,
+    ) -> None:
         super().__init__(daemon=True)
         self.settings, self.clock, self.listen, self.uploads = settings, clock, listen, uploads
+        self.understander = understander
         self.ready = threading.Event()
         self.loop = asyncio.new_event_loop()
         self.error: BaseException | None = None
@@ -65,7 +76,13 @@ class _ServerThread(threading.Thread):
         db = Database(self.settings.database_url)
         self.stop = asyncio.Event()
         try:
-            app = create_app(db, self.clock, self.settings, upload_dir=self.uploads)
+            app = create_app(
+                db,
+                self.clock,
+                self.settings,
+                upload_dir=self.uploads,
+                understander=self.understander,
+            )
             runner = await start_site(app, self.listen)
         except BaseException as error:
             self.error = error
@@ -82,8 +99,15 @@ class _ServerThread(threading.Thread):
         self.join(10)
 
 
-@pytest.fixture
-def served(settings: Settings, clock: ManualClock, tmp_path: Path) -> Iterator[Served]:
+@contextmanager
+def serving(
+    settings: Settings,
+    clock: ManualClock,
+    tmp_path: Path,
+    understander: Understander,
+    **more: Any,
+) -> Iterator[Served]:
+    """The console on a free port; `more` are further settings (the Bot API, the cache)."""
     listen = f"127.0.0.1:{_free_port()}"
     url = f"http://{listen}"
     console_settings = Settings(
@@ -91,8 +115,10 @@ def served(settings: Settings, clock: ManualClock, tmp_path: Path) -> Iterator[S
         knowledge_dir=settings.knowledge_dir,
         web_listen=listen,
         web_url=url,
+        **more,
     )
-    thread = _ServerThread(console_settings, clock, listen, tmp_path / "uploads")
+    # The engine's understander, as when the console runs beside the bot.
+    thread = _ServerThread(console_settings, clock, listen, tmp_path / "uploads", understander)
     thread.start()
     thread.ready.wait(10)
     if thread.error is not None:
@@ -101,6 +127,14 @@ def served(settings: Settings, clock: ManualClock, tmp_path: Path) -> Iterator[S
         yield Served(url, console_settings, tmp_path / "uploads")
     finally:
         thread.shutdown()
+
+
+@pytest.fixture
+def served(
+    settings: Settings, clock: ManualClock, tmp_path: Path, understander: Understander
+) -> Iterator[Served]:
+    with serving(settings, clock, tmp_path, understander) as found:
+        yield found
 
 
 @pytest.fixture
