@@ -41,6 +41,10 @@ class Settings:
     web_listen: str | None = None
     web_url: str | None = None
     web_session_hours: int = 12
+    # Files people sent (photos, voice notes, documents), fetched from the Bot API for the
+    # console and kept here, the least recently shown removed past the size bound.
+    file_cache_dir: Path = Path("var/file-cache")
+    file_cache_bytes: int = 200 * 1024 * 1024
 
     @property
     def console_listen(self) -> str:
@@ -77,4 +81,6 @@ class Settings:
             web_listen=env.get("HOTLINE_WEB_LISTEN") or None,
             web_url=env.get("HOTLINE_WEB_URL") or None,
             web_session_hours=int(env.get("HOTLINE_WEB_SESSION_HOURS") or 12),
+            file_cache_dir=Path(env.get("HOTLINE_FILE_CACHE_DIR") or defaults.file_cache_dir),
+            file_cache_bytes=int(env.get("HOTLINE_FILE_CACHE_MB") or 200) * 1024 * 1024,
         )
