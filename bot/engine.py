@@ -11,8 +11,9 @@ import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import asdict
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +26,7 @@ from bot.i18n import N_, translator
 from bot.nlu import Understander, Understanding
 from bot.outbox import enqueue, to_effect
 from bot.router import Router, Routes
-from bot.text import escape
+from bot.text import clean, escape
 from bot.turn import FlowState, Turn
 from storage.db import Database
 from storage.models import Actor, FlowSession, InboundKind, InboundMessage, OutboxMessage
@@ -42,6 +43,10 @@ STOP_WORDS = frozenset({"stop"})
 # Run even on the message that opens a call (before the framework): opting out, and /start,
 # which opts back in.
 IMMEDIATE_COMMANDS = frozenset({"stop", "start"})
+
+# Telegram keeps an undelivered update for 24 hours: a stored update id older than this is
+# another update that re-uses the id, not a redelivery.
+DEDUP_WINDOW = timedelta(hours=48)
 
 SORRY = N_(
     "Sorry, something went wrong on our side. Your message is saved and a coach can see it; "
@@ -74,15 +79,37 @@ class Engine:
             return await self._process_chat(event.channel, event.chat_id)
 
     async def receive(self, event: Event) -> int | None:
-        """Store the event; returns its id, or None when the update was already stored."""
+        """Store the event; returns its id, or None when the update was already stored.
+
+        An update id is a redelivery only within `DEDUP_WINDOW`: Telegram re-uses ids (per
+        bot, chosen afresh after a quiet week), so an older holder of the key gives it up.
+        """
         update_key = f"{event.channel}:{event.update_id}" if event.update_id else None
         async with self.db.transaction() as session:
             if update_key is not None:
-                seen = await session.scalar(
-                    select(InboundMessage.id).where(InboundMessage.update_key == update_key)
-                )
+                seen = (
+                    await session.execute(
+                        select(InboundMessage.id, InboundMessage.received_at).where(
+                            InboundMessage.update_key == update_key
+                        )
+                    )
+                ).first()
                 if seen is not None:
-                    return None
+                    if seen.received_at >= event.at - DEDUP_WINDOW:
+                        log.info(
+                            "update %s dropped: already stored as message %s", update_key, seen.id
+                        )
+                        return None
+                    log.warning(
+                        "update key %s re-used after %s: stored as a new message",
+                        update_key,
+                        event.at - seen.received_at,
+                    )
+                    await session.execute(
+                        update(InboundMessage)
+                        .where(InboundMessage.id == seen.id)
+                        .values(update_key=None)
+                    )
             actor = await self._actor_for(session, event)
             attachment_kind = event.attachment.kind if event.attachment else event.unsupported
             message = InboundMessage(
@@ -92,7 +119,7 @@ class Engine:
                 update_key=update_key,
                 kind=_kind(event),
                 # PostgreSQL refuses NUL in text and enforces column sizes: store what fits.
-                text=_storable(event.text),
+                text=_storable(clean(event.text) if event.text is not None else None),
                 button=_storable(event.button, 64),
                 attachment_kind=_storable(attachment_kind, 16),
                 file_id=_storable(event.attachment.file_id, 256) if event.attachment else None,
@@ -104,6 +131,7 @@ class Engine:
                     session.add(message)
                     await session.flush()
             except IntegrityError:
+                log.info("update %s dropped: stored at the same moment elsewhere", update_key)
                 return None
             return message.id
 
@@ -170,6 +198,8 @@ class Engine:
         actor = await session.get_one(Actor, message.actor_id)
         actor.last_seen_at = now
         actor.reachable = True  # writing again means they unblocked the bot
+        if _addressed_elsewhere(message.text, self.settings.bot_username):
+            return []  # "/case@other_bot" in a group: another bot's command
         if await flood.over_limit(session, message, self.settings):
             return await flood.slow_down(session, message, actor, now, self.settings)
         understanding = self._understand(message)
@@ -343,22 +373,30 @@ class Engine:
         return [to_effect(row) for row in rows]
 
     async def _actor_for(self, session: AsyncSession, event: Event) -> Actor:
-        actor = await session.scalar(
-            select(Actor).where(
-                Actor.channel == event.channel, Actor.external_id == event.sender.external_id
-            )
+        query = select(Actor).where(
+            Actor.channel == event.channel, Actor.external_id == event.sender.external_id
         )
-        if actor is None:
-            actor = Actor(
-                channel=event.channel,
-                external_id=event.sender.external_id,
-                chat_id=event.chat_id,
-                display_name=event.sender.display_name[:128],
-                lang=_hint(event.sender.language_code),
-                created_at=event.at,
-            )
-            session.add(actor)
-            await session.flush()
+        actor = await session.scalar(query)
+        if actor is not None:
+            return actor
+        actor = Actor(
+            channel=event.channel,
+            external_id=event.sender.external_id,
+            chat_id=event.chat_id,
+            display_name=clean(event.sender.display_name, one_line=True)[:128],
+            lang=_hint(event.sender.language_code),
+            created_at=event.at,
+        )
+        try:
+            # A new person's first updates often arrive together (an album's photos), handled
+            # by several workers or processes: the first insert wins, the others read it.
+            async with session.begin_nested():
+                session.add(actor)
+                await session.flush()
+        except IntegrityError:  # the savepoint's rollback took the new row out of the session
+            actor = await session.scalar(query)
+            if actor is None:
+                raise
         return actor
 
 
@@ -381,6 +419,16 @@ def _command(text: str | None) -> tuple[str | None, str]:
         return None, ""
     head, _, argument = text[1:].partition(" ")
     return head.split("@", 1)[0].lower(), argument.strip()
+
+
+def _addressed_elsewhere(text: str | None, username: str | None) -> bool:
+    """A command for another bot ("/case@other_bot"), as groups with several bots see."""
+    text = (text or "").strip()
+    if not text.startswith("/") or username is None:
+        return False
+    head = text[1:].split(maxsplit=1)[0] if len(text) > 1 else ""
+    _, at, target = head.partition("@")
+    return bool(at) and target.casefold() != username.lstrip("@").casefold()
 
 
 def _storable(value: str | None, size: int | None = None) -> str | None:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.effects import (
+    CAPTIONLESS,
     Effect,
     Keyboard,
     SendDocument,
@@ -24,7 +25,7 @@ from bot.effects import (
     keyboard_from_json,
     keyboard_to_json,
 )
-from bot.text import split_message
+from bot.text import CAPTION_LIMIT, split_message, to_plain, utf16_len
 from storage.db import Database
 from storage.models import Actor, DeliveryStatus, OutboxMessage
 
@@ -65,11 +66,17 @@ async def enqueue(
         kind, (filename, content) = "document", document
     elif file_ref is not None:
         kind, file_id = file_ref
-    # Captions are short by construction; only plain texts are split.
-    parts = split_message(text) if kind == "text" else [text]
+    if kind == "text":
+        parts = split_message(text)
+    elif utf16_len(to_plain(text)) <= CAPTION_LIMIT or kind in CAPTIONLESS:
+        parts = [text]
+    else:
+        # A caption over Telegram's limit would fail the whole file: the text goes first.
+        parts = [*split_message(text), ""]
     rows: list[OutboxMessage] = []
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
+        carries = last or kind == "text"  # the file rides on the last part only
         rows.append(
             OutboxMessage(
                 channel=channel,
@@ -77,11 +84,11 @@ async def enqueue(
                 actor_id=actor_id,
                 call_id=call_id,
                 cause_id=cause_id,
-                kind=kind,
+                kind=kind if carries else "text",
                 text=part,
-                file=content,
-                filename=filename,
-                file_id=file_id,
+                file=content if carries else None,
+                filename=filename if carries else None,
+                file_id=file_id if carries else None,
                 buttons=keyboard_to_json(buttons) if last else None,
                 dedup_key=dedup_key
                 if index == 0

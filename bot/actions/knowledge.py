@@ -6,7 +6,7 @@ from bot.access import ADMINS, requires
 from bot.effects import Button
 from bot.i18n import reload_catalogs
 from bot.router import Router
-from bot.text import escape
+from bot.text import escape, escape_clip
 from bot.turn import Turn
 
 router = Router("knowledge")
@@ -56,7 +56,7 @@ async def reload_knowledge(turn: Turn, _argument: str) -> None:
             turn._(
                 "The knowledge base could not be reloaded; the previous one stays in use. "
                 "Error: {error}",
-                error=escape(str(error))[:500],
+                error=escape_clip(str(error), 500),
             )
         )
         return

@@ -35,7 +35,7 @@ from bot.effects import Button, Keyboard
 from bot.flows.base import Flow
 from bot.i18n import N_
 from bot.router import Router
-from bot.text import escape
+from bot.text import escape, escape_clip
 from bot.turn import Turn
 from storage.models import (
     Actor,
@@ -443,7 +443,7 @@ async def back_to_the_bot(turn: Turn, fields: list[str]) -> None:
         )
     )
     name = escape(turn.actor.display_name or "?")
-    quoted = escape(message.text or message.attachment_kind or "")[:200]
+    quoted = escape_clip(message.text or message.attachment_kind or "", 200)
 
     async def render(t: Any) -> str:
         return t.gettext(

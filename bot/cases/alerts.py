@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cases import labels
 from bot.cases.routing import COACH_ROLES
 from bot.config import Settings
-from bot.effects import CAPTION_LIMIT, CAPTIONLESS, Button, Keyboard
+from bot.effects import CAPTIONLESS, Button, Keyboard
 from bot.i18n import N_, Translator, translator
 from bot.outbox import enqueue
-from bot.text import escape, to_plain
+from bot.text import CAPTION_LIMIT, escape, to_plain, utf16_len
 from storage.models import (
     ActionPlan,
     Actor,
@@ -104,7 +104,7 @@ async def enqueue_with_file(
         return await put(text, buttons, dedup_key, None)
     if file.channel != channel:
         return await put(f"{text}\n{missing or file.line()}", buttons, dedup_key, None)
-    if file.kind not in CAPTIONLESS and len(to_plain(text)) <= CAPTION_LIMIT:
+    if file.kind not in CAPTIONLESS and utf16_len(to_plain(text)) <= CAPTION_LIMIT:
         return await put(text, buttons, dedup_key, file)
     rows = await put(text, (), dedup_key, None)
     return rows + await put("", buttons, f"{dedup_key}:file" if dedup_key else None, file)

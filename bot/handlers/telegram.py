@@ -110,9 +110,15 @@ def _sender(user: dict[str, Any]) -> EventSender:
     )
 
 
-def event_from_update(data: dict[str, Any], now: datetime) -> Event | None:
-    """The engine event for a Telegram update (a dict as in the Bot API), or None to skip it."""
-    update_id = str(data["update_id"])
+def event_from_update(
+    data: dict[str, Any], now: datetime, bot_id: str | None = None
+) -> Event | None:
+    """The engine event for a Telegram update (a dict as in the Bot API), or None to skip it.
+
+    Update ids are per bot: with the bot's id in the key, a new token on the same database
+    (a leaked one replaced, a test bot promoted) never meets the ids of the old one.
+    """
+    update_id = f"{bot_id}:{data['update_id']}" if bot_id else str(data["update_id"])
     query = data.get("callback_query")
     if query is not None:
         if not query.get("data") or "from" not in query:
@@ -166,9 +172,11 @@ class TelegramRuntime:
         policy: Policy | None = None,
         poll_timeout: int = 25,
         idle_delay: float = 0.2,
+        bot_id: str | None = None,
     ) -> None:
         self.engine = engine
         self.adapter = adapter
+        self.bot_id = bot_id
         self.sender = Sender(
             engine.db,
             engine.clock,
@@ -188,7 +196,7 @@ class TelegramRuntime:
 
     async def accept(self, data: dict[str, Any]) -> bool:
         """Store one update (raises if it could not be stored), then handle it in the background."""
-        event = event_from_update(data, self.engine.clock.now())
+        event = event_from_update(data, self.engine.clock.now(), self.bot_id)
         if event is None:
             return False
         await self.engine.receive(event)
@@ -316,7 +324,8 @@ async def run_telegram(
     username = await adapter.get_me()
     settings = replace(settings, bot_username=username)
     engine = build_engine(settings, clock=clock or SystemClock())
-    runtime = TelegramRuntime(engine, adapter, limits=limits)
+    bot_id = (settings.telegram_token or "").partition(":")[0] or None
+    runtime = TelegramRuntime(engine, adapter, limits=limits, bot_id=bot_id)
     context = ScanContext(engine.db, engine.clock, settings)
     jobs = periodic_jobs()
     scheduler = None

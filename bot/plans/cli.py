@@ -1,8 +1,9 @@
 """`hotline plan import FILE --reference-date YYYY-MM-DD [--dry-run] [--json] ...`
+and `hotline plan export PLAN_ID --out FILE.xlsx`.
 
-Prints a row-by-row report (text, or JSON with ``--json``) and progress on stderr for large
-files. Exit status: 0 imported (or valid on a dry run), 1 the file is invalid and nothing was
-stored, 2 bad options.
+Import prints a row-by-row report (text, or JSON with ``--json``) and progress on stderr for
+large files. Exit status: 0 imported (or valid on a dry run), 1 the file is invalid and nothing
+was stored, 2 bad options. Export writes the plan as the coaches' button does, audited.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot import audit
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.plans import importer
+from bot.plans import export, importer, service
 from storage.db import Database
-from storage.models import Actor
+from storage.models import ActionPlan, Actor
 
 PROGRESS_EVERY = 500
 
@@ -48,11 +50,16 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="days around each deadline, written --reminder-offsets=-7,-1,0,1,3",
     )
+    exp = commands.add_parser("export", help="write a plan to an XLSX file")
+    exp.add_argument("plan_id", type=int)
+    exp.add_argument("--out", required=True, type=Path, help="the .xlsx file to write")
     return parser
 
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "export":
+        return asyncio.run(_export(args.plan_id, args.out))
     offsets = None
     if args.reminder_offsets:
         try:
@@ -64,6 +71,37 @@ def main(argv: list[str]) -> int:
         print(f"{args.file}: no such file", file=sys.stderr)
         return 2
     return asyncio.run(_import(args, offsets))
+
+
+async def _export(plan_id: int, out: Path) -> int:
+    db = Database(Settings.from_env().database_url)
+    try:
+        async with db.transaction() as session:
+            plan = await session.get(ActionPlan, plan_id)
+            if plan is None:
+                print(f"no plan {plan_id}", file=sys.stderr)
+                return 1
+            commitments = await service.commitments_of_plan(session, plan.id)
+            ids = {c.owner_id for c in commitments if c.owner_id is not None}
+            owners = {
+                actor.id: actor
+                for actor in await session.scalars(select(Actor).where(Actor.id.in_(ids)))
+            }
+            content = export.plan_xlsx(plan, commitments, owners)
+            await asyncio.to_thread(out.write_bytes, content)
+            await audit.record(
+                session,
+                None,
+                audit.Action.EXPORT,
+                f"plan:{plan.id}",
+                SystemClock().now(),
+                rows=len(commitments),
+                via="command line",
+            )
+    finally:
+        await db.dispose()
+    print(f"plan {plan_id}: {len(commitments)} rows written to {out}")
+    return 0
 
 
 def _progress(count: int) -> None:
