@@ -339,6 +339,7 @@ async def relay_to_coach(turn: Turn, case: Case, text: str, file: tuple[str, str
         render,
         lambda t: alerts.reply_buttons(t, case.id),
         file=alerts.SharedFile(file[0], file[1], turn.message.channel) if file else None,
+        about_id=case.actor_id,
     )
 
 
@@ -460,6 +461,7 @@ async def back_to_the_bot(turn: Turn, fields: list[str]) -> None:
         turn.now,
         f"case:{case.id}:withdrawn:{message.id}",
         render,
+        about_id=case.actor_id,
     )
     await turn.engine.replay(turn, message.id)
 

@@ -236,6 +236,7 @@ async def handover(turn: Turn, case: Case, coach_id: int) -> None:
         f"case:{case.id}:handover:{turn.message.id}",
         render,
         lambda t: alerts.coach_buttons(t, case.id),
+        about_id=case.actor_id,
     )
     turn.sent += await alerts.send_case_files(
         turn.session,
