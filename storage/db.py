@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+log = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite+aiosqlite:///var/hotline.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -42,6 +46,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted rows are overwritten, not left in free pages: /forget must really forget.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -70,8 +76,28 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        async with self._sessions() as session:
+            async with session.begin():
+                yield session
+            if session.info.pop("checkpoint", False):
+                await self.checkpoint()
+
+    async def checkpoint(self) -> None:
+        """SQLite: fold the write-ahead log into the file and empty it, so that erased data
+        leaves no copy behind (readers still open may hold it back: retried, then logged)."""
+        if not self.is_sqlite:
+            return
+        for attempt in range(5):
+            async with self.engine.connect() as connection:
+                # On the driver's connection: outside any transaction (ours begin IMMEDIATE).
+                raw = await connection.get_raw_connection()
+                cursor = await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy = (await cursor.fetchone())[0]
+                await cursor.close()
+            if not busy:
+                return
+            await asyncio.sleep(0.1 * (attempt + 1))
+        log.warning("the write-ahead log could not be emptied: readers kept it busy")
 
     async def dispose(self) -> None:
         await self.engine.dispose()
