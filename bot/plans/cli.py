@@ -14,6 +14,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 from sqlalchemy import select
 
@@ -109,42 +110,77 @@ def _progress(count: int) -> None:
         print(f"… {count} rows read", file=sys.stderr, flush=True)
 
 
+class ProgressBar:
+    """Rows stored so far, on stderr: a bar redrawn in place on a terminal, a line every
+    tenth otherwise (logs, pipes)."""
+
+    WIDTH = 30
+
+    def __init__(self, label: str, stream: TextIO | None = None) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self._tenth = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        share = done / total if total else 1.0
+        if self.tty:
+            filled = round(share * self.WIDTH)
+            bar = "█" * filled + "·" * (self.WIDTH - filled)
+            end = "\n" if done >= total else ""
+            self.stream.write(f"\r{self.label} {bar} {done}/{total}{end}")
+        elif int(share * 10) > self._tenth:
+            self._tenth = int(share * 10)
+            self.stream.write(f"{self.label}: {done}/{total} rows ({share:.0%})\n")
+        self.stream.flush()
+
+
 async def _import(args: argparse.Namespace, offsets: list[int] | None) -> int:
     path: Path = args.file
-    if args.dry_run:
-        report = importer.read(path, args.reference_date, _progress)
-    else:
-        db = Database(Settings.from_env().database_url)
-        try:
+    report = await asyncio.to_thread(importer.read, path, args.reference_date, _progress)
+    if args.dry_run or not report.valid:
+        return _finish(args, report, stored=False)
+    db = Database(Settings.from_env().database_url)
+    try:
+        coach = None
+        if args.coach:
             async with db.transaction() as session:
-                coach = None
-                if args.coach:
-                    coach = await session.scalar(
-                        select(Actor).where(
-                            (Actor.external_id == args.coach) | (Actor.display_name == args.coach)
-                        )
+                coach = await session.scalar(
+                    select(Actor).where(
+                        (Actor.external_id == args.coach) | (Actor.display_name == args.coach)
                     )
-                    if coach is None:
-                        print(f"--coach {args.coach}: no such actor", file=sys.stderr)
-                        return 2
-                options = importer.PlanOptions(
-                    title=args.title or path.stem,
-                    reference=args.reference_date,
-                    theme=args.theme,
-                    territory=args.territory,
-                    committee=args.committee,
-                    coach=coach,
-                    reminder_offsets=offsets,
                 )
-                report = await importer.import_plan(
-                    session, path, options, now=SystemClock().now(), on_row=_progress
-                )
-        finally:
-            await db.dispose()
+            if coach is None:
+                print(f"--coach {args.coach}: no such actor", file=sys.stderr)
+                return 2
+        options = importer.PlanOptions(
+            title=args.title or path.stem,
+            reference=args.reference_date,
+            theme=args.theme,
+            territory=args.territory,
+            committee=args.committee,
+            coach=coach,
+            reminder_offsets=offsets,
+        )
+        # Short transactions: the bot keeps answering while a large plan is stored.
+        await importer.store_in_batches(
+            db,
+            report,
+            options,
+            now=SystemClock().now(),
+            source=path.name,
+            on_stored=ProgressBar("storing"),
+        )
+    finally:
+        await db.dispose()
+    return _finish(args, report, stored=True)
+
+
+def _finish(args: argparse.Namespace, report: importer.ImportReport, stored: bool) -> int:
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
-        _print_text(report, stored=not args.dry_run)
+        _print_text(report, stored=stored)
     return 0 if report.valid else 1
 
 
