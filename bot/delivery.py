@@ -157,6 +157,7 @@ class Policy:
     # request still in flight in another live process to settle.
     restart_grace: timedelta = timedelta(seconds=2)
     settle_attempts: int = 5  # a "delivered" not written means a repeat: try hard
+    overlap_after: float = 2.0  # seconds: a slower request lets the next ones start
     idle_poll: float = 1.0  # seconds between looks at the outbox when nothing is due
     batch: int = 50
     # A claim takes the rows whose paced slot falls within this, and each is sent at its
@@ -305,11 +306,17 @@ class Sender:
 
     async def deliver(self, row: OutboxMessage) -> None:
         """Send one claimed row (no transaction open) at its slot, and settle it."""
+        await self._wait_slot(row)
+        await self._send_and_settle(row)
+
+    async def _wait_slot(self, row: OutboxMessage) -> None:
         slot = self._slots.pop(row.id, None)
         if slot is not None:
             delay = (slot - self.clock.now()).total_seconds()
             if delay > 0:
                 await self.wait(delay)
+
+    async def _send_and_settle(self, row: OutboxMessage) -> None:
         if not await self._start(row):
             return
         error: DeliveryError | None = None
@@ -406,10 +413,24 @@ class Sender:
                 )
 
     async def step(self) -> tuple[int, datetime | None]:
-        """Claim what may leave now and send it, chats in parallel; returns (sent, next due)."""
+        """Claim what may leave now and send it; returns (sent, next due).
+
+        One request at a time, each settled before the next starts: a crash can then repeat
+        only the one in flight. A request slower than `overlap_after` (a network timeout, a
+        slow server) no longer holds the others: they go on while it finishes.
+        """
         rows, next_due = await self.claim()
-        if rows:
-            await asyncio.gather(*(self.deliver(row) for row in rows))
+        slow: set[asyncio.Future[None]] = set()
+        for row in rows:
+            await self._wait_slot(row)
+            sending = asyncio.ensure_future(self._send_and_settle(row))
+            done, _ = await asyncio.wait({sending}, timeout=self.policy.overlap_after)
+            if not done:
+                slow.add(sending)
+            else:
+                sending.result()
+        if slow:
+            await asyncio.gather(*slow)
         return len(rows), next_due
 
     async def run_until_idle(self, max_steps: int = 10_000) -> None:
