@@ -1,4 +1,4 @@
-"""`make bench`: the engine benchmark, then the fan-out benchmark, as one report.
+"""`make bench`: the engine, fan-out and webhook benchmarks, as one report.
 
     .venv/bin/python -m bench [--count 10000] [--databases sqlite,postgresql]
 
@@ -18,6 +18,7 @@ def main() -> None:
     parts = [
         [sys.executable, "-m", "bench.engine"],
         [sys.executable, "-m", "bench.fanout", *sys.argv[1:]],
+        [sys.executable, "-m", "bench.webhook"],
     ]
     reports = []
     for command in parts:

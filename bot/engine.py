@@ -12,8 +12,9 @@ import logging
 from collections import defaultdict
 from dataclasses import asdict
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -78,62 +79,115 @@ class Engine:
             await self.receive(event)
             return await self._process_chat(event.channel, event.chat_id)
 
+    async def process(self, channel: str, chat_id: str) -> list[Effect]:
+        """Handle what is stored and not yet handled for one chat (stored by `receive`)."""
+        async with self._chat_locks[(channel, chat_id)]:
+            return await self._process_chat(channel, chat_id)
+
     async def receive(self, event: Event) -> int | None:
-        """Store the event; returns its id, or None when the update was already stored.
+        """Store the event; returns its id, or None when the update was already stored."""
+        return (await self.receive_many([event]))[0]
+
+    async def receive_many(self, events: list[Event]) -> list[int | None]:
+        """Store events in one short transaction (taken before handling on SQLite); for each,
+        its id, or None when the update was already stored.
 
         An update id is a redelivery only within `DEDUP_WINDOW`: Telegram re-uses ids (per
         bot, chosen afresh after a quiet week), so an older holder of the key gives it up.
         """
-        update_key = f"{event.channel}:{event.update_id}" if event.update_id else None
-        async with self.db.transaction() as session:
-            if update_key is not None:
-                seen = (
-                    await session.execute(
-                        select(InboundMessage.id, InboundMessage.received_at).where(
-                            InboundMessage.update_key == update_key
-                        )
-                    )
-                ).first()
-                if seen is not None:
-                    if seen.received_at >= event.at - DEDUP_WINDOW:
-                        log.info(
-                            "update %s dropped: already stored as message %s", update_key, seen.id
-                        )
-                        return None
+        async with self.db.transaction(urgent=True) as session:
+            keys = [_update_key(event) for event in events]
+            seen = await self._seen(session, [k for k in keys if k is not None])
+            wanted: list[int] = []  # indexes of the events to store
+            taken: set[str] = set()
+            for index, (event, key) in enumerate(zip(events, keys, strict=True)):
+                if key is not None and key in taken:
+                    log.info("update %s dropped: twice in one batch", key)
+                    continue
+                holder = seen.get(key) if key is not None else None
+                if holder is not None:
+                    if holder.received_at >= event.at - DEDUP_WINDOW:
+                        log.info("update %s dropped: already stored as message %s", key, holder.id)
+                        continue
                     log.warning(
                         "update key %s re-used after %s: stored as a new message",
-                        update_key,
-                        event.at - seen.received_at,
+                        key,
+                        event.at - holder.received_at,
                     )
                     await session.execute(
                         update(InboundMessage)
-                        .where(InboundMessage.id == seen.id)
+                        .where(InboundMessage.id == holder.id)
                         .values(update_key=None)
                     )
-            actor = await self._actor_for(session, event)
-            attachment_kind = event.attachment.kind if event.attachment else event.unsupported
-            message = InboundMessage(
-                channel=event.channel,
-                chat_id=event.chat_id,
-                actor_id=actor.id,
-                update_key=update_key,
-                kind=_kind(event),
-                # PostgreSQL refuses NUL in text and enforces column sizes: store what fits.
-                text=_storable(clean(event.text) if event.text is not None else None),
-                button=_storable(event.button, 64),
-                attachment_kind=_storable(attachment_kind, 16),
-                file_id=_storable(event.attachment.file_id, 256) if event.attachment else None,
-                received_at=event.at,
-            )
+                if key is not None:
+                    taken.add(key)
+                wanted.append(index)
+            actors = await self._actors_for(session, [events[i] for i in wanted])
+            messages = {
+                index: _message(events[index], keys[index], actor.id)
+                for index, actor in zip(wanted, actors, strict=True)
+            }
             try:
-                # Another process may store the same redelivered update at the same moment.
                 async with session.begin_nested():
-                    session.add(message)
+                    session.add_all(messages.values())
                     await session.flush()
             except IntegrityError:
-                log.info("update %s dropped: stored at the same moment elsewhere", update_key)
-                return None
-            return message.id
+                # Another process stored one of them at the same moment: one at a time.
+                for index, message in list(messages.items()):
+                    fresh = _message(events[index], keys[index], message.actor_id)
+                    try:
+                        async with session.begin_nested():
+                            session.add(fresh)
+                            await session.flush()
+                        messages[index] = fresh
+                    except IntegrityError:
+                        log.info("update %s dropped: stored elsewhere at once", keys[index])
+                        del messages[index]
+            return [messages[i].id if i in messages else None for i in range(len(events))]
+
+    async def _seen(self, session: AsyncSession, keys: list[str]) -> dict[str, Row[Any]]:
+        found: dict[str, Row[Any]] = {}
+        for start in range(0, len(keys), 500):
+            rows = await session.execute(
+                select(
+                    InboundMessage.id, InboundMessage.update_key, InboundMessage.received_at
+                ).where(InboundMessage.update_key.in_(keys[start : start + 500]))
+            )
+            found.update({row.update_key: row for row in rows})
+        return found
+
+    async def _actors_for(self, session: AsyncSession, events: list[Event]) -> list[Actor]:
+        """The actor of each event: known ones in one query, new ones inserted."""
+        known: dict[tuple[str, str], Actor] = {}
+        by_channel: defaultdict[str, set[str]] = defaultdict(set)
+        for event in events:
+            by_channel[event.channel].add(event.sender.external_id)
+        for channel, ids in by_channel.items():
+            listed = sorted(ids)
+            for start in range(0, len(listed), 500):
+                rows = await session.scalars(
+                    select(Actor).where(
+                        Actor.channel == channel, Actor.external_id.in_(listed[start : start + 500])
+                    )
+                )
+                known.update({(a.channel, a.external_id): a for a in rows})
+        new: dict[tuple[str, str], Actor] = {}
+        for event in events:
+            key = (event.channel, event.sender.external_id)
+            if key not in known and key not in new:
+                new[key] = _new_actor(event)
+        if new:
+            try:
+                async with session.begin_nested():  # all at once: one round trip
+                    session.add_all(new.values())
+                    await session.flush()
+                known.update(new)
+            except IntegrityError:  # one of them was stored elsewhere meanwhile: one by one
+                for key in new:
+                    event = next(e for e in events if (e.channel, e.sender.external_id) == key)
+                    known[key] = await self._actor_for(session, event)
+
+        return [known[(e.channel, e.sender.external_id)] for e in events]
 
     async def recover(self) -> list[Effect]:
         """Handle whatever was stored but not handled before the last stop."""
@@ -379,14 +433,7 @@ class Engine:
         actor = await session.scalar(query)
         if actor is not None:
             return actor
-        actor = Actor(
-            channel=event.channel,
-            external_id=event.sender.external_id,
-            chat_id=event.chat_id,
-            display_name=clean(event.sender.display_name, one_line=True)[:128],
-            lang=_hint(event.sender.language_code),
-            created_at=event.at,
-        )
+        actor = _new_actor(event)
         try:
             # A new person's first updates often arrive together (an album's photos), handled
             # by several workers or processes: the first insert wins, the others read it.
@@ -398,6 +445,38 @@ class Engine:
             if actor is None:
                 raise
         return actor
+
+
+def _new_actor(event: Event) -> Actor:
+    return Actor(
+        channel=event.channel,
+        external_id=event.sender.external_id,
+        chat_id=event.chat_id,
+        display_name=clean(event.sender.display_name, one_line=True)[:128],
+        lang=_hint(event.sender.language_code),
+        created_at=event.at,
+    )
+
+
+def _update_key(event: Event) -> str | None:
+    return f"{event.channel}:{event.update_id}" if event.update_id else None
+
+
+def _message(event: Event, update_key: str | None, actor_id: int) -> InboundMessage:
+    attachment_kind = event.attachment.kind if event.attachment else event.unsupported
+    return InboundMessage(
+        channel=event.channel,
+        chat_id=event.chat_id,
+        actor_id=actor_id,
+        update_key=update_key,
+        kind=_kind(event),
+        # PostgreSQL refuses NUL in text and enforces column sizes: store what fits.
+        text=_storable(clean(event.text) if event.text is not None else None),
+        button=_storable(event.button, 64),
+        attachment_kind=_storable(attachment_kind, 16),
+        file_id=_storable(event.attachment.file_id, 256) if event.attachment else None,
+        received_at=event.at,
+    )
 
 
 def _kind(event: Event) -> str:

@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
+STORE_BATCH = 500  # updates stored in one transaction, at most
+HANDLING_AT_ONCE = 8  # chats handled concurrently
 
 # Attachments the hotline keeps (by file_id) and the engine's name for them.
 _ATTACHMENTS = {
@@ -188,6 +190,11 @@ class TelegramRuntime:
         self.poll_timeout = poll_timeout
         self.idle_delay = idle_delay  # some API servers answer an empty getUpdates at once
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._inbox: list[tuple[Event, asyncio.Future[int | None]]] = []
+        # Handling shares this process with the webhook: a bounded number of chats at once
+        # leaves room (CPU, connections) for storing and answering incoming updates.
+        self._handling = asyncio.Semaphore(HANDLING_AT_ONCE)
+        self._storer: asyncio.Task[None] | None = None
 
     def _spawn(self, work: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(work)
@@ -199,12 +206,40 @@ class TelegramRuntime:
         event = event_from_update(data, self.engine.clock.now(), self.bot_id)
         if event is None:
             return False
-        await self.engine.receive(event)
+        await self.store(event)
         query = data.get("callback_query")
         if query is not None:
             self._spawn(self._answer(str(query["id"])))
         self._spawn(self._handle(event))
         return True
+
+    async def store(self, event: Event) -> int | None:
+        """Store one event, with those arriving at the same moment: one short transaction
+        for many concurrent webhook calls instead of one each (group commit)."""
+        stored: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._inbox.append((event, stored))
+        if self._storer is None or self._storer.done():
+            self._storer = asyncio.ensure_future(self._store_inbox())
+            self._tasks.add(self._storer)
+            self._storer.add_done_callback(self._tasks.discard)
+        return await stored
+
+    async def _store_inbox(self) -> None:
+        # Whatever arrives while a batch is written forms the next one. (Ending when the inbox
+        # is empty cannot miss an event: the check and the end happen with no await between.)
+        while self._inbox:
+            batch = self._inbox[:STORE_BATCH]
+            del self._inbox[:STORE_BATCH]
+            try:
+                ids = await self.engine.receive_many([event for event, _ in batch])
+            except Exception as error:
+                for _, stored in batch:
+                    if not stored.done():
+                        stored.set_exception(error)
+                continue
+            for (_, stored), stored_id in zip(batch, ids, strict=True):
+                if not stored.done():
+                    stored.set_result(stored_id)
 
     async def _answer(self, callback_id: str) -> None:
         try:  # stops the button's spinner; losing it is cosmetic
@@ -214,8 +249,8 @@ class TelegramRuntime:
 
     async def _handle(self, event: Event) -> None:
         try:
-            # Already stored: `handle` sees the duplicate and processes the chat's backlog.
-            await self.engine.handle(event)
+            async with self._handling:
+                await self.engine.process(event.channel, event.chat_id)  # already stored
         except Exception:
             log.exception("handling chat %s failed; recovered at the next start", event.chat_id)
         self.sender.wake()
