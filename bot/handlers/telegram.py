@@ -333,6 +333,22 @@ class TelegramRuntime:
         return app
 
 
+async def _get_me(adapter: Adapter, stop: asyncio.Event) -> str | None:
+    """The bot's username; an unreachable Bot API at start is waited for, not fatal (a
+    network coming up after the service, a proxy restarting). None if stopped meanwhile."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            return await adapter.get_me()
+        except Exception as error:
+            failures += 1
+            delay = min(60.0, 0.5 * 2**failures)
+            log.warning("the Bot API is unreachable (%s); trying again in %.0f s", error, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+    return None
+
+
 async def run_telegram(
     settings: Settings,
     *,
@@ -356,7 +372,14 @@ async def run_telegram(
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signum, stop.set)
-    username = await adapter.get_me()
+    try:
+        username = await _get_me(adapter, stop)
+    except BaseException:
+        await adapter.close()  # an HTTP session left open fails at interpreter exit
+        raise
+    if username is None:  # stopped before the Bot API was reachable
+        await adapter.close()
+        return
     settings = replace(settings, bot_username=username)
     engine = build_engine(settings, clock=clock or SystemClock())
     bot_id = (settings.telegram_token or "").partition(":")[0] or None

@@ -104,3 +104,25 @@ async def test_webhook_checks_the_secret_and_stores_once(engine: Engine) -> None
             select(func.count(InboundMessage.id)).where(InboundMessage.handled_at.is_not(None))
         )
     assert (stored, handled) == (1, 1)
+
+
+async def test_an_unreachable_bot_api_at_start_is_waited_for() -> None:
+    import asyncio
+
+    from bot.handlers.telegram import _get_me
+
+    class Flaky:
+        calls = 0
+
+        async def get_me(self) -> str:
+            self.calls += 1
+            if self.calls == 1:
+                raise OSError("connection refused")
+            return "HotlineBot"
+
+    stop = asyncio.Event()
+    flaky = Flaky()
+    assert await _get_me(flaky, stop) == "HotlineBot"  # type: ignore[arg-type]
+    assert flaky.calls == 2
+    stop.set()
+    assert await _get_me(Flaky(), stop) is None  # type: ignore[arg-type]
