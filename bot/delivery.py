@@ -197,7 +197,7 @@ class Sender:
         # Who claims: rows claimed by another instance before this one started belong to a
         # process that is gone (or to a live one, which then finds its claim taken).
         self.instance = f"{os.getpid()}-{secrets.token_hex(8)}"[:32]
-        self.started_at = clock.now()
+        self.booted_at = clock.now()
 
     def wake(self) -> None:
         """New rows were enqueued: look now instead of at the next poll."""
@@ -274,12 +274,12 @@ class Sender:
             OutboxMessage.started_at.is_(None),
             or_(
                 OutboxMessage.claimed_at < now - self.policy.claim_lease,
-                and_(not_mine, OutboxMessage.claimed_at < self.started_at),
+                and_(not_mine, OutboxMessage.claimed_at < self.booted_at),
             ),
         )
         stale = [OutboxMessage.claimed_at < now - self.policy.lease]
-        if now >= self.started_at + self.policy.restart_grace:
-            stale.append(and_(not_mine, OutboxMessage.started_at < self.started_at))
+        if now >= self.booted_at + self.policy.restart_grace:
+            stale.append(and_(not_mine, OutboxMessage.started_at < self.booted_at))
         in_flight = and_(sending, OutboxMessage.started_at.is_not(None), or_(*stale))
         return or_(OutboxMessage.status == DeliveryStatus.PENDING, idle, in_flight)
 
