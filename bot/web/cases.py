@@ -204,7 +204,7 @@ async def case_file(request: web.Request) -> web.StreamResponse:
     if not files.shown_inline(kind, fetched.content_type):
         # Documents (and anything not of its kind's type) are downloaded, never rendered by
         # the browser from the console's own origin.
-        name = f"case{case.id}-{kind}-{found.id}{fetched.suffix}"
+        name = f"case{case.id}-{files.safe_name(kind)}-{found.id}{fetched.suffix}"
         headers["Content-Type"] = "application/octet-stream"
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
     if fetched.path is not None:

@@ -76,6 +76,11 @@ def shown_inline(kind: str, media_type: str) -> bool:
     return media_type.startswith(_INLINE.get(kind, ()))
 
 
+def safe_name(part: str) -> str:
+    """A piece of a download's file name: letters, digits and underscores only."""
+    return re.sub(r"[^A-Za-z0-9_]", "", part)[:16] or "file"
+
+
 def fetchable(settings: Settings, channel: str | None) -> bool:
     """Only Telegram's file ids can be fetched, and only with the bot's token; the console
     chat keeps no files, so there the kind and the caption are all there is."""

@@ -59,7 +59,7 @@ class _ServerThread(threading.Thread):
         clock: ManualClock,
         listen: str,
         uploads: Path,
-        understander: Understander,
+        understander: Understander | None,
     ) -> None:
         super().__init__(daemon=True)
         self.settings, self.clock, self.listen, self.uploads = settings, clock, listen, uploads
@@ -104,10 +104,11 @@ def serving(
     settings: Settings,
     clock: ManualClock,
     tmp_path: Path,
-    understander: Understander,
+    understander: Understander | None,
     **more: Any,
 ) -> Iterator[Served]:
-    """The console on a free port; `more` are further settings (the Bot API, the cache)."""
+    """The console on a free port; `more` are further settings (the Bot API, the cache).
+    Without an understander, the console builds its own, as `hotline web` alone does."""
     listen = f"127.0.0.1:{_free_port()}"
     url = f"http://{listen}"
     console_settings = Settings(

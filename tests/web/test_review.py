@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 import aiohttp
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from sqlalchemy import select
 
+from bot.clock import ManualClock
+from bot.config import Settings
 from bot.engine import Engine
 from bot.nlu.corpus import NONE
 from bot.text import escape
 from storage.models import AuditEntry, ReviewItem
 from tests.cases.helpers import open_call, person, say
-from tests.web.conftest import Served, link_for, press, sign_in
+from tests.web.conftest import Served, link_for, press, serving, sign_in
 from tests.web.test_journeys import _received
 
 # Not understood (the model's first guess is the sociogram, below its threshold).
@@ -127,3 +130,18 @@ async def test_actors_have_no_review_page(engine: Engine, served: Served) -> Non
     async with aiohttp.ClientSession() as client, client.get(served.url + "/review") as got:
         assert got.status == 401
         assert "lwer9a" not in await got.text()
+
+
+async def test_the_console_alone_ranks_with_an_understanding_of_its_own(
+    engine: Engine, settings: Settings, clock: ManualClock, tmp_path: Path
+) -> None:
+    item_id = await _asked(engine)
+    karim = await person(engine, "karim", "coach")
+    with serving(settings, clock, tmp_path, None) as alone:
+        client, _csrf = await _client(engine, alone, karim.id)
+        try:
+            async with client.get(alone.url + "/review") as got:
+                page = await got.text()
+        finally:
+            await client.close()
+    assert f'id="file-{item_id}-sociogram"' in page
