@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot import invitations, personal_data
-from bot.actions import basics, knowledge, placeholders, privacy, safety
+from bot.actions import basics, knowledge, privacy, safety
 from bot.cases import actor_side as cases_actor
 from bot.cases import coach_side as cases_coach
 from bot.cases import scans as case_scans
@@ -24,9 +24,9 @@ from storage.db import Database
 
 
 def routers() -> list[Router]:
-    # Later routers override earlier ones for the same command, button or intent.
+    # One handler per command, button, intent and flow: a later router replaces an earlier
+    # one's only where it declares override=True (bot/router.py).
     return [
-        placeholders.router,
         basics.router,
         knowledge.router,
         safety.router,
