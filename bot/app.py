@@ -59,7 +59,8 @@ def build_engine(
         db=db or Database(settings.database_url),
         clock=clock or SystemClock(),
         settings=settings,
-        understander=understander or Understander(settings.knowledge_dir),
+        understander=understander
+        or Understander(settings.knowledge_dir, cache_dir=settings.nlu_cache_dir),
         routers=routers(),
     )
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.config import NLU_CACHE_DIR
 from bot.nlu.corpus import Example, data_hash
 from bot.nlu.knowledge import KnowledgeError
 from bot.nlu.normalize import strip_accents, tokens
@@ -338,17 +339,11 @@ def _identity(text: str) -> str:
     return text
 
 
-def cache_dir() -> Path | None:
-    """Where trained models are kept: HOTLINE_NLU_CACHE_DIR, else var/nlu-cache (none: off)."""
-    value = os.environ.get("HOTLINE_NLU_CACHE_DIR", "var/nlu-cache")
-    return Path(value) if value else None
-
-
 def load_or_train(
-    examples: Sequence[Example], params: ModelParams, directory: Path | None = None
+    examples: Sequence[Example], params: ModelParams, directory: Path | None = NLU_CACHE_DIR
 ) -> Model:
-    """The model for these examples: from the cache when it has one, else trained and cached."""
-    directory = directory if directory is not None else cache_dir()
+    """The model for these examples: from the cache in `directory` when it has one, else
+    trained and cached there (None: no cache)."""
     key = data_hash(examples, params.key())[:24]
     path = directory / f"model-{key}.pickle" if directory else None
     if path is not None and path.exists():
