@@ -92,8 +92,9 @@ async def test_postgresql_server_stopped_then_started(engine: Engine, postgres) 
     await _outage_then_recovery(engine, go_away, come_back)
 
 
-def _run(url: str, kill_after: float | None) -> bool:
-    """Run the script; kill -9 it `kill_after` seconds into its work. True when it finished."""
+def _run(url: str, kill: tuple[int, float] | None) -> tuple[bool, int]:
+    """Run the script; with `kill` = (n, delay), kill -9 it `delay` seconds after its n-th
+    update was delivered. (finished, exit code)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.trust.scripted_run", url],
         cwd=REPO,
@@ -102,22 +103,39 @@ def _run(url: str, kill_after: float | None) -> bool:
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert process.stdout is not None
-    if kill_after is not None and process.stdout.readline().strip() == b"ready":
-        time.sleep(kill_after)
+    if kill is not None:
+        after, delay = kill
+        assert process.stdout.readline().strip() == b"ready"
+        while process.stdout.readline().strip() != str(after).encode():
+            pass
+        time.sleep(delay)  # somewhere inside the next update: storing, handling, committing
         process.send_signal(signal.SIGKILL)
     out, _ = process.communicate(timeout=120)
-    return b"done" in out
+    return b"done" in out, process.returncode
+
+
+async def _handled(engine: Engine) -> int:
+    async with engine.db.transaction() as session:
+        count = await session.scalar(
+            select(func.count(InboundMessage.id)).where(InboundMessage.handled_at.is_not(None))
+        )
+    return int(count or 0)
 
 
 async def test_killed_at_random_points_loses_nothing_and_repeats_nothing(
     engine: Engine, database_url: str
 ) -> None:
     chance = random.Random(int(os.environ.get("HOTLINE_KILL_SEED", "7")))
-    for _ in range(5):
-        # The whole script takes about half a second once started.
-        if _run(database_url, chance.uniform(0.0, 0.5)):
-            break
-    assert _run(database_url, None)
+    expected = len(scripted_run.script())
+    for _ in range(3):
+        # Killed within the first half of the script (one update takes about 15 ms), so
+        # the kill always lands while it works.
+        finished, code = _run(
+            database_url, (chance.randrange(1, expected // 2), 0.015 * chance.random())
+        )
+        assert (finished, code) == (False, -signal.SIGKILL)
+        assert await _handled(engine) < expected  # the run really was cut short
+    assert _run(database_url, None) == (True, 0)
     expected = len(scripted_run.script())
     async with engine.db.transaction() as session:
         stored = await session.scalar(select(func.count(InboundMessage.id)))
