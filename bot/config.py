@@ -94,11 +94,9 @@ class Settings:
         flood_window = env.get("HOTLINE_FLOOD_WINDOW_SECONDS")
         retention = env.get("HOTLINE_RETENTION_DAYS")
         cache = env.get("HOTLINE_NLU_CACHE_DIR")
-        sla = {
-            severity: timedelta(minutes=int(minutes)) if minutes else getattr(defaults, severity)
-            for severity in ("sla_emergency", "sla_high", "sla_normal")
-            for minutes in [env.get(f"HOTLINE_{severity.upper()}_MINUTES")]
-        }
+        emergency = env.get("HOTLINE_SLA_EMERGENCY_MINUTES")
+        high = env.get("HOTLINE_SLA_HIGH_MINUTES")
+        normal = env.get("HOTLINE_SLA_NORMAL_MINUTES")
         working = env.get("HOTLINE_WORKING_HOURS")
         waking = env.get("HOTLINE_WAKING_HOURS")
         overdue = env.get("HOTLINE_OVERDUE_ALERT_DAYS")
@@ -126,7 +124,11 @@ class Settings:
             web_listen=env.get("HOTLINE_WEB_LISTEN") or None,
             web_url=env.get("HOTLINE_WEB_URL") or None,
             web_session_hours=int(env.get("HOTLINE_WEB_SESSION_HOURS") or 12),
-            **sla,
+            sla_emergency=timedelta(minutes=int(emergency))
+            if emergency
+            else defaults.sla_emergency,
+            sla_high=timedelta(minutes=int(high)) if high else defaults.sla_high,
+            sla_normal=timedelta(minutes=int(normal)) if normal else defaults.sla_normal,
             working_hours=_hours(working) if working else defaults.working_hours,
             waking_hours=_hours(waking) if waking else defaults.waking_hours,
             overdue_alert_days=int(overdue) if overdue else defaults.overdue_alert_days,

@@ -22,6 +22,11 @@ IntentHandler = Callable[["Turn"], Awaitable[None]]
 TakeHandler = Callable[["Turn"], Awaitable[bool]]  # True: the message was taken
 
 H = TypeVar("H")
+# Registration returns the handler unchanged, with its own type, so decorators stack (a
+# function can answer both a command and an intent when its extra parameters have defaults).
+CommandT = TypeVar("CommandT", bound=CommandHandler)
+ButtonT = TypeVar("ButtonT", bound=ButtonHandler)
+IntentT = TypeVar("IntentT", bound=IntentHandler)
 
 
 class DuplicateHandler(ValueError):
@@ -47,12 +52,10 @@ class Router:
         if override:
             self.overrides.add((kind, key))
 
-    def command(
-        self, *names: str, override: bool = False
-    ) -> Callable[[CommandHandler], CommandHandler]:
+    def command(self, *names: str, override: bool = False) -> Callable[[CommandT], CommandT]:
         """Register a /command under one or more names (aliases in each language)."""
 
-        def register(handler: CommandHandler) -> CommandHandler:
+        def register(handler: CommandT) -> CommandT:
             for name in names:
                 self._add("command", self.commands, name.lower(), override)
                 self.commands[name.lower()] = handler
@@ -60,22 +63,18 @@ class Router:
 
         return register
 
-    def button(
-        self, prefix: str, *, override: bool = False
-    ) -> Callable[[ButtonHandler], ButtonHandler]:
+    def button(self, prefix: str, *, override: bool = False) -> Callable[[ButtonT], ButtonT]:
         """Register the handler of buttons whose data is "<prefix>:<field>:<field>..."."""
 
-        def register(handler: ButtonHandler) -> ButtonHandler:
+        def register(handler: ButtonT) -> ButtonT:
             self._add("button", self.buttons, prefix, override)
             self.buttons[prefix] = handler
             return handler
 
         return register
 
-    def intent(
-        self, *names: str, override: bool = False
-    ) -> Callable[[IntentHandler], IntentHandler]:
-        def register(handler: IntentHandler) -> IntentHandler:
+    def intent(self, *names: str, override: bool = False) -> Callable[[IntentT], IntentT]:
+        def register(handler: IntentT) -> IntentT:
             for name in names:
                 self._add("intent", self.intents, name, override)
                 self.intents[name] = handler

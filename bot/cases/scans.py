@@ -333,8 +333,8 @@ async def _weekly(
 
 
 def _median(pairs: list[tuple[datetime | None, datetime]]) -> timedelta | None:
-    spans = [end - start for end, start in pairs if end is not None]
-    return statistics.median(spans) if spans else None
+    spans = [(end - start).total_seconds() for end, start in pairs if end is not None]
+    return timedelta(seconds=statistics.median(spans)) if spans else None
 
 
 def jobs() -> list[Periodic]:

@@ -32,12 +32,12 @@ class SlaPolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> SlaPolicy:
         start, end = settings.working_hours
-        targets = {
+        targets: dict[str, timedelta] = {
             CaseSeverity.EMERGENCY: settings.sla_emergency,
             CaseSeverity.HIGH: settings.sla_high,
             CaseSeverity.NORMAL: settings.sla_normal,
         }
-        return cls(hours=WorkingHours(start=start, end=end), targets=dict(targets))
+        return cls(hours=WorkingHours(start=start, end=end), targets=targets)
 
     def target(self, severity: str) -> timedelta:
         return self.targets.get(severity, self.targets[CaseSeverity.NORMAL])

@@ -90,8 +90,8 @@ def load_params(path: Path) -> ModelParams:
             alarming_weight=float(emergency.get("alarming_weight", defaults.alarming_weight)),
             emergency_act=float(emergency.get("act", defaults.emergency_act)),
             emergency_ask=float(emergency.get("ask", defaults.emergency_ask)),
-            char_ngrams=tuple(features.get("char_ngrams", defaults.char_ngrams)),  # type: ignore[arg-type]
-            word_ngrams=tuple(features.get("word_ngrams", defaults.word_ngrams)),  # type: ignore[arg-type]
+            char_ngrams=tuple(features.get("char_ngrams", defaults.char_ngrams)),
+            word_ngrams=tuple(features.get("word_ngrams", defaults.word_ngrams)),
             min_df=int(features.get("min_df", defaults.min_df)),
         )
     except (TypeError, ValueError) as exc:
@@ -365,7 +365,7 @@ def load_or_train(
             tmp.replace(path)  # atomic: another process never reads half a file
             # Older models (of data since edited) go, but for a few: another process may
             # still be starting on one.
-            stale = sorted(directory.glob("model-*.pickle"), key=lambda p: p.stat().st_mtime)
+            stale = sorted(path.parent.glob("model-*.pickle"), key=lambda p: p.stat().st_mtime)
             for old in stale[:-KEEP_CACHED]:
                 old.unlink(missing_ok=True)
         except OSError:
