@@ -12,7 +12,7 @@ from bot.cases import scans as case_scans
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.engine import Engine
-from bot.nlu import Understander
+from bot.nlu import Understander, lexicon
 from bot.plans import actions as plans
 from bot.plans import reminders as plan_reminders
 from bot.review import router as review
@@ -55,6 +55,7 @@ def build_engine(
     db: Database | None = None,
     understander: Understander | None = None,
 ) -> Engine:
+    lexicon.use(settings.knowledge_dir)
     return Engine(
         db=db or Database(settings.database_url),
         clock=clock or SystemClock(),

@@ -35,7 +35,7 @@ from bot.effects import Button, Keyboard
 from bot.flows.base import Flow
 from bot.i18n import N_
 from bot.router import Router
-from bot.text import escape
+from bot.text import escape, escape_clip
 from bot.turn import Turn
 from storage.models import (
     Actor,
@@ -339,6 +339,7 @@ async def relay_to_coach(turn: Turn, case: Case, text: str, file: tuple[str, str
         render,
         lambda t: alerts.reply_buttons(t, case.id),
         file=alerts.SharedFile(file[0], file[1], turn.message.channel) if file else None,
+        about_id=case.actor_id,
     )
 
 
@@ -443,7 +444,7 @@ async def back_to_the_bot(turn: Turn, fields: list[str]) -> None:
         )
     )
     name = escape(turn.actor.display_name or "?")
-    quoted = escape(message.text or message.attachment_kind or "")[:200]
+    quoted = escape_clip(message.text or message.attachment_kind or "", 200)
 
     async def render(t: Any) -> str:
         return t.gettext(
@@ -460,6 +461,7 @@ async def back_to_the_bot(turn: Turn, fields: list[str]) -> None:
         turn.now,
         f"case:{case.id}:withdrawn:{message.id}",
         render,
+        about_id=case.actor_id,
     )
     await turn.engine.replay(turn, message.id)
 

@@ -30,6 +30,7 @@ from storage.models import (
     Commitment,
     CommitmentStatus,
     OutboxMessage,
+    Priority,
     Territory,
 )
 
@@ -100,6 +101,7 @@ async def _realert(session: AsyncSession, context: ScanContext, case: Case, now:
         f"sla:{case.id}:realert",
         render,
         lambda t: alerts.coach_buttons(t, case.id),
+        about_id=case.actor_id,
     )
     if rows:
         session.add(
@@ -129,6 +131,7 @@ async def _escalate(session: AsyncSession, context: ScanContext, case: Case, now
         f"sla:{case.id}:escalate",
         render,
         lambda t: alerts.coach_buttons(t, case.id),
+        about_id=case.actor_id,
     )
     if rows:  # the coordinator has not seen the actor's files yet
         rows += await alerts.send_case_files(
@@ -178,7 +181,11 @@ async def digest_scan(context: ScanContext) -> int:
             text = await _digest(session, coach, since, cutoff, now)
             if text is None:
                 continue  # nothing at all to report: no message
-            sent += len(await enqueue_to(session, coach, text, now=now, dedup_key=key))
+            sent += len(
+                await enqueue_to(
+                    session, coach, text, now=now, dedup_key=key, priority=Priority.BULK
+                )
+            )
     return sent
 
 
@@ -294,7 +301,11 @@ async def weekly_scan(context: ScanContext) -> int:
         for coordinator in waiting:
             key = keys[coordinator.id]
             text = await _weekly(session, translator(coordinator.lang), list(cases), since, cutoff)
-            sent += len(await enqueue_to(session, coordinator, text, now=now, dedup_key=key))
+            sent += len(
+                await enqueue_to(
+                    session, coordinator, text, now=now, dedup_key=key, priority=Priority.BULK
+                )
+            )
     return sent
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings
+from bot.nlu import lexicon
 from bot.nlu.understander import Understander
 
 
@@ -31,9 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.jsonl and args.question is None:
         parser.error("give a question or --jsonl")
     settings = Settings.from_env()
-    understander = Understander(
-        knowledge_dir(args.knowledge, settings), cache_dir=settings.nlu_cache_dir
-    )
+    directory = knowledge_dir(args.knowledge, settings)
+    lexicon.use(directory)
+    understander = Understander(directory, cache_dir=settings.nlu_cache_dir)
     if args.jsonl:
         for line in sys.stdin:
             text = line.rstrip("\r\n")

@@ -340,11 +340,15 @@ def _identity(text: str) -> str:
 
 
 def load_or_train(
-    examples: Sequence[Example], params: ModelParams, directory: Path | None = NLU_CACHE_DIR
+    examples: Sequence[Example],
+    params: ModelParams,
+    directory: Path | None = NLU_CACHE_DIR,
+    extra_key: str = "",
 ) -> Model:
     """The model for these examples: from the cache in `directory` when it has one, else
-    trained and cached there (None: no cache)."""
-    key = data_hash(examples, params.key())[:24]
+    trained and cached there (None: no cache). `extra_key` is whatever else shapes the
+    features (the word lists' fingerprint)."""
+    key = data_hash(examples, params.key(), extra_key)[:24]
     path = directory / f"model-{key}.pickle" if directory else None
     if path is not None and path.exists():
         try:

@@ -54,8 +54,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _train(directory: Path, cache_dir: Path | None) -> int:
+    from bot.nlu import lexicon
     from bot.nlu.understander import Understander
 
+    lexicon.use(directory)
     start = time.perf_counter()
     understander = Understander(directory, cache_dir=cache_dir)
     print(

@@ -92,9 +92,9 @@ async def test_postgresql_server_stopped_then_started(engine: Engine, postgres) 
     await _outage_then_recovery(engine, go_away, come_back)
 
 
-def _run(url: str, kill: tuple[int, float] | None) -> tuple[bool, int]:
-    """Run the script; with `kill` = (n, delay), kill -9 it `delay` seconds after its n-th
-    update was delivered. (finished, exit code)."""
+def _run(url: str, kill_at: int | None, delay: float = 0.0) -> tuple[bool, bool]:
+    """Run the script; kill -9 it `delay` seconds after it handled update number `kill_at`.
+    Returns (finished, killed): killed means it died by the kill before finishing."""
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.trust.scripted_run", url],
         cwd=REPO,
@@ -103,39 +103,31 @@ def _run(url: str, kill: tuple[int, float] | None) -> tuple[bool, int]:
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert process.stdout is not None
-    if kill is not None:
-        after, delay = kill
-        assert process.stdout.readline().strip() == b"ready"
-        while process.stdout.readline().strip() != str(after).encode():
-            pass
-        time.sleep(delay)  # somewhere inside the next update: storing, handling, committing
-        process.send_signal(signal.SIGKILL)
+    if kill_at is not None:
+        for line in process.stdout:
+            if line.strip() == f"handled {kill_at}".encode():
+                time.sleep(delay)  # somewhere inside the next update's handling
+                process.send_signal(signal.SIGKILL)
+                break
     out, _ = process.communicate(timeout=120)
-    return b"done" in out, process.returncode
-
-
-async def _handled(engine: Engine) -> int:
-    async with engine.db.transaction() as session:
-        count = await session.scalar(
-            select(func.count(InboundMessage.id)).where(InboundMessage.handled_at.is_not(None))
-        )
-    return int(count or 0)
+    finished = b"done" in out
+    return finished, process.returncode == -signal.SIGKILL and not finished
 
 
 async def test_killed_at_random_points_loses_nothing_and_repeats_nothing(
     engine: Engine, database_url: str
 ) -> None:
     chance = random.Random(int(os.environ.get("HOTLINE_KILL_SEED", "7")))
-    expected = len(scripted_run.script())
-    for _ in range(3):
-        # Killed within the first half of the script (one update takes about 15 ms), so
-        # the kill always lands while it works.
-        finished, code = _run(
-            database_url, (chance.randrange(1, expected // 2), 0.015 * chance.random())
-        )
-        assert (finished, code) == (False, -signal.SIGKILL)
-        assert await _handled(engine) < expected  # the run really was cut short
-    assert _run(database_url, None) == (True, 0)
+    total = len(scripted_run.script())
+    kills = 0
+    # Later and later points of the script (each run redelivers it all), killed a few
+    # milliseconds into the handling of one update: between or inside its transactions.
+    for kill_at in sorted(chance.sample(range(1, total - 4), 3)):
+        finished, killed = _run(database_url, kill_at, chance.uniform(0.0, 0.01))
+        assert not finished
+        kills += killed
+    assert kills == 3  # every run was really killed in the middle of its work
+    assert _run(database_url, None) == (True, False)
     expected = len(scripted_run.script())
     async with engine.db.transaction() as session:
         stored = await session.scalar(select(func.count(InboundMessage.id)))
