@@ -7,8 +7,6 @@ owner's name to whoever accepts it."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -32,8 +30,6 @@ from storage.models import (
 router = Router("invitations")
 
 LIFETIME = timedelta(days=7)
-# Telegram allows 64 characters of [A-Za-z0-9_-] after ?start=; 22 random ones are plenty.
-new_token: Callable[[], str] = lambda: secrets.token_urlsafe(16)  # noqa: E731
 
 
 def link(turn: Turn, token: str) -> str:
@@ -60,7 +56,7 @@ async def invite(turn: Turn, argument: str) -> None:
         )
         return
     invitation = Invitation(
-        token=new_token(),
+        token=turn.engine.settings.new_token(),
         kind=kind,
         committee_id=committee.id if committee else None,
         created_by_id=turn.actor.id,
@@ -88,7 +84,7 @@ async def invite(turn: Turn, argument: str) -> None:
 async def create_owner_invitation(turn: Turn, plan: ActionPlan, owner_text: str) -> None:
     """A link for the person written ``owner_text`` in ``plan`` (the caller checked access)."""
     invitation = Invitation(
-        token=new_token(),
+        token=turn.engine.settings.new_token(),
         kind=InvitationKind.COMMITTEE if plan.committee_id else InvitationKind.OWNER,
         committee_id=plan.committee_id,
         plan_id=plan.id,

@@ -114,9 +114,10 @@ async def reminders(turn: Turn, argument: str) -> None:
         await turn.reply(turn._(ALREADY_OFF if turn.actor.reminders_stopped else ALREADY_ON))
 
 
-@router.command("start")
+@router.command("start", override=True)
 async def start(turn: Turn, argument: str) -> None:
-    """/start opts back in to reminders; runs before the framework of the call it opens."""
+    """/start opts back in to reminders; runs before the framework of the call it opens.
+    It replaces the basics' /start, which it calls when no framework follows."""
     if turn.actor.reminders_stopped:
         turn.actor.reminders_stopped = False
         await turn.reply(turn._(RESUMED))

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases import labels
@@ -124,7 +124,7 @@ def _unique(recipients: list[Recipient]) -> list[Recipient]:
     return out
 
 
-async def coaches(session: AsyncSession, *conditions: object) -> list[Actor]:
+async def coaches(session: AsyncSession, *conditions: ColumnElement[bool]) -> list[Actor]:
     query = select(Actor).where(Actor.role.in_(COACH_ROLES), *conditions).order_by(Actor.id)
     return list((await session.scalars(query)).all())
 

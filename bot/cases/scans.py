@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases import alerts, labels
-from bot.cases.sla import policy
+from bot.cases.sla import SlaPolicy
 from bot.clock import LOCAL_TZ, local
 from bot.i18n import Translator, translator
 from bot.outbox import enqueue_to
@@ -77,7 +77,9 @@ async def _sla_step(session: AsyncSession, context: ScanContext, case: Case, now
         case.sla_check_at = None
         return 0
     sent = await _realert(session, context, case, now)
-    escalate_at = policy().escalate_at(case.severity, case.ack_due_at)
+    escalate_at = SlaPolicy.from_settings(context.settings).escalate_at(
+        case.severity, case.ack_due_at
+    )
     if now >= escalate_at:
         sent += await _escalate(session, context, case, now)
         case.sla_check_at = None
@@ -342,8 +344,8 @@ async def _weekly(
 
 
 def _median(pairs: list[tuple[datetime | None, datetime]]) -> timedelta | None:
-    spans = [end - start for end, start in pairs if end is not None]
-    return statistics.median(spans) if spans else None
+    spans = [(end - start).total_seconds() for end, start in pairs if end is not None]
+    return timedelta(seconds=statistics.median(spans)) if spans else None
 
 
 def jobs() -> list[Periodic]:

@@ -15,7 +15,9 @@ from bot.turn import Turn
 class Flow:
     name: ClassVar[str]
 
-    async def start(self, turn: Turn, **params: Any) -> None:
+    # Each flow declares its own keyword parameters (`turn.start_flow(name, **params)`);
+    # `*args: Any, **params: Any` is the signature mypy lets any override narrow.
+    async def start(self, turn: Turn, *args: Any, **params: Any) -> None:
         raise NotImplementedError
 
     async def resume(self, turn: Turn) -> None:

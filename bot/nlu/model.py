@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.config import NLU_CACHE_DIR
 from bot.nlu.corpus import Example, data_hash
 from bot.nlu.knowledge import KnowledgeError
 from bot.nlu.normalize import strip_accents, tokens
@@ -91,8 +92,8 @@ def load_params(path: Path) -> ModelParams:
             alarming_weight=float(emergency.get("alarming_weight", defaults.alarming_weight)),
             emergency_act=float(emergency.get("act", defaults.emergency_act)),
             emergency_ask=float(emergency.get("ask", defaults.emergency_ask)),
-            char_ngrams=tuple(features.get("char_ngrams", defaults.char_ngrams)),  # type: ignore[arg-type]
-            word_ngrams=tuple(features.get("word_ngrams", defaults.word_ngrams)),  # type: ignore[arg-type]
+            char_ngrams=tuple(features.get("char_ngrams", defaults.char_ngrams)),
+            word_ngrams=tuple(features.get("word_ngrams", defaults.word_ngrams)),
             min_df=int(features.get("min_df", defaults.min_df)),
         )
     except (TypeError, ValueError) as exc:
@@ -354,21 +355,15 @@ def _identity(text: str) -> str:
     return text
 
 
-def cache_dir() -> Path | None:
-    """Where trained models are kept: HOTLINE_NLU_CACHE_DIR, else var/nlu-cache (none: off)."""
-    value = os.environ.get("HOTLINE_NLU_CACHE_DIR", "var/nlu-cache")
-    return Path(value) if value else None
-
-
 def load_or_train(
     examples: Sequence[Example],
     params: ModelParams,
-    directory: Path | None = None,
+    directory: Path | None = NLU_CACHE_DIR,
     extra_key: str = "",
 ) -> Model:
-    """The model for these examples: from the cache when it has one, else trained and cached.
-    `extra_key` is whatever else shapes the features (the word lists' fingerprint)."""
-    directory = directory if directory is not None else cache_dir()
+    """The model for these examples: from the cache in `directory` when it has one, else
+    trained and cached there (None: no cache). `extra_key` is whatever else shapes the
+    features (the word lists' fingerprint)."""
     key = data_hash(examples, params.key(), extra_key)[:24]
     path = directory / f"model-{key}.pickle" if directory else None
     if path is not None and path.exists():
@@ -390,7 +385,7 @@ def load_or_train(
             tmp.replace(path)  # atomic: another process never reads half a file
             # Older models (of data since edited) go, but for a few: another process may
             # still be starting on one.
-            stale = sorted(directory.glob("model-*.pickle"), key=lambda p: p.stat().st_mtime)
+            stale = sorted(path.parent.glob("model-*.pickle"), key=lambda p: p.stat().st_mtime)
             for old in stale[:-KEEP_CACHED]:
                 old.unlink(missing_ok=True)
         except OSError:

@@ -38,16 +38,16 @@ Output lines (written by the runner, replaced on each run):
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select, text, update
 
-from bot import invitations
 from bot.app import build_engine, periodic_jobs
 from bot.clock import LOCAL_TZ, ManualClock
 from bot.config import Settings
@@ -87,6 +87,11 @@ class Player:
     update_ids: int = 0
     engine: Engine | None = None
 
+    def __post_init__(self) -> None:
+        # Invitation tokens read the same on every run (token1, token2...), restarts included.
+        tokens = itertools.count(1)
+        self.settings = replace(self.settings, new_token=lambda: f"token{next(tokens)}")
+
     def start(self) -> Engine:
         self.engine = build_engine(
             self.settings,
@@ -98,13 +103,10 @@ class Player:
 
     async def play(self, source: str) -> str:
         self.start()
-        tokens, random_tokens = iter(range(1, 10_000)), invitations.new_token
-        invitations.new_token = lambda: f"token{next(tokens)}"
         try:
             for line in source.splitlines():
                 await self.line(line.rstrip())
         finally:
-            invitations.new_token = random_tokens
             assert self.engine is not None
             await self.engine.db.dispose()
         return "\n".join(self.out).rstrip() + "\n"

@@ -61,6 +61,7 @@ async def test_forget_asks_first_then_erases_and_keeps_what_a_case_needs(engine:
             category="conflict",
             summary="Blocage au comité",
             source_message_id=source,
+            settings=engine.settings,
         )
         case_id = case.id
     asked = await say(engine, "amina", "/forget")
