@@ -6,6 +6,8 @@ answers, without pressing "Reply to the coach" first. So, outside any flow:
 
 - in "reply to the coach" mode (the `caseans` flow, after that button), the next message
   of any kind goes to the case;
+- a file (photo, voice note, document) goes to the actor's active case even before a
+  coach has written on it, so that it shows on the case's card;
 - otherwise, for 24 hours after a coach's last message on an active case (open, taken or
   in progress) of this actor, a text or file is relayed to that case (the one the coach
   wrote on last) and acknowledged "sent to your coach (case #N)" — unless the
@@ -113,6 +115,11 @@ class ReportFlow(Flow):
     """report_problem: category, four skippable questions, urgency, then a case number."""
 
     name = "report"
+    intent = "report_problem"
+    answers_questions = True
+    text_steps = frozenset(name for name, _ in REPORT_STEPS)
+    left_text = N_("All right, we leave it there: nothing was sent to the coach.")
+    resume_question = N_("Shall we go on with your report?")
 
     async def start(self, turn: Turn, **params: Any) -> None:
         assert turn.flow is not None
@@ -219,6 +226,7 @@ class TalkFlow(OneMessageFlow):
     """talk_to_coach: one message (text or file) that becomes a case for a coach."""
 
     name = "talk"
+    intent = "talk_to_coach"
 
     async def prompt(self, turn: Turn) -> None:
         await turn.reply(
@@ -379,6 +387,16 @@ async def talking_case(turn: Turn) -> Case | None:
     return await turn.session.get(Case, case_id) if case_id is not None else None
 
 
+async def active_case(turn: Turn) -> Case | None:
+    """The actor's latest case still open (not resolved), if any."""
+    return await turn.session.scalar(
+        select(Case)
+        .where(Case.actor_id == turn.actor.id, Case.status.in_(ACTIVE))
+        .order_by(Case.id.desc())
+        .limit(1)
+    )
+
+
 async def _events_about(turn: Turn, message: InboundMessage, kind: str) -> list[CaseEvent]:
     """Case events of this actor's cases that carry this message (relayed, withdrawn)."""
     events = (
@@ -409,6 +427,10 @@ async def words_for_the_coach(turn: Turn) -> bool:
         if for_the_bot(turn):
             return False
     case = await talking_case(turn)
+    if case is None and file is not None:
+        # A photo or voice note needs no coach to have written first: it belongs with the
+        # case the person has open, where the coach will see it.
+        case = await active_case(turn)
     if case is None or await _events_about(turn, turn.message, "message_in"):
         return False  # no conversation, or already relayed once and taken back
     await relay_to_coach(turn, case, turn.text, file)
