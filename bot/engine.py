@@ -411,6 +411,7 @@ class Engine:
             and understanding is not None
             and understanding.intent == "emergency"
             and message.button is None
+            and not (turn.flow is not None and leaves(turn.text))  # "laisse tomber" in a form
         ):
             # Sure: act at once. Unsure: ask at once, before the framework or a flow takes the
             # words; a "no" then answers the message as what it otherwise is.

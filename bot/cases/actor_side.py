@@ -217,6 +217,7 @@ class ReportFlow(Flow):
             attachments=[(k, f) for k, f in data.get("files", [])],
             settings=turn.engine.settings,
             sent=turn.sent,
+            lang=turn.lang,
             details={"answers": {k: v for k, v in answers.items() if k != "what"}},
         )
         await _confirm_opened(turn, case)
@@ -249,6 +250,7 @@ class TalkFlow(OneMessageFlow):
             attachments=[file] if file else [],
             settings=turn.engine.settings,
             sent=turn.sent,
+            lang=turn.lang,
         )
         await _confirm_opened(turn, case)
 
@@ -511,6 +513,7 @@ async def emergency(turn: Turn) -> None:
         attachments=[file] if file else [],
         settings=turn.engine.settings,
         sent=turn.sent,
+        lang=turn.lang,
     )
     await turn.reply(
         turn._(EMERGENCY_TEXT, number=case.id),
@@ -547,6 +550,7 @@ async def unanswered_button(turn: Turn, fields: list[str]) -> None:
         attachments=[file] if file else [],
         settings=turn.engine.settings,
         sent=turn.sent,
+        lang=turn.lang,
     )
     await _confirm_opened(turn, case)
 

@@ -34,18 +34,21 @@ async def open_case(
     details: dict[str, Any] | None = None,
     settings: Settings | None = None,
     sent: list[OutboxMessage] | None = None,
+    lang: str | None = None,
 ) -> Case:
     """Log a case for this actor, route it and alert the coaches.
 
     `attachments` are (kind, file id) pairs; `details` go into the opening event (e.g. the
     answers of a guided report, shown on the coach's card); `settings` defaults to the
-    environment's; the alerts enqueued are appended to `sent` when given (a turn's `sent`).
+    environment's; the alerts enqueued are appended to `sent` when given (a turn's `sent`);
+    `lang`: the variant the actor wrote it in (the coach is asked to answer in it), by
+    default the actor's.
     """
     settings = settings or Settings.from_env()
     where = await routing.route(session, actor, plan_id=plan_id, commitment_id=commitment_id)
     case = Case(
         actor_id=actor.id,
-        lang=actor.lang,
+        lang=lang or actor.lang,
         territory_id=where.territory_id,
         plan_id=where.plan_id,
         commitment_id=commitment_id,

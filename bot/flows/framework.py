@@ -41,7 +41,8 @@ SHORT_TEXT = N_(
 )
 ACK = N_("I understand")
 READ_FULL = N_("Read the full framework")
-PLEASE_ACK = N_(
+PLEASE_ACK = N_("To go on, please confirm the framework with the button below (or write “ok”).")
+KEPT = N_(
     "I have noted your message and will answer it right after. To go on, please confirm the "
     "framework with the button below (or write “ok”)."
 )
@@ -110,6 +111,17 @@ class FrameworkFlow(Flow):
             and len(turn.text.split()) <= 3
         )
 
+    def _worth_keeping(self, turn: Turn) -> bool:
+        """A question, a file, words for a coach: yes. A greeting, "alors ?", a button: no."""
+        if turn.message.kind == InboundKind.BUTTON:
+            return False
+        understanding = turn.understanding
+        if understanding is None:
+            return True  # a file, a command
+        if understanding.intent in NOT_KEPT:
+            return False
+        return understanding.intent != "none" or len(turn.text.split()) > 2
+
     async def on_ack(self, turn: Turn) -> None:
         assert turn.flow is not None
         value = self.button_value(turn)
@@ -123,12 +135,10 @@ class FrameworkFlow(Flow):
             return
         if value != "ack" and not self._acknowledged_in_words(turn):
             # Keep what they say while waiting, so it is answered afterwards.
-            understanding = turn.understanding
-            if turn.message.kind != InboundKind.BUTTON and (
-                understanding is None or understanding.intent not in NOT_KEPT
-            ):
+            kept = self._worth_keeping(turn)
+            if kept:
                 self._keep(turn, turn.message.id)
-            await turn.reply(turn._(PLEASE_ACK), keyboard(turn.t, with_full=True))
+            await turn.reply(turn._(KEPT if kept else PLEASE_ACK), keyboard(turn.t, with_full=True))
             return
         turn.call.acknowledged_at = turn.now
         pending = _pending_ids(turn.flow.data)
