@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -67,13 +67,12 @@ INTERRUPT_SCORE = 0.75
 # that takes free text, only when short (a longer text is the answer itself).
 CLOSING = frozenset({"acknowledge", "thanks", "goodbye"})
 CLOSING_WORDS = 8
-QUESTION_WORDS = key_set(
-    """
-    quoi quel quelle quels quelles comment pourquoi combien qui quand ou est-ce qu'est-ce
-    achno chno chnou ach kifach kifash 3lach alach imta fin fayn wach chkoun chkun ch7al
-    شنو اشنو اش اشنا كيفاش علاش امتى فين واش شكون شحال ما هل ماهو ماهي
-    """.split()
-)
+_QUESTION_WORDS = """
+quoi quel quelle quels quelles comment pourquoi combien qui quand ou est-ce qu'est-ce
+achno chno chnou ach kifach kifash 3lach alach imta fin fayn wach chkoun chkun ch7al
+شنو اشنو اش اشنا كيفاش علاش امتى فين واش شكون شحال ما هل ماهو ماهي
+"""
+QUESTION_WORDS = key_set(_QUESTION_WORDS.split())
 
 SORRY = N_(
     "Sorry, something went wrong on our side. Your message is saved and a coach can see it; "

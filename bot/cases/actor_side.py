@@ -30,12 +30,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.cases import alerts, labels
+from bot.cases import alerts, labels, routing
 from bot.cases.message_flow import OneMessageFlow, attachment_of
 from bot.cases.service import open_case
 from bot.effects import Button, Keyboard
 from bot.flows.base import Flow
 from bot.i18n import N_
+from bot.nlu.normalize import STOPWORDS, tokens
 from bot.router import Router
 from bot.text import escape
 from bot.turn import Turn
@@ -68,6 +69,14 @@ REPORT_STEPS = (
     ("since", N_("Since when has it been going on?")),
     ("tried", N_("What has already been tried to solve it?")),
 )
+# An idea or a question is not a problem: one question, no urgency.
+SHORT_REPORTS = {
+    CaseCategory.IDEA: (("what", N_("What is your idea? Describe it in a few words.")),),
+    CaseCategory.QUESTION: (("what", N_("What is your question for the coach?")),),
+}
+# A message that opened the report with at least this many content words already
+# describes the problem: it is not asked for again.
+DESCRIBED_WORDS = 4
 EMERGENCY_TEXT = N_(
     "🚨 If someone is in danger, call now:\n"
     "• Police: <b>19</b>\n"
@@ -112,7 +121,8 @@ async def _confirm_opened(turn: Turn, case: Case) -> None:
 
 
 class ReportFlow(Flow):
-    """report_problem: category, four skippable questions, urgency, then a case number."""
+    """report_problem: category, four skippable questions (one for an idea or a question,
+    none already answered by the words that opened it), urgency, then a case number."""
 
     name = "report"
     intent = "report_problem"
@@ -123,8 +133,32 @@ class ReportFlow(Flow):
 
     async def start(self, turn: Turn, **params: Any) -> None:
         assert turn.flow is not None
-        turn.flow.data = {"answers": {}, "files": []}
+        answers = {}
+        if turn.message.kind == InboundKind.TEXT and _describes(turn.text):
+            answers["what"] = turn.text  # "the mayor blocks our project": already said
+        turn.flow.data = {"answers": answers, "files": []}
         turn.goto("category")
+        await self.prompt(turn)
+
+    def _steps(self, turn: Turn) -> tuple[tuple[str, str], ...]:
+        assert turn.flow is not None
+        return SHORT_REPORTS.get(turn.flow.data.get("category", ""), REPORT_STEPS)
+
+    async def _next(self, turn: Turn, after: str | None) -> None:
+        """Ask the next question not yet answered, or finish."""
+        assert turn.flow is not None
+        names = [name for name, _ in self._steps(turn)]
+        answered = turn.flow.data.get("answers", {})
+        start = names.index(after) + 1 if after in names else 0
+        for name in names[start:]:
+            if name not in answered:
+                turn.goto(name)
+                await self.prompt(turn)
+                return
+        if turn.flow.data.get("category") in SHORT_REPORTS:
+            await self._open(turn, CaseSeverity.NORMAL)
+            return
+        turn.goto("urgency")
         await self.prompt(turn)
 
     def _category_keyboard(self, turn: Turn) -> Keyboard:
@@ -155,7 +189,7 @@ class ReportFlow(Flow):
                 ),
             )
         else:
-            question = dict(REPORT_STEPS)[step]
+            question = dict(self._steps(turn)).get(step) or dict(REPORT_STEPS)[step]
             await turn.reply(turn._(question), self._skip(turn))
 
     async def on_category(self, turn: Turn) -> None:
@@ -173,8 +207,7 @@ class ReportFlow(Flow):
             )
             return
         turn.flow.data = {**turn.flow.data, "category": category}
-        turn.goto(REPORT_STEPS[0][0])
-        await self.prompt(turn)
+        await self._next(turn, None)
 
     async def _text_step(self, turn: Turn) -> None:
         assert turn.flow is not None
@@ -189,10 +222,7 @@ class ReportFlow(Flow):
             return
         if value is None and turn.text:
             _remember(turn, step, turn.text)
-        names = [name for name, _ in REPORT_STEPS]
-        index = names.index(step)
-        turn.goto(names[index + 1] if index + 1 < len(names) else "urgency")
-        await self.prompt(turn)
+        await self._next(turn, step)
 
     on_what = on_who = on_since = on_tried = _text_step
 
@@ -203,10 +233,17 @@ class ReportFlow(Flow):
             await turn.reply(turn._("Please answer with one of the buttons."))
             await self.prompt(turn)
             return
+        await self._open(turn, CaseSeverity.HIGH if value == "urg:high" else CaseSeverity.NORMAL)
+
+    async def _open(self, turn: Turn, severity: str) -> None:
+        assert turn.flow is not None
         data = turn.flow.data
         answers: dict[str, str] = data["answers"]
-        severity = CaseSeverity.HIGH if value == "urg:high" else CaseSeverity.NORMAL
         turn.end_flow()
+        files = [(k, f) for k, f in data.get("files", [])]
+        said = "\n".join(v for v in answers.values() if v)
+        if await _added_to_open_case(turn, said, files):
+            return
         case = await open_case(
             turn.session,
             now=turn.now,
@@ -214,7 +251,7 @@ class ReportFlow(Flow):
             category=data["category"],
             summary=answers.get("what", ""),
             severity=severity,
-            attachments=[(k, f) for k, f in data.get("files", [])],
+            attachments=files,
             settings=turn.engine.settings,
             sent=turn.sent,
             lang=turn.lang,
@@ -240,6 +277,8 @@ class TalkFlow(OneMessageFlow):
 
     async def take(self, turn: Turn, file: tuple[str, str] | None) -> None:
         turn.end_flow()
+        if await _added_to_open_case(turn, turn.text, [file] if file else []):
+            return
         case = await open_case(
             turn.session,
             now=turn.now,
@@ -301,8 +340,11 @@ async def own_case(turn: Turn, case_id: object) -> Case | None:
     return case
 
 
-async def relay_to_coach(turn: Turn, case: Case, text: str, file: tuple[str, str] | None) -> None:
-    """Store what the actor said in the case and pass it to the coach (or the group)."""
+async def relay_to_coach(
+    turn: Turn, case: Case, text: str, file: tuple[str, str] | None, part: int = 0
+) -> None:
+    """Store what the actor said in the case and pass it to the coach (or the group);
+    `part` tells apart several pieces relayed from one message."""
     turn.session.add(
         CaseEvent(
             case_id=case.id,
@@ -345,7 +387,7 @@ async def relay_to_coach(turn: Turn, case: Case, text: str, file: tuple[str, str
         turn.session,
         recipients,
         turn.now,
-        f"case:{case.id}:in:{turn.message.id}",
+        f"case:{case.id}:in:{turn.message.id}" + (f":{part}" if part else ""),
         render,
         lambda t: alerts.reply_buttons(t, case.id),
         file=alerts.SharedFile(file[0], file[1], turn.message.channel) if file else None,
@@ -387,6 +429,37 @@ async def talking_case(turn: Turn) -> Case | None:
         .limit(1)
     )
     return await turn.session.get(Case, case_id) if case_id is not None else None
+
+
+def _describes(text: str) -> bool:
+    """The text says what the problem is, beyond "I want to report a problem"."""
+    return len([w for w in tokens(text) if w not in STOPWORDS]) >= DESCRIBED_WORDS
+
+
+async def _added_to_open_case(
+    turn: Turn, text: str, files: list[tuple[str, str]] | list[list[str]]
+) -> bool:
+    """A second request while a case is open with the coach it would go to joins that case
+    (the coach sees one conversation, not two cases); True when it did."""
+    case = await active_case(turn)
+    if case is None or case.category == CaseCategory.EMERGENCY:
+        return False
+    where = await routing.route(turn.session, turn.actor)
+    if (where.coach.id if where.coach else None) != case.coach_id:
+        return False
+    pieces: list[tuple[str, tuple[str, str] | None]] = [(text, None)] if text else []
+    pieces += [("", (str(kind), str(file_id))) for kind, file_id in files]
+    for part, (said, file) in enumerate(pieces):
+        await relay_to_coach(turn, case, said, file, part)
+    await turn.reply(
+        turn._(
+            "Added to your case <b>#{number}</b>, which is still open: the coach sees it "
+            "with the rest.",
+            number=case.id,
+        ),
+        ((Button(turn._("Add a message for the coach"), f"caseans:{case.id}"),),),
+    )
+    return True
 
 
 async def active_case(turn: Turn) -> Case | None:

@@ -12,8 +12,8 @@ from typing import Any
 
 from bot.effects import Button, Keyboard
 from bot.flows.base import Flow
-from bot.i18n import N_, Translator
 from bot.flows.leaving import acknowledges
+from bot.i18n import N_, Translator
 from bot.turn import Turn
 from storage.models import InboundKind, Reminder
 

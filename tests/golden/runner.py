@@ -170,7 +170,7 @@ class Player:
                 display_name=options.get("name", name.capitalize()),
                 role=Role(options.get("role", "actor")),
                 # app=: the language of their Telegram app, a hint they did not choose.
-                lang=options.get("lang", "ary" if options.get("app", "").startswith("ar") else "fr"),
+                lang=options.get("lang", _app_lang(options.get("app", ""))),
                 lang_chosen="lang" in options,
                 created_at=self.clock.now(),
             )
@@ -282,6 +282,10 @@ class Player:
                 return
             rows = result.all()
         self.out.append("=> " + "; ".join(", ".join(_cell(v) for v in row) for row in rows))
+
+
+def _app_lang(app: str) -> str:
+    return "ary" if app.startswith("ar") else "fr"
 
 
 def _cell(value: object) -> str:
