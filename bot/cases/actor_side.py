@@ -36,7 +36,7 @@ from bot.cases.service import open_case
 from bot.effects import Button, Keyboard
 from bot.flows.base import Flow
 from bot.i18n import N_
-from bot.nlu.normalize import STOPWORDS, tokens
+from bot.nlu.normalize import STOPWORDS, key_set, tokens
 from bot.router import Router
 from bot.text import escape
 from bot.turn import Turn
@@ -76,7 +76,7 @@ SHORT_REPORTS = {
 }
 # A message that opened the report with at least this many content words already
 # describes the problem: it is not asked for again.
-DESCRIBED_WORDS = 4
+DESCRIBED_WORDS = 3
 EMERGENCY_TEXT = N_(
     "🚨 If someone is in danger, call now:\n"
     "• Police: <b>19</b>\n"
@@ -431,9 +431,21 @@ async def talking_case(turn: Turn) -> Case | None:
     return await turn.session.get(Case, case_id) if case_id is not None else None
 
 
+# The words of asking to report, which describe nothing.
+_ASKING = key_set(
+    """
+    probleme problemes souci soucis signaler signaler declarer rapporter report reporter
+    j'ai ai avons un une voudrais aimerais veux
+    mochkil mochkila machakil 3andi 3andna nbellegh bellegh nbelgh 3lih 3liha
+    مشكل مشكلة مشاكل عندي عندنا نبلغ بلغ عليه عليها
+    """.split()
+)
+
+
 def _describes(text: str) -> bool:
     """The text says what the problem is, beyond "I want to report a problem"."""
-    return len([w for w in tokens(text) if w not in STOPWORDS]) >= DESCRIBED_WORDS
+    content = [w for w in tokens(text) if w not in STOPWORDS and w not in _ASKING]
+    return len(content) >= DESCRIBED_WORDS
 
 
 async def _added_to_open_case(
