@@ -246,7 +246,8 @@ async def show_case(turn: Turn, case: Case) -> None:
         if event.kind == "status" and details.get("to"):
             said = f" → {labels.label(turn.t, labels.STATUS, details['to'])}{said}"
         elif event.kind == "feedback" and "helpful" in details:
-            said = ": " + turn._("it helped" if details["helpful"] else "it did not help")
+            helped = turn._("it helped") if details["helpful"] else turn._("it did not help")
+            said = f": {helped}"
         lines.append(
             f"• {turn.t.datetime(event.at, 'short')} {who} "
             f"<i>{labels.label(turn.t, labels.EVENT, event.kind)}</i>{said}"
