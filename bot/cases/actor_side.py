@@ -432,14 +432,13 @@ async def talking_case(turn: Turn) -> Case | None:
 
 
 # The words of asking to report, which describe nothing.
-_ASKING = key_set(
-    """
-    probleme problemes souci soucis signaler signaler declarer rapporter report reporter
-    j'ai ai avons un une voudrais aimerais veux
-    mochkil mochkila machakil 3andi 3andna nbellegh bellegh nbelgh 3lih 3liha
-    مشكل مشكلة مشاكل عندي عندنا نبلغ بلغ عليه عليها
-    """.split()
-)
+_ASKING_WORDS = """
+probleme problemes souci soucis signaler declarer rapporter report reporter
+j'ai ai avons un une voudrais aimerais veux
+mochkil mochkila machakil 3andi 3andna nbellegh bellegh nbelgh 3lih 3liha
+مشكل مشكلة مشاكل عندي عندنا نبلغ بلغ عليه عليها
+"""
+_ASKING = key_set(_ASKING_WORDS.split())
 
 
 def _describes(text: str) -> bool:

@@ -46,7 +46,7 @@ async def plan_card(turn: Turn, plan: ActionPlan) -> None:
     committee = await service.committee_of(turn.session, plan)
     lines = [
         f"<b>{escape(plan.title)}</b>",
-        turn._("{n} commitment(s).", n=len(commitments)),
+        turn.t.ngettext("{n} commitment.", "{n} commitments.", len(commitments)),
     ]
     if unconfirmed:
         lines.append(turn._("Dates to confirm: {n}.", n=len(unconfirmed)))
