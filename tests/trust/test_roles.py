@@ -38,7 +38,7 @@ EXPLICIT: dict[str, frozenset[str]] = {
     "command:help": EVERYONE,
     "command:lang": EVERYONE,
     "command:reload": ADMINS,
-    "command:invite": ADMINS,
+    "command:invite": COACHES,
     "command:coordinator": ADMINS,
     "command:cases": COACHES,
     "command:reply": COACHES,
