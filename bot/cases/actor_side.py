@@ -441,9 +441,19 @@ mochkil mochkila machakil 3andi 3andna nbellegh bellegh nbelgh 3lih 3liha
 _ASKING = key_set(_ASKING_WORDS.split())
 
 
-def _describes(text: str) -> bool:
-    """The text says what the problem is, beyond "I want to report a problem"."""
-    content = [w for w in tokens(text) if w not in STOPWORDS and w not in _ASKING]
+_ASKING_A_COACH_WORDS = """
+coach coachs parler discuter contacter rappeler rappelle appeler appelle appel joindre
+quelqu'un personne humain
+hder nhder nhdar tkellem 3ayet y3ayet t3ayet ykelmni kelmni
+كوتش نهضر هضر نتكلم يعيط عيط يعيطلي تعيط شي واحد
+"""
+_ASKING_A_COACH = _ASKING | key_set(_ASKING_A_COACH_WORDS.split())
+
+
+def _describes(text: str, asking: frozenset[str] = _ASKING) -> bool:
+    """The text says what it is about, beyond "I want to report a problem" (or "to talk
+    to a coach")."""
+    content = [w for w in tokens(text) if w not in STOPWORDS and w not in asking]
     return len(content) >= DESCRIBED_WORDS
 
 
@@ -579,6 +589,11 @@ async def report_problem(turn: Turn) -> None:
 
 @router.intent("talk_to_coach")
 async def talk_to_coach(turn: Turn) -> None:
+    if turn.message.kind == InboundKind.TEXT and _describes(turn.text, _ASKING_A_COACH):
+        # "I'd like a coach to call me back about the memorandum": the request is already
+        # said; asking for it again would be the bot not listening.
+        await TalkFlow().take(turn, None)
+        return
     await turn.start_flow("talk")
 
 
