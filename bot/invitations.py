@@ -145,7 +145,7 @@ async def _link_owner(turn: Turn, invitation: Invitation) -> None:
         actor=turn.actor,
         now=turn.now,
     )
-    notice = cards.owner_notice(turn.actor, plan, linked)
+    notice = cards.owner_notice(turn.actor, plan, linked, turn.now)
     if notice:
         await turn.reply(notice)
 
