@@ -75,6 +75,7 @@ def main() -> None:
         [sys.executable, "-m", "bench.process"],
         [sys.executable, "-m", "bench.engine"],
         [sys.executable, "-m", "bench.fanout", *rest],
+        [sys.executable, "-m", "bench.webhook"],
     ]
     print("\n\n".join(_run(command).strip("\n") for command in parts))
 

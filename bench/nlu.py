@@ -34,12 +34,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.legacy.matcher import STOPWORDS  # noqa: E402
 from bench.legacy.understander import LegacyUnderstander  # noqa: E402
 from bot.nlu import VARIANTS, identify_language  # noqa: E402
 from bot.nlu.corpus import NONE, Example, load_corpus, split  # noqa: E402
 from bot.nlu.knowledge import load_knowledge  # noqa: E402
 from bot.nlu.model import EMERGENCY, Model, ModelParams, Trainer, load_params, train  # noqa: E402
-from bot.nlu.normalize import STOPWORDS, tokens  # noqa: E402
+from bot.nlu.normalize import tokens  # noqa: E402
 from bot.nlu.understander import PARAMS_FILE, Understander, decide  # noqa: E402
 
 KNOWLEDGE = ROOT / "knowledge"

@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot import audit
+from bot.clock import SystemClock
 from bot.turn import Turn
 from storage.db import Database
 from storage.models import Actor, Role
@@ -49,7 +51,18 @@ async def set_role(database_url: str, channel: str, external_id: str, role: str)
             )
             if actor is None:
                 return False
+            previous = actor.role
             actor.role = Role(role)
+            await audit.record(
+                session,
+                None,
+                audit.Action.GRANT,
+                f"actor:{actor.id}",
+                SystemClock().now(),
+                role=role,
+                previous=str(previous),
+                via="command line",
+            )
             return True
     finally:
         await db.dispose()

@@ -22,6 +22,7 @@ class Action:
     DELETE = "delete"
     FORGET = "forget"
     RETENTION = "retention"
+    GRANT = "grant"  # a role given (by the operator's command or an invitation)
 
 
 async def record(

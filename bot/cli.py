@@ -25,7 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="Telegram when TELEGRAM_BOT_TOKEN is set, else the console")
     commands.add_parser("migrate", help="bring the database to the latest schema")
     commands.add_parser("ask", help="what the hotline understands of a message (--jsonl)")
-    commands.add_parser("plan", help="action plans: hotline plan import FILE ...")
+    commands.add_parser("plan", help="action plans: hotline plan import|export ...")
+    commands.add_parser("cases", help="cases: hotline cases export --out FILE.csv")
     commands.add_parser("nlu", help="train the understanding, review queue export / import")
     commands.add_parser("web", help="the web console: hotline web --listen HOST:PORT | link ID")
     role = commands.add_parser("role", help="give someone a role (after they wrote once)")
@@ -54,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.web.server import main as web_main
 
         return web_main(argv[1:])
+    if argv[:1] == ["cases"]:
+        from bot.cases.cli import main as cases_main
+
+        return cases_main(argv[1:])
     args = _parser().parse_args(argv)
     settings = Settings.from_env()
     logging.basicConfig(

@@ -1,23 +1,31 @@
 """Delivery of the outbox over a rate-limited channel, losing nothing and sending nothing twice.
 
-A row is claimed in a short transaction (status "sending" + claim time: a lease that another
-process reclaims if this one dies mid-send), sent with no transaction open, then settled in a
-second short transaction: delivered, retried later, failed, or unreachable. Only the oldest
-unsettled row of a chat is ever claimed, so each chat receives its messages in order even
-across retries. Telegram's limits are honoured by a clock-injected `RateLimiter`; messages
-leave evenly paced a little under 30/s (a claim takes the next second's slots), not in bursts.
+A row is claimed in a short transaction (status "sending", the claim time and this process's
+instance id), marked started just before its request (only if the claim is still ours), sent
+with no transaction open, then settled in a third short transaction: delivered, retried later,
+failed, or unreachable. A row claimed but not started is never at risk of a repeat, so it is
+taken back at once when its process is gone (claimed before this process started) or after a
+short lease; a started row (a request maybe received) only after the long lease, or a moment
+after a restart: at most the requests in flight at a crash are repeated.
+
+Only the first unsettled row of a chat is ever claimed, by priority then age, so each chat
+receives its messages in order, and an urgent one (a case alert or reply) passes bulk output.
+Telegram's limits are honoured by a clock-injected `RateLimiter`; messages leave evenly paced
+a little under 30/s (a claim takes the next second's slots), not in bursts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from bot.clock import Clock
 from bot.effects import Effect
@@ -141,7 +149,15 @@ class Policy:
     max_attempts: int = 6  # transient failures before a row is marked failed
     backoff_base: float = 2.0  # seconds; doubled each attempt
     backoff_max: float = 300.0
-    lease: timedelta = timedelta(minutes=2)  # a "sending" row older than this is reclaimed
+    lease: timedelta = timedelta(minutes=2)  # a started row older than this is reclaimed
+    # A row claimed and not started is safe to take (its claimer checks before sending); this
+    # covers a claimer that died while another process keeps running.
+    claim_lease: timedelta = timedelta(seconds=30)
+    # After a restart, rows started before it are taken back once this has passed: time for a
+    # request still in flight in another live process to settle.
+    restart_grace: timedelta = timedelta(seconds=2)
+    settle_attempts: int = 5  # a "delivered" not written means a repeat: try hard
+    overlap_after: float = 2.0  # seconds: a slower request lets the next ones start
     idle_poll: float = 1.0  # seconds between looks at the outbox when nothing is due
     batch: int = 50
     # A claim takes the rows whose paced slot falls within this, and each is sent at its
@@ -178,6 +194,10 @@ class Sender:
         self.wait = wait
         self._wake = asyncio.Event()
         self._slots: dict[int, datetime] = {}  # claimed row id -> when it may leave
+        # Who claims: rows claimed by another instance before this one started belong to a
+        # process that is gone (or to a live one, which then finds its claim taken).
+        self.instance = f"{os.getpid()}-{secrets.token_hex(8)}"[:32]
+        self.booted_at = clock.now()
 
     def wake(self) -> None:
         """New rows were enqueued: look now instead of at the next poll."""
@@ -186,30 +206,30 @@ class Sender:
     async def claim(self) -> tuple[list[OutboxMessage], datetime | None]:
         """Take the rows that may leave now; also say when the next one will be due."""
         now = self.clock.now()
-        stale = now - self.policy.lease
         async with self.db.transaction() as session:
-            # The oldest unsettled row of each chat: later rows wait for it, keeping order.
-            heads = (
-                select(func.min(OutboxMessage.id))
+            # The first unsettled row of each chat, by priority then age: later rows wait for
+            # it, keeping order; an urgent row passes bulk ones queued before it.
+            ranked = (
+                select(
+                    OutboxMessage.id,
+                    func.row_number()
+                    .over(
+                        partition_by=OutboxMessage.chat_id,
+                        order_by=(OutboxMessage.priority, OutboxMessage.id),
+                    )
+                    .label("rank"),
+                )
                 .where(
                     OutboxMessage.channel == self.channel,
                     OutboxMessage.status.in_(_OPEN),
                 )
-                .group_by(OutboxMessage.chat_id)
+                .subquery()
             )
+            heads = select(ranked.c.id).where(ranked.c.rank == 1)
             query = (
                 select(OutboxMessage)
-                .where(
-                    OutboxMessage.id.in_(heads),
-                    or_(
-                        OutboxMessage.status == DeliveryStatus.PENDING,
-                        and_(
-                            OutboxMessage.status == DeliveryStatus.SENDING,
-                            OutboxMessage.claimed_at < stale,
-                        ),
-                    ),
-                )
-                .order_by(OutboxMessage.id)
+                .where(OutboxMessage.id.in_(heads), self._claimable(now))
+                .order_by(OutboxMessage.priority, OutboxMessage.id)
                 .limit(self.policy.batch)
             )
             if not self.db.is_sqlite:  # SQLite already holds the write lock (BEGIN IMMEDIATE)
@@ -221,7 +241,12 @@ class Sender:
                 # Held back by its own chat (or a retry time): not claimed, looked at again.
                 due = max(row.not_before, self.limiter.chat_allowed(row.chat_id, now))
                 if row.status == DeliveryStatus.SENDING:
-                    log.warning("reclaiming outbox row %s after an expired lease", row.id)
+                    log.warning(
+                        "reclaiming outbox row %s from %s (%s)",
+                        row.id,
+                        row.claimed_by,
+                        "claimed, not sent" if row.started_at is None else "maybe sent: repeated",
+                    )
                 if due > now:
                     next_due = due if next_due is None else min(next_due, due)
                     continue
@@ -234,16 +259,66 @@ class Sender:
                 self._slots[row.id] = slot
                 row.status = DeliveryStatus.SENDING
                 row.claimed_at = now
+                row.claimed_by = self.instance
+                row.started_at = None
                 claimed.append(row)
         return claimed, next_due
 
+    def _claimable(self, now: datetime) -> ColumnElement[bool]:
+        sending = OutboxMessage.status == DeliveryStatus.SENDING
+        not_mine = or_(
+            OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_by != self.instance
+        )
+        idle = and_(
+            sending,
+            OutboxMessage.started_at.is_(None),
+            or_(
+                OutboxMessage.claimed_at < now - self.policy.claim_lease,
+                and_(not_mine, OutboxMessage.claimed_at < self.booted_at),
+            ),
+        )
+        stale = [OutboxMessage.claimed_at < now - self.policy.lease]
+        if now >= self.booted_at + self.policy.restart_grace:
+            stale.append(and_(not_mine, OutboxMessage.started_at < self.booted_at))
+        in_flight = and_(sending, OutboxMessage.started_at.is_not(None), or_(*stale))
+        return or_(OutboxMessage.status == DeliveryStatus.PENDING, idle, in_flight)
+
+    async def _start(self, row: OutboxMessage) -> bool:
+        """Mark the request as started, if the claim is still ours; only then may it be sent."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == row.id,
+                    OutboxMessage.status == DeliveryStatus.SENDING,
+                    OutboxMessage.claimed_by == self.instance,
+                    OutboxMessage.claimed_at == row.claimed_at,
+                    OutboxMessage.started_at.is_(None),
+                )
+                .values(started_at=now)
+            )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            log.warning("outbox row %s was taken over before its send; not sent", row.id)
+            return False
+        row.started_at = now
+        return True
+
     async def deliver(self, row: OutboxMessage) -> None:
         """Send one claimed row (no transaction open) at its slot, and settle it."""
+        await self._wait_slot(row)
+        await self._send_and_settle(row)
+
+    async def _wait_slot(self, row: OutboxMessage) -> None:
         slot = self._slots.pop(row.id, None)
         if slot is not None:
             delay = (slot - self.clock.now()).total_seconds()
             if delay > 0:
                 await self.wait(delay)
+
+    async def _send_and_settle(self, row: OutboxMessage) -> None:
+        if not await self._start(row):
+            return
         error: DeliveryError | None = None
         external_id: str | None = None
         try:
@@ -295,6 +370,22 @@ class Sender:
                 "attempts": row.attempts + 1,
                 "last_error": str(error)[:2000],
             }
+        for attempt in range(1, self.policy.settle_attempts + 1):
+            try:
+                await self._write_settlement(row, error, values)
+                break
+            except Exception:
+                # A settlement not written makes the row look in flight: it would be sent again.
+                if attempt == self.policy.settle_attempts:
+                    raise
+                log.warning("settling outbox row %s failed; retrying", row.id, exc_info=True)
+                await asyncio.sleep(0.2 * attempt)
+        if error is not None:
+            log.warning("outbox row %s: %s", row.id, error)
+
+    async def _write_settlement(
+        self, row: OutboxMessage, error: DeliveryError | None, values: dict[str, object]
+    ) -> None:
         async with self.db.transaction() as session:
             # Settle only our own claim: if the lease was taken over, the other sender settles.
             result = await session.execute(
@@ -302,6 +393,7 @@ class Sender:
                 .where(
                     OutboxMessage.id == row.id,
                     OutboxMessage.status == DeliveryStatus.SENDING,
+                    OutboxMessage.claimed_by == self.instance,
                     OutboxMessage.claimed_at == row.claimed_at,
                 )
                 .values(**values)
@@ -319,14 +411,26 @@ class Sender:
                     )
                     .values(reachable=False)
                 )
-        if error is not None:
-            log.warning("outbox row %s: %s", row.id, error)
 
     async def step(self) -> tuple[int, datetime | None]:
-        """Claim what may leave now and send it, chats in parallel; returns (sent, next due)."""
+        """Claim what may leave now and send it; returns (sent, next due).
+
+        One request at a time, each settled before the next starts: a crash can then repeat
+        only the one in flight. A request slower than `overlap_after` (a network timeout, a
+        slow server) no longer holds the others: they go on while it finishes.
+        """
         rows, next_due = await self.claim()
-        if rows:
-            await asyncio.gather(*(self.deliver(row) for row in rows))
+        slow: set[asyncio.Future[None]] = set()
+        for row in rows:
+            await self._wait_slot(row)
+            sending = asyncio.ensure_future(self._send_and_settle(row))
+            done, _ = await asyncio.wait({sending}, timeout=self.policy.overlap_after)
+            if not done:
+                slow.add(sending)
+            else:
+                sending.result()
+        if slow:
+            await asyncio.gather(*slow)
         return len(rows), next_due
 
     async def run_until_idle(self, max_steps: int = 10_000) -> None:

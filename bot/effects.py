@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.text import button_label
+
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit
+LABEL_LIMIT = 128  # UTF-16 units: a safeguard, labels are plain text cut shorter where built
 
 
 @dataclass(frozen=True)
@@ -13,6 +16,8 @@ class Button:
     data: str
 
     def __post_init__(self) -> None:
+        # Labels are plain text (never HTML-escaped), on one line, of a bounded length.
+        object.__setattr__(self, "label", button_label(self.label, LABEL_LIMIT))
         if len(self.data.encode()) > CALLBACK_DATA_LIMIT:
             raise ValueError(f"callback data over {CALLBACK_DATA_LIMIT} bytes: {self.data!r}")
 
@@ -71,7 +76,6 @@ class SendFile:
 # (a file id only works with the method of its own type: a video note is not a video).
 FILE_KINDS = ("photo", "document", "voice", "audio", "video", "video_note")
 CAPTIONLESS = frozenset({"video_note"})  # Telegram takes no caption with these
-CAPTION_LIMIT = 1024  # characters of a file's caption, after HTML parsing
 
 Effect = SendMessage | SendPhoto | SendDocument | SendFile
 

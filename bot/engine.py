@@ -12,10 +12,10 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import cast, func, literal, select
+from sqlalchemy import Row, cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +34,7 @@ from bot.nlu import Understander, Understanding
 from bot.nlu.normalize import key_set, tokens
 from bot.outbox import enqueue, to_effect
 from bot.router import Router, Routes
-from bot.text import escape
+from bot.text import clean, escape
 from bot.turn import FlowState, Turn
 from storage.db import Database
 from storage.models import (
@@ -73,6 +73,9 @@ achno chno chnou ach kifach kifash 3lach alach imta fin fayn wach chkoun chkun c
 شنو اشنو اش اشنا كيفاش علاش امتى فين واش شكون شحال ما هل ماهو ماهي
 """
 QUESTION_WORDS = key_set(_QUESTION_WORDS.split())
+# Telegram keeps an undelivered update for 24 hours: a stored update id older than this is
+# another update that re-uses the id, not a redelivery.
+DEDUP_WINDOW = timedelta(hours=48)
 
 SORRY = N_(
     "Sorry, something went wrong on our side. Your message is saved and a coach can see it; "
@@ -121,42 +124,14 @@ class Engine:
 
     async def receive(self, event: Event) -> int | None:
         """Store the event; returns its id, or None when the update was already stored."""
-        update_key = f"{event.channel}:{event.update_id}" if event.update_id else None
-        attachment_kind = event.attachment.kind if event.attachment else event.unsupported
-        fields = {
-            "channel": event.channel,
-            "chat_id": event.chat_id,
-            "update_key": update_key,
-            "kind": _kind(event),
-            # PostgreSQL refuses NUL in text and enforces column sizes: store what fits.
-            "text": _storable(event.text),
-            "button": _storable(event.button, 64),
-            "attachment_kind": _storable(attachment_kind, 16),
-            "file_id": _storable(event.attachment.file_id, 256) if event.attachment else None,
-            "received_at": event.at,
-        }
         # Someone known, an update not seen before: one statement, atomic on its own.
+        fields = _fields(event, _update_key(event))
         async with self.db.single_statement() as session:
             stored = await session.scalar(self._store_known(fields, event.sender.external_id))
         if stored is not None:
             return int(stored)
-        async with self.db.transaction() as session:
-            if update_key is not None:
-                seen = await session.scalar(
-                    select(InboundMessage.id).where(InboundMessage.update_key == update_key)
-                )
-                if seen is not None:
-                    return None
-            actor = await self._actor_for(session, event)
-            message = InboundMessage(actor_id=actor.id, **fields)
-            try:
-                # Another process may store the same redelivered update at the same moment.
-                async with session.begin_nested():
-                    session.add(message)
-                    await session.flush()
-            except IntegrityError:
-                return None
-            return message.id
+        # Someone new, or an update id already stored (a redelivery, or an id re-used).
+        return (await self.receive_many([event]))[0]
 
     def _store_known(self, fields: dict[str, Any], external_id: str) -> Any:
         """INSERT ... SELECT the sender's actor id; nothing when the sender is unknown or the
@@ -178,6 +153,107 @@ class Engine:
             .on_conflict_do_nothing(index_elements=["update_key"])
             .returning(InboundMessage.id)
         )
+
+    async def receive_many(self, events: list[Event]) -> list[int | None]:
+        """Store events in one short transaction (taken before handling on SQLite); for each,
+        its id, or None when the update was already stored.
+
+        An update id is a redelivery only within `DEDUP_WINDOW`: Telegram re-uses ids (per
+        bot, chosen afresh after a quiet week), so an older holder of the key gives it up.
+        """
+        async with self.db.transaction(urgent=True) as session:
+            keys = [_update_key(event) for event in events]
+            seen = await self._seen(session, [k for k in keys if k is not None])
+            wanted: list[int] = []  # indexes of the events to store
+            taken: set[str] = set()
+            for index, (event, key) in enumerate(zip(events, keys, strict=True)):
+                if key is not None and key in taken:
+                    log.info("update %s dropped: twice in one batch", key)
+                    continue
+                holder = seen.get(key) if key is not None else None
+                if holder is not None:
+                    if holder.received_at >= event.at - DEDUP_WINDOW:
+                        log.info("update %s dropped: already stored as message %s", key, holder.id)
+                        continue
+                    log.warning(
+                        "update key %s re-used after %s: stored as a new message",
+                        key,
+                        event.at - holder.received_at,
+                    )
+                    await session.execute(
+                        update(InboundMessage)
+                        .where(InboundMessage.id == holder.id)
+                        .values(update_key=None)
+                    )
+                if key is not None:
+                    taken.add(key)
+                wanted.append(index)
+            actors = await self._actors_for(session, [events[i] for i in wanted])
+            messages = {
+                index: _message(events[index], keys[index], actor.id)
+                for index, actor in zip(wanted, actors, strict=True)
+            }
+            try:
+                async with session.begin_nested():
+                    session.add_all(messages.values())
+                    await session.flush()
+            except IntegrityError:
+                # Another process stored one of them at the same moment: one at a time.
+                for index, message in list(messages.items()):
+                    fresh = _message(events[index], keys[index], message.actor_id)
+                    try:
+                        async with session.begin_nested():
+                            session.add(fresh)
+                            await session.flush()
+                        messages[index] = fresh
+                    except IntegrityError:
+                        log.info("update %s dropped: stored elsewhere at once", keys[index])
+                        del messages[index]
+            return [messages[i].id if i in messages else None for i in range(len(events))]
+
+    async def _seen(self, session: AsyncSession, keys: list[str]) -> dict[str, Row[Any]]:
+        found: dict[str, Row[Any]] = {}
+        for start in range(0, len(keys), 500):
+            rows = await session.execute(
+                select(
+                    InboundMessage.id, InboundMessage.update_key, InboundMessage.received_at
+                ).where(InboundMessage.update_key.in_(keys[start : start + 500]))
+            )
+            found.update({row.update_key: row for row in rows})
+        return found
+
+    async def _actors_for(self, session: AsyncSession, events: list[Event]) -> list[Actor]:
+        """The actor of each event: known ones in one query, new ones inserted."""
+        known: dict[tuple[str, str], Actor] = {}
+        by_channel: defaultdict[str, set[str]] = defaultdict(set)
+        for event in events:
+            by_channel[event.channel].add(event.sender.external_id)
+        for channel, ids in by_channel.items():
+            listed = sorted(ids)
+            for start in range(0, len(listed), 500):
+                rows = await session.scalars(
+                    select(Actor).where(
+                        Actor.channel == channel, Actor.external_id.in_(listed[start : start + 500])
+                    )
+                )
+                known.update({(a.channel, a.external_id): a for a in rows})
+        new: dict[tuple[str, str], Actor] = {}
+        for event in events:
+            key = (event.channel, event.sender.external_id)
+            if key not in known and key not in new:
+                new[key] = _new_actor(event)
+        if new:
+            try:
+                async with session.begin_nested():  # all at once: one round trip
+                    session.add_all(new.values())
+                    await session.flush()
+                known.update(new)
+            except IntegrityError:  # one of them was stored elsewhere meanwhile: one by one
+                for key in new:
+                    event = next(e for e in events if (e.channel, e.sender.external_id) == key)
+                    known[key] = await self._actor_for(session, event)
+
+        return [known[(e.channel, e.sender.external_id)] for e in events]
 
     async def recover(self) -> list[Effect]:
         """Handle whatever was stored but not handled before the last stop."""
@@ -350,6 +426,9 @@ class Engine:
         # flushed): one UPDATE each, not one per change.
         actor.last_seen_at = now
         actor.reachable = True  # writing again means they unblocked the bot
+        if _addressed_elsewhere(message.text, self.settings.bot_username):
+            message.handled_at = now
+            return [], []  # "/case@other_bot" in a group: another bot's command
         if await flood.over_limit(session, message, self.settings, known.recent):
             message.handled_at = now
             return await flood.slow_down(session, message, actor, now, self.settings), []
@@ -650,23 +729,60 @@ class Engine:
         return [to_effect(row) for row in rows]
 
     async def _actor_for(self, session: AsyncSession, event: Event) -> Actor:
-        actor = await session.scalar(
-            select(Actor).where(
-                Actor.channel == event.channel, Actor.external_id == event.sender.external_id
-            )
+        query = select(Actor).where(
+            Actor.channel == event.channel, Actor.external_id == event.sender.external_id
         )
-        if actor is None:
-            actor = Actor(
-                channel=event.channel,
-                external_id=event.sender.external_id,
-                chat_id=event.chat_id,
-                display_name=event.sender.display_name[:128],
-                lang=_hint(event.sender.language_code),
-                created_at=event.at,
-            )
-            session.add(actor)
-            await session.flush()
+        actor = await session.scalar(query)
+        if actor is not None:
+            return actor
+        actor = _new_actor(event)
+        try:
+            # A new person's first updates often arrive together (an album's photos), handled
+            # by several workers or processes: the first insert wins, the others read it.
+            async with session.begin_nested():
+                session.add(actor)
+                await session.flush()
+        except IntegrityError:  # the savepoint's rollback took the new row out of the session
+            actor = await session.scalar(query)
+            if actor is None:
+                raise
         return actor
+
+
+def _new_actor(event: Event) -> Actor:
+    return Actor(
+        channel=event.channel,
+        external_id=event.sender.external_id,
+        chat_id=event.chat_id,
+        display_name=clean(event.sender.display_name, one_line=True)[:128],
+        lang=_hint(event.sender.language_code),
+        created_at=event.at,
+    )
+
+
+def _update_key(event: Event) -> str | None:
+    return f"{event.channel}:{event.update_id}" if event.update_id else None
+
+
+def _fields(event: Event, update_key: str | None) -> dict[str, Any]:
+    """The columns of a stored message, cleaned and cut to what the columns take."""
+    attachment_kind = event.attachment.kind if event.attachment else event.unsupported
+    return {
+        "channel": event.channel,
+        "chat_id": event.chat_id,
+        "update_key": update_key,
+        "kind": _kind(event),
+        # PostgreSQL refuses NUL in text and enforces column sizes: store what fits.
+        "text": _storable(clean(event.text) if event.text is not None else None),
+        "button": _storable(event.button, 64),
+        "attachment_kind": _storable(attachment_kind, 16),
+        "file_id": _storable(event.attachment.file_id, 256) if event.attachment else None,
+        "received_at": event.at,
+    }
+
+
+def _message(event: Event, update_key: str | None, actor_id: int) -> InboundMessage:
+    return InboundMessage(actor_id=actor_id, **_fields(event, update_key))
 
 
 def _kind(event: Event) -> str:
@@ -688,6 +804,16 @@ def _command(text: str | None) -> tuple[str | None, str]:
         return None, ""
     head, _, argument = text[1:].partition(" ")
     return head.split("@", 1)[0].lower(), argument.strip()
+
+
+def _addressed_elsewhere(text: str | None, username: str | None) -> bool:
+    """A command for another bot ("/case@other_bot"), as groups with several bots see."""
+    text = (text or "").strip()
+    if not text.startswith("/") or username is None:
+        return False
+    head = text[1:].split(maxsplit=1)[0] if len(text) > 1 else ""
+    _, at, target = head.partition("@")
+    return bool(at) and target.casefold() != username.lstrip("@").casefold()
 
 
 def _storable(value: str | None, size: int | None = None) -> str | None:

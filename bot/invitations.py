@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot import audit
 from bot.access import COACHES, requires
 from bot.clock import local
 from bot.plans import cards, service
@@ -150,6 +151,22 @@ async def _link_owner(turn: Turn, invitation: Invitation) -> None:
         await turn.reply(notice)
 
 
+async def _grant(turn: Turn, invitation: Invitation, role: Role) -> None:
+    previous = turn.actor.role
+    turn.actor.role = role
+    await audit.record(
+        turn.session,
+        turn.actor,
+        audit.Action.GRANT,
+        f"actor:{turn.actor.id}",
+        turn.now,
+        role=str(role),
+        previous=str(previous),
+        invitation=invitation.id,
+        invited_by=invitation.created_by_id,
+    )
+
+
 async def accept(turn: Turn, token: str) -> None:
     """`/start <token>`: take up the invitation behind a deep link."""
     invitation = await turn.session.scalar(select(Invitation).where(Invitation.token == token))
@@ -164,7 +181,7 @@ async def accept(turn: Turn, token: str) -> None:
     invitation.used_by_id = turn.actor.id
     if invitation.kind == InvitationKind.COACH:
         if turn.actor.role != Role.ADMIN:
-            turn.actor.role = Role.COACH
+            await _grant(turn, invitation, Role.COACH)
         await turn.reply(turn._("Welcome! You are now registered as a coach of the hotline."))
         return
     if invitation.kind == InvitationKind.OWNER:
@@ -178,7 +195,7 @@ async def accept(turn: Turn, token: str) -> None:
             CommitteeMember(committee_id=committee.id, actor_id=turn.actor.id, joined_at=turn.now)
         )
     if turn.actor.role == Role.ACTOR:
-        turn.actor.role = Role.COMMITTEE_MEMBER
+        await _grant(turn, invitation, Role.COMMITTEE_MEMBER)
     await turn.reply(
         turn._(
             "Welcome! You are now a member of the committee {committee}.",

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.effects import (
+    CAPTIONLESS,
     Effect,
     Keyboard,
     SendDocument,
@@ -24,9 +25,12 @@ from bot.effects import (
     keyboard_from_json,
     keyboard_to_json,
 )
-from bot.text import split_message
+from bot.text import CAPTION_LIMIT, split_message, to_plain, utf16_len
 from storage.db import Database
-from storage.models import Actor, DeliveryStatus, OutboxMessage
+from storage.models import Actor, DeliveryStatus, OutboxMessage, Priority
+
+# A text cut into more messages than this is bulk output (a long listing).
+BULK_PARTS = 2
 
 
 async def enqueue(
@@ -45,12 +49,16 @@ async def enqueue(
     cause_id: int | None = None,
     dedup_key: str | None = None,
     not_before: datetime | None = None,
+    about_id: int | None = None,
+    priority: int | None = None,
 ) -> list[OutboxMessage]:
     """Store a message for delivery; a long text becomes several, buttons on the last one.
 
     `file_ref` is (kind, file id): a file the channel already holds, sent on with `text`
     as its caption. With a dedup_key, a message already enqueued under that key is not
-    enqueued again.
+    enqueued again. `about_id`: the person whose name or words it carries to someone else.
+    `priority` (`Priority`): by default a text long enough for several messages is bulk, so
+    that it never holds up what comes after it for the same person.
     """
     if dedup_key is not None:
         existing = await session.scalar(
@@ -65,11 +73,19 @@ async def enqueue(
         kind, (filename, content) = "document", document
     elif file_ref is not None:
         kind, file_id = file_ref
-    # Captions are short by construction; only plain texts are split.
-    parts = split_message(text) if kind == "text" else [text]
+    if kind == "text":
+        parts = split_message(text)
+    elif utf16_len(to_plain(text)) <= CAPTION_LIMIT or kind in CAPTIONLESS:
+        parts = [text]
+    else:
+        # A caption over Telegram's limit would fail the whole file: the text goes first.
+        parts = [*split_message(text), ""]
+    if priority is None:
+        priority = Priority.BULK if len(parts) > BULK_PARTS else Priority.NORMAL
     rows: list[OutboxMessage] = []
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
+        carries = last or kind == "text"  # the file rides on the last part only
         rows.append(
             OutboxMessage(
                 channel=channel,
@@ -77,11 +93,13 @@ async def enqueue(
                 actor_id=actor_id,
                 call_id=call_id,
                 cause_id=cause_id,
-                kind=kind,
+                about_id=about_id,
+                priority=priority,
+                kind=kind if carries else "text",
                 text=part,
-                file=content,
-                filename=filename,
-                file_id=file_id,
+                file=content if carries else None,
+                filename=filename if carries else None,
+                file_id=file_id if carries else None,
                 buttons=keyboard_to_json(buttons) if last else None,
                 dedup_key=dedup_key
                 if index == 0
@@ -116,6 +134,8 @@ async def enqueue_to(
     cause_id: int | None = None,
     dedup_key: str | None = None,
     file_ref: tuple[str, str] | None = None,
+    about_id: int | None = None,
+    priority: int | None = None,
 ) -> list[OutboxMessage]:
     """A message to one person, on their channel, in the private chat that reaches them."""
     return await enqueue(
@@ -129,6 +149,8 @@ async def enqueue_to(
         actor_id=actor.id,
         cause_id=cause_id,
         dedup_key=dedup_key,
+        about_id=about_id,
+        priority=priority,
     )
 
 

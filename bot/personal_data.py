@@ -23,10 +23,12 @@ from storage.models import (
     Case,
     CaseEvent,
     Commitment,
+    CommitmentEvent,
     CommitteeMember,
     DeliveryStatus,
     FlowSession,
     InboundMessage,
+    Invitation,
     OutboxMessage,
     ReviewItem,
     Role,
@@ -124,15 +126,21 @@ async def forget(
     """Erase this person's data; the message and call being handled now stay (emptied)."""
     mine = select(InboundMessage.id).where(InboundMessage.actor_id == actor.id)
     for_cases = select(Case.source_message_id).where(Case.source_message_id.is_not(None))
-    # Replies to them go; messages about them to others lose content once delivered.
+    # Replies to them go. Messages to others caused by their words or about them (case
+    # alerts, relays) lose their content; those not sent yet are not sent at all.
     await session.execute(delete(OutboxMessage).where(OutboxMessage.actor_id == actor.id))
+    theirs = or_(OutboxMessage.cause_id.in_(mine), OutboxMessage.about_id == actor.id)
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.cause_id.in_(mine), OutboxMessage.status != DeliveryStatus.PENDING)
-        .values(text="", file=None, filename=None, buttons=None)
+        .where(theirs, OutboxMessage.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)))
+        .values(status=DeliveryStatus.CANCELLED)
+        .execution_options(synchronize_session=False)
     )
     await session.execute(
-        update(OutboxMessage).where(OutboxMessage.cause_id.in_(mine)).values(cause_id=None)
+        update(OutboxMessage)
+        .where(theirs)
+        .values(text="", file=None, filename=None, file_id=None, buttons=None, cause_id=None)
+        .execution_options(synchronize_session=False)
     )
     # Their words waiting in the review queue go; filed ones (masked training data) lose the
     # link to them.
@@ -178,7 +186,29 @@ async def forget(
     await session.execute(
         update(CaseEvent)
         .where(CaseEvent.actor_id == actor.id)
-        .values(text=None, file_id=None)
+        .values(text=None, file_id=None, details={})  # details held the report's answers
+        .execution_options(synchronize_session=False)
+    )
+    # Plans: rows they own keep the link, not the name as written; the history forgets it.
+    owned = select(Commitment.id).where(Commitment.owner_id == actor.id)
+    history = await session.scalars(
+        select(CommitmentEvent).where(
+            CommitmentEvent.commitment_id.in_(owned), CommitmentEvent.kind == "owner"
+        )
+    )
+    for event in history:
+        if actor.id in (event.details.get("old_id"), event.details.get("new_id")):
+            event.details = {k: v for k, v in event.details.items() if not k.endswith("_text")}
+    await session.execute(
+        update(Commitment)
+        .where(Commitment.owner_id == actor.id)
+        .values(owner_text="")
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(Invitation)
+        .where(Invitation.used_by_id == actor.id)
+        .values(owner_text=None)
         .execution_options(synchronize_session=False)
     )
     # The flow of the chat being handled is ended by the caller (the engine saves it).
@@ -197,6 +227,8 @@ async def forget(
     actor.reminders_stopped = True
     actor.last_seen_at = None
     await session.flush()
+    # Once committed, no copy of the erased rows stays in SQLite's write-ahead log.
+    session.info["checkpoint"] = True
 
 
 # Rows removed per kind and transaction: retention never holds the write lock for long.

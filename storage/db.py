@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import heapq
+import itertools
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+log = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite+aiosqlite:///var/hotline.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -43,6 +49,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted rows are overwritten, not left in free pages: /forget must really forget.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -50,6 +58,41 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # A lone write statement is its own transaction (the driver is in autocommit mode).
         if not connection.get_execution_options().get(OWN_TRANSACTION):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class _WriterGate:
+    """One writer at a time within this process, urgent ones first.
+
+    SQLite has a single writer anyway (every transaction here begins IMMEDIATE); waiting in
+    line here instead of in SQLite's busy handler (which sleeps and retries, unfairly) lets
+    the webhook's store of incoming updates pass the handling of earlier ones.
+    """
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    async def acquire(self, urgent: bool) -> None:
+        if not self._busy and not self._waiters:
+            self._busy = True
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (0 if urgent else 1, next(self._order), turn))
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.release()  # handed the gate just as we were cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            _, _, turn = heapq.heappop(self._waiters)
+            if not turn.done():
+                turn.set_result(None)  # the gate goes straight to the next in line
+                return
+        self._busy = False
 
 
 class Database:
@@ -69,12 +112,44 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._gate = _WriterGate() if self.is_sqlite else None
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on error."""
-        async with self._sessions() as session, session.begin():
-            yield session
+    async def transaction(self, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction: committed on success, rolled back on error.
+
+        `urgent`: on SQLite, taken before the other transactions waiting in this process
+        (storing incoming updates). Never open one transaction inside another on SQLite.
+        """
+        if self._gate is not None:
+            await self._gate.acquire(urgent)
+        try:
+            async with self._sessions() as session:
+                async with session.begin():
+                    yield session
+                checkpoint = session.info.pop("checkpoint", False)
+        finally:
+            if self._gate is not None:
+                self._gate.release()
+        if checkpoint:
+            await self.checkpoint()
+
+    async def checkpoint(self) -> None:
+        """SQLite: fold the write-ahead log into the file and empty it, so that erased data
+        leaves no copy behind (readers still open may hold it back: retried, then logged)."""
+        if not self.is_sqlite:
+            return
+        for attempt in range(5):
+            async with self.engine.connect() as connection:
+                # On the driver's connection: outside any transaction (ours begin IMMEDIATE).
+                raw = await connection.get_raw_connection()
+                cursor = await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy = (await cursor.fetchone())[0]
+                await cursor.close()
+            if not busy:
+                return
+            await asyncio.sleep(0.1 * (attempt + 1))
+        log.warning("the write-ahead log could not be emptied: readers kept it busy")
 
     @asynccontextmanager
     async def single_statement(self) -> AsyncIterator[AsyncSession]:

@@ -10,7 +10,7 @@ from bot.i18n import reload_catalogs
 from bot.outbox import enqueue
 from bot.review import service as review
 from bot.router import Router
-from bot.text import escape
+from bot.text import escape, escape_clip
 from bot.turn import Turn
 from storage.models import InboundKind, OutboxMessage, ReviewReason
 
@@ -79,7 +79,7 @@ async def reload_knowledge(turn: Turn, _argument: str) -> None:
             text = t.gettext(
                 "The knowledge base could not be reloaded; the previous one stays in use. "
                 "Error: {error}",
-                error=escape(str(error))[:500],
+                error=escape_clip(str(error), 500),
             )
         else:
             reload_catalogs()

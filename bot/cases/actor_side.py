@@ -36,9 +36,9 @@ from bot.cases.service import open_case
 from bot.effects import Button, Keyboard
 from bot.flows.base import Flow
 from bot.i18n import N_
-from bot.nlu.normalize import STOPWORDS, key_set, tokens
+from bot.nlu.normalize import key_set, tokens
 from bot.router import Router
-from bot.text import escape
+from bot.text import escape, escape_clip
 from bot.turn import Turn
 from storage.models import (
     Actor,
@@ -391,6 +391,7 @@ async def relay_to_coach(
         render,
         lambda t: alerts.reply_buttons(t, case.id),
         file=alerts.SharedFile(file[0], file[1], turn.message.channel) if file else None,
+        about_id=case.actor_id,
     )
 
 
@@ -431,6 +432,31 @@ async def talking_case(turn: Turn) -> Case | None:
     return await turn.session.get(Case, case_id) if case_id is not None else None
 
 
+# Words that carry no content in the three variants (function words, politeness, question
+# words): a description is what remains.
+_FUNCTION_WORDS_RAW = """
+le la les l un une des du de d et ou est c ce cet cette ces ca cela je j tu il elle nous vous ils
+elles on me m te t se s mon ma mes ton ta tes son sa ses notre nos votre vos leur leurs au aux a
+en y pour par avec sans dans sur sous que qu qui quoi quel quelle quels quelles comment pourquoi
+quand combien ne n pas plus tres bien alors donc mais car si oui non est-ce ai as avons avez ont
+suis es sommes etes sont etre avoir fait faire peut peux pouvez veux voudrais voulais aimerais
+faut dois doit devons svp stp plait vous il te s svp merci-bien tout tous toute toutes aussi
+quelque chose deja encore
+wach wash ach ash achno chno chnu chnou kifach kifash kif kifin fin fine fayn fen mnin imta emta
+shhal ch7al chhal 3lach alach lach bghit bghina bgha bghiti n9der nqder kan kant kanu kayn kayna
+kaynin ma machi mashi dyal dial diali dyali dyalna dialna dyalkom dialkom dyalek dialek mn men
+min m3a ma3a 3la ala f fi had hada hadi hadu hadou hadchi dak dik daba ila ilakan walakin ana
+nta nti ntuma ntouma 7na hna huwa howa hiya chi wakha safi 3afak afak 3afakom bach ba3 hit 7it
+7ta l li lli elli illi w wla walu walou ga3 kolchi kulchi khas khassna khassni rah raha rani
+ghadi gha radi ndir dir ndiro diro kaydir kifma yak daba dyal b bla o u ya
+haja 7aja n3ref n3rf na3ref savoir sais
+ما هو هي واش اش شنو شنوا شنهو كيفاش كيف فين منين امتى علاش شحال بغيت بغينا بغا نقدر كان
+كاين كاينه ديال ديالي ديالنا ديالكم من مع على في ف هاد هادي هادا هادو هادشي داك ديك دابا
+الا اذا ولكن ولاكن انا نتا نتي نتوما حنا هو هي شي واخا صافي عافاك باش حيت حتى لي اللي و ولا
+والو كاع كلشي خاص خاصنا خاصني راه راني غادي غا نديرو ندير دير كيدير عن او يا الى ب ل
+حاجه نعرف
+"""
+FUNCTION_WORDS = key_set(_FUNCTION_WORDS_RAW.split())
 # The words of asking to report, which describe nothing.
 _ASKING_WORDS = """
 probleme problemes souci soucis signaler declarer rapporter report reporter
@@ -453,7 +479,7 @@ _ASKING_A_COACH = _ASKING | key_set(_ASKING_A_COACH_WORDS.split())
 def _describes(text: str, asking: frozenset[str] = _ASKING) -> bool:
     """The text says what it is about, beyond "I want to report a problem" (or "to talk
     to a coach")."""
-    content = [w for w in tokens(text) if w not in STOPWORDS and w not in asking]
+    content = [w for w in tokens(text) if w not in FUNCTION_WORDS and w not in asking]
     return len(content) >= DESCRIBED_WORDS
 
 
@@ -561,7 +587,7 @@ async def back_to_the_bot(turn: Turn, fields: list[str]) -> None:
         )
     )
     name = escape(turn.actor.display_name or "?")
-    quoted = escape(message.text or message.attachment_kind or "")[:200]
+    quoted = escape_clip(message.text or message.attachment_kind or "", 200)
 
     async def render(t: Any) -> str:
         return t.gettext(
@@ -578,6 +604,7 @@ async def back_to_the_bot(turn: Turn, fields: list[str]) -> None:
         turn.now,
         f"case:{case.id}:withdrawn:{message.id}",
         render,
+        about_id=case.actor_id,
     )
     await turn.engine.replay(turn, message.id)
 

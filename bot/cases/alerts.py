@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cases import labels
 from bot.cases.routing import COACH_ROLES
 from bot.config import Settings
-from bot.effects import CAPTION_LIMIT, CAPTIONLESS, Button, Keyboard
+from bot.effects import CAPTIONLESS, Button, Keyboard
 from bot.i18n import N_, Translator, translator
 from bot.outbox import enqueue
-from bot.text import escape, to_plain
+from bot.text import CAPTION_LIMIT, escape, to_plain, utf16_len
 from storage.models import (
     ActionPlan,
     Actor,
@@ -29,6 +29,7 @@ from storage.models import (
     InboundKind,
     InboundMessage,
     OutboxMessage,
+    Priority,
     Role,
     Territory,
 )
@@ -76,6 +77,7 @@ async def enqueue_with_file(
     actor_id: int | None = None,
     cause_id: int | None = None,
     dedup_key: str | None = None,
+    about_id: int | None = None,
 ) -> list[OutboxMessage]:
     """A message that carries a file as the file itself, sent on by id (nothing downloaded).
 
@@ -98,13 +100,15 @@ async def enqueue_with_file(
             actor_id=actor_id,
             cause_id=cause_id,
             dedup_key=key,
+            about_id=about_id,
+            priority=Priority.URGENT,  # cases: alerts, relays and replies go first
         )
 
     if file is None:
         return await put(text, buttons, dedup_key, None)
     if file.channel != channel:
         return await put(f"{text}\n{missing or file.line()}", buttons, dedup_key, None)
-    if file.kind not in CAPTIONLESS and len(to_plain(text)) <= CAPTION_LIMIT:
+    if file.kind not in CAPTIONLESS and utf16_len(to_plain(text)) <= CAPTION_LIMIT:
         return await put(text, buttons, dedup_key, file)
     rows = await put(text, (), dedup_key, None)
     return rows + await put("", buttons, f"{dedup_key}:file" if dedup_key else None, file)
@@ -287,6 +291,7 @@ async def send(
     render: Callable[[Translator], Awaitable[str]],
     buttons_for: Callable[[Translator], Keyboard] | None = None,
     file: SharedFile | None = None,
+    about_id: int | None = None,
 ) -> list[OutboxMessage]:
     """Enqueue one message per recipient, rendered in their variant, each under its own key;
     with a file, the file itself goes along (see `enqueue_with_file`)."""
@@ -305,6 +310,7 @@ async def send(
             now=now,
             actor_id=recipient.actor_id,
             dedup_key=f"{dedup}:{recipient.key}",
+            about_id=about_id,
         )
     return rows
 
@@ -335,6 +341,8 @@ async def send_case_files(
                 file_ref=(kind, file_id),
                 actor_id=recipient.actor_id,
                 dedup_key=f"{dedup}:file{index}:{recipient.key}",
+                about_id=case.actor_id,
+                priority=Priority.URGENT,
             )
     return rows
 
@@ -376,6 +384,7 @@ async def alert_new_case(
         f"case:{case.id}:alert",
         render,
         lambda t: coach_buttons(t, case.id),
+        about_id=case.actor_id,
     )
     rows += await send_case_files(session, case, recipients, now, f"case:{case.id}:alert")
     session.add(
@@ -427,4 +436,5 @@ async def tell_taken(
         f"case:{case.id}:taken",
         render,
         lambda t: ((Button(t.gettext("See the case"), f"case:view:{case.id}"),),),
+        about_id=case.actor_id,
     )

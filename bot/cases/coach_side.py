@@ -3,24 +3,20 @@ their queue with CSV export. Every handler here checks the coach role first."""
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import datetime
-
 from sqlalchemy import select
 
+from bot import audit
 from bot.access import ADMINS, COACHES, requires
-from bot.cases import alerts, labels, visibility, work
+from bot.cases import alerts, export, labels, visibility, work
 from bot.cases.message_flow import OneMessageFlow
 from bot.cases.routing import COACH_ROLES
 from bot.clock import local
 from bot.effects import Button, Keyboard
 from bot.i18n import N_, translator
 from bot.router import Router
-from bot.text import escape
+from bot.text import button_label, escape, escape_clip
 from bot.turn import Turn
 from storage.models import (
-    ActionPlan,
     Actor,
     Case,
     CaseEvent,
@@ -128,7 +124,7 @@ async def handover_choices(turn: Turn, case: Case) -> None:
         await turn.reply(turn._("There is no other coach to hand this case to."))
         return
     rows = tuple(
-        (Button(escape(c.display_name or str(c.id))[:40], f"case:to:{case.id}:{c.id}"),)
+        (Button(button_label(c.display_name or str(c.id), 40), f"case:to:{case.id}:{c.id}"),)
         for c in others[:20]
     )
     await turn.reply(turn._("Hand case #{number} over to which coach?", number=case.id), rows)
@@ -241,7 +237,7 @@ async def show_case(turn: Turn, case: Case) -> None:
                 person = await turn.session.get(Actor, event.actor_id)
                 names[event.actor_id] = person.display_name if person else "?"
             who = escape(names[event.actor_id])
-        said = f": {escape(event.text)[:200]}" if event.text else ""
+        said = f": {escape_clip(event.text, 200)}" if event.text else ""
         details = event.details or {}
         if event.kind == "status" and details.get("to"):
             said = f" → {labels.label(turn.t, labels.STATUS, details['to'])}{said}"
@@ -353,7 +349,7 @@ async def territory_choices(turn: Turn) -> None:
         territory = await turn.session.get(Territory, territory_id) if territory_id else None
         name = territory.name if territory else turn._("No territory")
         key = f"t{territory_id}" if territory_id else "tnone"
-        rows.append((Button(f"{name} ({count})"[:60], f"cases:{key}"),))
+        rows.append((Button(button_label(f"{name} ({count})"), f"cases:{key}"),))
     await turn.reply(turn._("Open cases by territory:"), tuple(rows))
 
 
@@ -370,64 +366,17 @@ async def cases_button(turn: Turn, fields: list[str]) -> None:
 
 
 async def export_csv(turn: Turn, which: str) -> None:
-    cases = await select_cases(turn, which if which in FILTERS and which != "terr" else "open")
-    buffer = io.StringIO()
-    out = csv.writer(buffer)
-    out.writerow(
-        [
-            "case",
-            "opened_at",
-            "status",
-            "severity",
-            "category",
-            "actor",
-            "lang",
-            "territory",
-            "plan",
-            "coach",
-            "ack_due_at",
-            "acknowledged_at",
-            "resolved_at",
-            "helpful",
-            "summary",
-        ]
+    which = which if which in FILTERS and which != "terr" else "open"
+    cases = await select_cases(turn, which)
+    content = await export.cases_csv(turn.session, cases)
+    await audit.record(
+        turn.session, turn.actor, audit.Action.EXPORT, f"cases:{which}", turn.now, rows=len(cases)
     )
-    for case in cases:
-        actor = await turn.session.get(Actor, case.actor_id)
-        coach = await turn.session.get(Actor, case.coach_id) if case.coach_id else None
-        territory = (
-            await turn.session.get(Territory, case.territory_id) if case.territory_id else None
-        )
-        plan = await turn.session.get(ActionPlan, case.plan_id) if case.plan_id else None
-        out.writerow(
-            [
-                case.id,
-                _iso(case.opened_at),
-                case.status,
-                case.severity,
-                case.category,
-                actor.display_name if actor else "",
-                case.lang,
-                territory.name if territory else "",
-                plan.title if plan else "",
-                coach.display_name if coach else "",
-                _iso(case.ack_due_at),
-                _iso(case.acknowledged_at),
-                _iso(case.resolved_at),
-                "" if case.helpful is None else ("yes" if case.helpful else "no"),
-                case.summary,
-            ]
-        )
-    content = buffer.getvalue().encode("utf-8-sig")  # the BOM lets Excel read Arabic
     await turn.reply_document(
         f"cases-{which}-{local(turn.now):%Y%m%d-%H%M}.csv",
         content,
         turn._("{count} cases", count=len(cases)),
     )
-
-
-def _iso(value: datetime | None) -> str:
-    return local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 # -- coach settings --------------------------------------------------------------------------
@@ -480,7 +429,7 @@ async def coordinator(turn: Turn, argument: str) -> None:
     for coach in people:
         star = "★ " if coach.is_coordinator else ""
         lines.append(f"• {star}{escape(coach.display_name)}")
-        rows.append((Button(f"{star}{coach.display_name}"[:40], f"coord:{coach.id}"),))
+        rows.append((Button(button_label(f"{star}{coach.display_name}", 40), f"coord:{coach.id}"),))
     await turn.reply("\n".join(lines), tuple(rows))
 
 

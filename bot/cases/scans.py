@@ -30,6 +30,7 @@ from storage.models import (
     Commitment,
     CommitmentStatus,
     OutboxMessage,
+    Priority,
     Territory,
 )
 
@@ -101,6 +102,7 @@ async def _realert(session: AsyncSession, context: ScanContext, case: Case, now:
         f"sla:{case.id}:realert",
         render,
         lambda t: alerts.coach_buttons(t, case.id),
+        about_id=case.actor_id,
     )
     if rows:
         session.add(
@@ -130,6 +132,7 @@ async def _escalate(session: AsyncSession, context: ScanContext, case: Case, now
         f"sla:{case.id}:escalate",
         render,
         lambda t: alerts.coach_buttons(t, case.id),
+        about_id=case.actor_id,
     )
     if rows:  # the coordinator has not seen the actor's files yet
         rows += await alerts.send_case_files(
@@ -181,7 +184,11 @@ async def digest_scan(context: ScanContext) -> int:
             text = await _digest(session, coach, since, now, now)
             if text is None:
                 continue  # nothing at all to report: no message
-            sent += len(await enqueue_to(session, coach, text, now=now, dedup_key=key))
+            sent += len(
+                await enqueue_to(
+                    session, coach, text, now=now, dedup_key=key, priority=Priority.BULK
+                )
+            )
     return sent
 
 
@@ -297,7 +304,11 @@ async def weekly_scan(context: ScanContext) -> int:
         for coordinator in waiting:
             key = keys[coordinator.id]
             text = await _weekly(session, translator(coordinator.lang), list(cases), since, cutoff)
-            sent += len(await enqueue_to(session, coordinator, text, now=now, dedup_key=key))
+            sent += len(
+                await enqueue_to(
+                    session, coordinator, text, now=now, dedup_key=key, priority=Priority.BULK
+                )
+            )
     return sent
 
 

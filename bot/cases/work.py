@@ -185,6 +185,7 @@ async def handover(desk: Desk, case: Case, coach_id: int) -> Actor | None:
         key,
         render,
         lambda t: alerts.coach_buttons(t, case.id),
+        about_id=case.actor_id,
     )
     desk.sent += await alerts.send_case_files(
         desk.session, case, [alerts.Recipient.of(coach)], desk.now, key

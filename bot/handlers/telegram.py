@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
+STORE_BATCH = 500  # updates stored in one transaction, at most
+HANDLING_AT_ONCE = 8  # chats handled concurrently
 
 # Attachments the hotline keeps (by file_id) and the engine's name for them.
 _ATTACHMENTS = {
@@ -111,9 +113,15 @@ def _sender(user: dict[str, Any]) -> EventSender:
     )
 
 
-def event_from_update(data: dict[str, Any], now: datetime) -> Event | None:
-    """The engine event for a Telegram update (a dict as in the Bot API), or None to skip it."""
-    update_id = str(data["update_id"])
+def event_from_update(
+    data: dict[str, Any], now: datetime, bot_id: str | None = None
+) -> Event | None:
+    """The engine event for a Telegram update (a dict as in the Bot API), or None to skip it.
+
+    Update ids are per bot: with the bot's id in the key, a new token on the same database
+    (a leaked one replaced, a test bot promoted) never meets the ids of the old one.
+    """
+    update_id = f"{bot_id}:{data['update_id']}" if bot_id else str(data["update_id"])
     query = data.get("callback_query")
     if query is not None:
         if not query.get("data") or "from" not in query:
@@ -167,9 +175,11 @@ class TelegramRuntime:
         policy: Policy | None = None,
         poll_timeout: int = 25,
         idle_delay: float = 0.2,
+        bot_id: str | None = None,
     ) -> None:
         self.engine = engine
         self.adapter = adapter
+        self.bot_id = bot_id
         self.sender = Sender(
             engine.db,
             engine.clock,
@@ -181,6 +191,11 @@ class TelegramRuntime:
         self.poll_timeout = poll_timeout
         self.idle_delay = idle_delay  # some API servers answer an empty getUpdates at once
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._inbox: list[tuple[Event, asyncio.Future[int | None]]] = []
+        # Handling shares this process with the webhook: a bounded number of chats at once
+        # leaves room (CPU, connections) for storing and answering incoming updates.
+        self._handling = asyncio.Semaphore(HANDLING_AT_ONCE)
+        self._storer: asyncio.Task[None] | None = None
 
     def _spawn(self, work: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(work)
@@ -189,15 +204,43 @@ class TelegramRuntime:
 
     async def accept(self, data: dict[str, Any]) -> bool:
         """Store one update (raises if it could not be stored), then handle it in the background."""
-        event = event_from_update(data, self.engine.clock.now())
+        event = event_from_update(data, self.engine.clock.now(), self.bot_id)
         if event is None:
             return False
-        await self.engine.receive(event)
+        await self.store(event)
         query = data.get("callback_query")
         if query is not None:
             self._spawn(self._answer(str(query["id"])))
         self._spawn(self._handle(event))
         return True
+
+    async def store(self, event: Event) -> int | None:
+        """Store one event, with those arriving at the same moment: one short transaction
+        for many concurrent webhook calls instead of one each (group commit)."""
+        stored: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._inbox.append((event, stored))
+        if self._storer is None or self._storer.done():
+            self._storer = asyncio.ensure_future(self._store_inbox())
+            self._tasks.add(self._storer)
+            self._storer.add_done_callback(self._tasks.discard)
+        return await stored
+
+    async def _store_inbox(self) -> None:
+        # Whatever arrives while a batch is written forms the next one. (Ending when the inbox
+        # is empty cannot miss an event: the check and the end happen with no await between.)
+        while self._inbox:
+            batch = self._inbox[:STORE_BATCH]
+            del self._inbox[:STORE_BATCH]
+            try:
+                ids = await self.engine.receive_many([event for event, _ in batch])
+            except Exception as error:
+                for _, stored in batch:
+                    if not stored.done():
+                        stored.set_exception(error)
+                continue
+            for (_, stored), stored_id in zip(batch, ids, strict=True):
+                if not stored.done():
+                    stored.set_result(stored_id)
 
     async def _answer(self, callback_id: str) -> None:
         try:  # stops the button's spinner; losing it is cosmetic
@@ -207,8 +250,8 @@ class TelegramRuntime:
 
     async def _handle(self, event: Event) -> None:
         try:
-            # Already stored: handle the chat's backlog, this message included.
-            await self.engine.process(event.channel, event.chat_id)
+            async with self._handling:
+                await self.engine.process(event.channel, event.chat_id)  # already stored
         except Exception:
             log.exception("handling chat %s failed; recovered at the next start", event.chat_id)
         self.sender.wake()
@@ -291,6 +334,22 @@ class TelegramRuntime:
         return app
 
 
+async def _get_me(adapter: Adapter, stop: asyncio.Event) -> str | None:
+    """The bot's username; an unreachable Bot API at start is waited for, not fatal (a
+    network coming up after the service, a proxy restarting). None if stopped meanwhile."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            return await adapter.get_me()
+        except Exception as error:
+            failures += 1
+            delay = min(60.0, 0.5 * 2**failures)
+            log.warning("the Bot API is unreachable (%s); trying again in %.0f s", error, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+    return None
+
+
 async def run_telegram(
     settings: Settings,
     *,
@@ -316,11 +375,19 @@ async def run_telegram(
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signum, stop.set)
-    username = await adapter.get_me()
+    try:
+        username = await _get_me(adapter, stop)
+    except BaseException:
+        await adapter.close()  # an HTTP session left open fails at interpreter exit
+        raise
+    if username is None:  # stopped before the Bot API was reachable
+        await adapter.close()
+        return
     settings = replace(settings, bot_username=username)
     engine = build_engine(settings, clock=clock or SystemClock())
     await learn_reviews(engine)
-    runtime = TelegramRuntime(engine, adapter, limits=limits)
+    bot_id = (settings.telegram_token or "").partition(":")[0] or None
+    runtime = TelegramRuntime(engine, adapter, limits=limits, bot_id=bot_id)
     context = ScanContext(engine.db, engine.clock, settings)
     jobs = periodic_jobs()
     scheduler = None

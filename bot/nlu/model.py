@@ -345,11 +345,15 @@ def cache_dir() -> Path | None:
 
 
 def load_or_train(
-    examples: Sequence[Example], params: ModelParams, directory: Path | None = None
+    examples: Sequence[Example],
+    params: ModelParams,
+    directory: Path | None = None,
+    extra_key: str = "",
 ) -> Model:
-    """The model for these examples: from the cache when it has one, else trained and cached."""
+    """The model for these examples: from the cache when it has one, else trained and cached.
+    `extra_key` is whatever else shapes the features (the word lists' fingerprint)."""
     directory = directory if directory is not None else cache_dir()
-    key = data_hash(examples, params.key())[:24]
+    key = data_hash(examples, params.key(), extra_key)[:24]
     path = directory / f"model-{key}.pickle" if directory else None
     if path is not None and path.exists():
         try:

@@ -10,6 +10,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from bot.nlu.lexicon import expansions
+
 # --- Arabic script -----------------------------------------------------------------------------
 
 _AR_LETTER = "\u0621-\u063a\u0641-\u064a\u0671-\u06d3\u06a4\u06a9\u06af"
@@ -61,67 +63,6 @@ ARABIZI_DIGITS = {"3": "a", "7": "h", "9": "q", "2": "", "5": "kh", "8": "gh"}
 ARABIZI_TO_ARABIC = {"3": "ع", "7": "ح", "9": "ق", "2": "ء", "5": "خ", "8": "غ"}
 _DIGIT_IN_WORD = re.compile(r"(?<=[a-z])[235789]|[235789](?=[a-z])")
 
-# SMS spellings and abbreviations, expanded before matching (keys are lowercase, accent-free).
-SMS: dict[str, str] = {
-    "c": "c est",
-    "koi": "quoi",
-    "kwa": "quoi",
-    "qoi": "quoi",
-    "pk": "pourquoi",
-    "pq": "pourquoi",
-    "pkoi": "pourquoi",
-    "pourkoi": "pourquoi",
-    "svp": "s il vous plait",
-    "stp": "s il te plait",
-    "slt": "salut",
-    "bjr": "bonjour",
-    "bsr": "bonsoir",
-    "cc": "coucou",
-    "qd": "quand",
-    "tjr": "toujours",
-    "tjrs": "toujours",
-    "bcp": "beaucoup",
-    "ds": "dans",
-    "pr": "pour",
-    "ke": "que",
-    "qlq": "quelque",
-    "qq": "quelque",
-    "mrc": "merci",
-    "mci": "merci",
-    "dsl": "desole",
-    "jsp": "je sais pas",
-    "cv": "ca va",
-    "tt": "tout",
-    "ts": "tous",
-    "ns": "nous",
-    "vs": "vous",
-    "dc": "donc",
-    "bn": "bien",
-    "rdv": "rendez vous",
-    "asso": "association",
-    "assos": "associations",
-    "coop": "cooperative",
-    "pb": "probleme",
-    "pbm": "probleme",
-    "pblm": "probleme",
-    "prob": "probleme",
-    "jveux": "je veux",
-    "jvoudrais": "je voudrais",
-    "chui": "je suis",
-    "jsuis": "je suis",
-    "keske": "qu est ce que",
-    "kesk": "qu est ce que",
-    "qqn": "quelqu un",
-    "qqch": "quelque chose",
-    "mnt": "maintenant",
-    "auj": "aujourd hui",
-    "ajd": "aujourd hui",
-    "infos": "informations",
-    "info": "information",
-    "sms": "message",
-    "msg": "message",
-}
-
 _LATIN_TOKEN = re.compile(r"[a-z0-9]+")
 
 
@@ -150,7 +91,7 @@ def _latin_tokens(text: str) -> list[str]:
     raw = _LATIN_TOKEN.findall(strip_accents(text.lower()))
     out: list[str] = []
     for i, tok in enumerate(raw):
-        expansion = SMS.get(tok)
+        expansion = expansions("sms_fr.txt").get(tok)
         if tok == "c" and i + 1 < len(raw) and raw[i + 1] == "est":
             expansion = None  # "c'est" split by the tokenizer, not the SMS "c"
         if expansion is not None:
@@ -199,30 +140,3 @@ def key_set(words: Iterable[str]) -> frozenset[str]:
     for word in words:
         out.update(tokens(word))
     return frozenset(out)
-
-
-# Words that carry no topic: function words of the three variants, politeness, question words.
-# Greetings, thanks and farewells are NOT here: they are what the greeting/goodbye labels match.
-_STOP_RAW = """
-le la les l un une des du de d et ou est c ce cet cette ces ca cela je j tu il elle nous vous ils
-elles on me m te t se s mon ma mes ton ta tes son sa ses notre nos votre vos leur leurs au aux a
-en y pour par avec sans dans sur sous que qu qui quoi quel quelle quels quelles comment pourquoi
-quand combien ne n pas plus tres bien alors donc mais car si oui non est-ce ai as avons avez ont
-suis es sommes etes sont etre avoir fait faire peut peux pouvez veux voudrais voulais aimerais
-faut dois doit devons svp stp plait vous il te s svp merci-bien tout tous toute toutes aussi
-quelque chose deja encore
-wach wash ach ash achno chno chnu chnou kifach kifash kif kifin fin fine fayn fen mnin imta emta
-shhal ch7al chhal 3lach alach lach bghit bghina bgha bghiti n9der nqder kan kant kanu kayn kayna
-kaynin ma machi mashi dyal dial diali dyali dyalna dialna dyalkom dialkom dyalek dialek mn men
-min m3a ma3a 3la ala f fi had hada hadi hadu hadou hadchi dak dik daba ila ilakan walakin ana
-nta nti ntuma ntouma 7na hna huwa howa hiya chi wakha safi 3afak afak 3afakom bach ba3 hit 7it
-7ta l li lli elli illi w wla walu walou ga3 kolchi kulchi khas khassna khassni rah raha rani
-ghadi gha radi ndir dir ndiro diro kaydir kifma yak daba dyal b bla o u ya
-haja 7aja n3ref n3rf na3ref savoir sais
-ما هو هي واش اش شنو شنوا شنهو كيفاش كيف فين منين امتى علاش شحال بغيت بغينا بغا نقدر كان
-كاين كاينه ديال ديالي ديالنا ديالكم من مع على في ف هاد هادي هادا هادو هادشي داك ديك دابا
-الا اذا ولكن ولاكن انا نتا نتي نتوما حنا هو هي شي واخا صافي عافاك باش حيت حتى لي اللي و ولا
-والو كاع كلشي خاص خاصنا خاصني راه راني غادي غا نديرو ندير دير كيدير عن او يا الى ب ل
-حاجه نعرف
-"""
-STOPWORDS: frozenset[str] = key_set(_STOP_RAW.split())

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bot.nlu import langid, lexicon
 from bot.nlu.corpus import NONE, Example, load_corpus
 from bot.nlu.knowledge import VARIANTS, KnowledgeEntry, load_knowledge
 from bot.nlu.langid import identify_language
@@ -83,7 +84,8 @@ class Understander:
         entries = load_knowledge(self.knowledge_dir)
         params = load_params(self.knowledge_dir / PARAMS_FILE)
         examples = load_corpus(self.knowledge_dir, entries) + list(self._extra)
-        model = load_or_train(examples, params, self._cache_dir)
+        langid.reload()  # the word lists feed the features: an edit retrains
+        model = load_or_train(examples, params, self._cache_dir, lexicon.fingerprint())
         return _Base(entries, params, model)
 
     def reload(self, extra: Sequence[Example] | None = None) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
+from bot import audit
 from bot.access import COACHES, requires
 from bot.effects import Button
 from bot.flows.commitment_edit import CommitmentEditFlow
@@ -14,7 +15,7 @@ from bot.flows.plan_check import PlanCheckFlow
 from bot.flows.plan_edit import PlanEditFlow
 from bot.plans import cards, export, service, status
 from bot.router import Router
-from bot.text import escape
+from bot.text import button_label, escape
 from bot.turn import Turn
 from storage.models import ActionPlan, Actor, Commitment, CommitmentStatus
 
@@ -105,7 +106,7 @@ async def engagements(turn: Turn, argument: str) -> None:
     if len(plans) == 1:
         await show_status(turn, plans[0])
         return
-    rows = tuple((Button(plan.title[:60], f"pstatus:{plan.id}"),) for plan in plans[:20])
+    rows = tuple((Button(button_label(plan.title), f"pstatus:{plan.id}"),) for plan in plans[:20])
     await turn.reply(turn._("Which plan?"), rows)
 
 
@@ -127,7 +128,7 @@ async def status_button(turn: Turn, fields: list[str]) -> None:
 @requires(COACHES)
 async def plans_command(turn: Turn, _argument: str) -> None:
     plans = await service.plans_coached_by(turn.session, turn.actor)
-    rows = [(Button(plan.title[:60], f"pcoach:open:{plan.id}"),) for plan in plans[:20]]
+    rows = [(Button(button_label(plan.title), f"pcoach:open:{plan.id}"),) for plan in plans[:20]]
     rows.append((Button(turn._("New plan"), "pcoach:new"),))
     text = turn._("Your action plans:") if plans else turn._("You do not coach any plan yet.")
     await turn.reply(text, tuple(rows))
@@ -169,6 +170,14 @@ async def coach_button(turn: Turn, fields: list[str]) -> None:
     elif action == "xlsx":
         commitments = await service.commitments_of_plan(turn.session, plan.id)
         content = export.plan_xlsx(plan, commitments, await _owners(turn, commitments))
+        await audit.record(
+            turn.session,
+            turn.actor,
+            audit.Action.EXPORT,
+            f"plan:{plan.id}",
+            turn.now,
+            rows=len(commitments),
+        )
         await turn.reply_document(
             f"plan-{plan.id}.xlsx", content, turn._("The plan “{plan}”", plan=escape(plan.title))
         )

@@ -11,7 +11,7 @@ from bot.flows.due_answer import from_iso, show
 from bot.i18n import N_, translator
 from bot.plans import service
 from bot.plans.reminders import due_label, status_label
-from bot.text import escape
+from bot.text import clip, escape
 from bot.turn import Turn
 from storage.models import ActionPlan, Actor, Commitment, CommitmentEvent
 
@@ -27,7 +27,8 @@ FIELD_LABELS = {
 
 
 def short(text: str, size: int = 40) -> str:
-    return text if len(text) <= size else text[: size - 1] + "…"
+    """Plain text cut to `size` UTF-16 units (escape after cutting, never before)."""
+    return clip(text, size)
 
 
 async def owner_label(turn: Turn, commitment: Commitment) -> str:

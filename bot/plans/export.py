@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from bot.plans import service
+from bot.spreadsheet import xlsx_text_cells
 from storage.models import ActionPlan, Actor, Commitment
 
 HEADER = ("Quoi", "Où", "Quand", "Responsable", "Comment", "Livrables", "Échéance", "Statut")
@@ -42,6 +43,7 @@ def plan_xlsx(
                 c.status,
             ]
         )
+    xlsx_text_cells(sheet)  # a "=..." from an imported table or a name stays text
     for column, width in zip("ABCDEFGH", (40, 24, 24, 24, 30, 30, 16, 12), strict=True):
         sheet.column_dimensions[column].width = width
     out = io.BytesIO()

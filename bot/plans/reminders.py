@@ -54,6 +54,7 @@ from storage.models import (
     Commitment,
     CommitmentEvent,
     CommitmentStatus,
+    Priority,
 )
 
 DEFAULT_OFFSETS = (-7, -1, 0, 1, 3)
@@ -306,6 +307,7 @@ async def _remind_owner(
         buttons=answer_buttons(t, commitment.id),
         now=now,
         dedup_key=reminder_key(commitment, due, offset),
+        priority=Priority.BULK,
     )
     return 1 if rows else 0
 
@@ -350,6 +352,7 @@ async def _relay_to_coaches(
             buttons=((Button(t.gettext("Update this commitment"), f"pcm:{commitment.id}"),),),
             now=now,
             dedup_key=f"{reminder_key(commitment, due, offset)}:coach{coach.id}",
+            priority=Priority.BULK,
         )
         sent += 1 if rows else 0
     return sent

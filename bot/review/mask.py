@@ -23,8 +23,9 @@ _DIGITS = re.compile(r"\+?\d(?:[\s.\-]?\d){5,}")
 # A name introduced by the person: the word after the cue, unless it is a role or a function
 # word ("je suis trésorier", "ana ra2is", "أنا رئيسة").
 _INTRO = re.compile(
-    r"(?i)(?P<cue>je m'?appelle|mon nom est|moi c'est|je suis|smiti|esmi|ismi|smiyti|ana|"
-    r"سميتي|اسمي|إسمي|انا|أنا|معاك|m3ak|ma3ak)\s+(?P<name>[^\s,.;:!?،]+)(?P<second>\s+[A-Z][a-zà-ÿ]+)?"
+    r"(?P<cue>(?i:je m'?appelle|mon nom est|moi c'est|je suis|smiti|esmi|ismi|smiyti|ana|"
+    r"سميتي|اسمي|إسمي|انا|أنا|معاك|m3ak|ma3ak))\s+(?P<name>[^\s,.;:!?،]+)"
+    r"(?P<second>\s+[A-Z][a-zà-ÿ]+)?"
 )
 _NOT_NAMES = frozenset(
     [

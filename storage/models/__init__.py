@@ -7,7 +7,13 @@ from storage.models.calls import Call, Reminder
 from storage.models.cases import Case, CaseCategory, CaseEvent, CaseSeverity, CaseStatus
 from storage.models.flows import FlowSession
 from storage.models.invitations import Invitation, InvitationKind
-from storage.models.messages import DeliveryStatus, InboundKind, InboundMessage, OutboxMessage
+from storage.models.messages import (
+    DeliveryStatus,
+    InboundKind,
+    InboundMessage,
+    OutboxMessage,
+    Priority,
+)
 from storage.models.plans import ActionPlan, Commitment, CommitmentEvent, CommitmentStatus
 from storage.models.review import ReviewItem, ReviewReason
 from storage.models.territories import (
@@ -48,6 +54,7 @@ __all__ = [
     "Invitation",
     "InvitationKind",
     "OutboxMessage",
+    "Priority",
     "Reminder",
     "ReviewItem",
     "ReviewReason",

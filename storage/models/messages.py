@@ -53,6 +53,14 @@ class DeliveryStatus(StrEnum):
     CANCELLED = "cancelled"  # a scheduled send withdrawn (the person said stop)
 
 
+class Priority:
+    """Lower goes first: within a chat and across the outbox."""
+
+    URGENT = 0  # an emergency alert, a case reply or relay: never behind bulk output
+    NORMAL = 1
+    BULK = 2  # long listings, scheduled fan-outs (reminders, digests)
+
+
 class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "status", "channel", "not_before"),)
@@ -66,6 +74,10 @@ class OutboxMessage(Base):
     cause_id: Mapped[int | None] = mapped_column(
         ForeignKey("messages.id"), default=None, index=True
     )
+    # The person whose name or words this message carries to someone else (a case alert, a
+    # relay): /forget empties it. Not a foreign key: the row outlives nothing it points to.
+    about_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    priority: Mapped[int] = mapped_column(default=Priority.NORMAL, server_default="1")
     # text | photo | document, or a file sent on by id: photo, document, voice, audio, video
     kind: Mapped[str] = mapped_column(String(16), default="text")
     text: Mapped[str] = mapped_column(Text, default="")  # HTML parse mode; a caption for files
@@ -83,5 +95,9 @@ class OutboxMessage(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     # When a sender took the row (status "sending"): a lease, reclaimed after a timeout.
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    # Which sender process took it, and when its request started: a row claimed but not yet
+    # started is released at once when its process is gone (see bot.delivery).
+    claimed_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     external_id: Mapped[str | None] = mapped_column(String(64), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)

@@ -20,7 +20,7 @@ from bot.handlers.tg_aiogram import AiogramAdapter
 from bot.handlers.tg_ptb import PtbAdapter
 from bot.outbox import enqueue
 from storage.db import Database
-from storage.models import Actor, DeliveryStatus, OutboxMessage
+from storage.models import Actor, DeliveryStatus, OutboxMessage, Priority
 
 
 class FaultyTelegram:
@@ -252,3 +252,87 @@ async def test_a_claim_paces_the_sends_of_the_next_second(
     assert len(slots) == 44  # all but the first waited for their slot...
     gaps = [later - first for first, later in itertools.pairwise(slots)]
     assert min(gaps) >= Limits().spacing  # ...evenly spaced, never a burst
+
+
+async def test_a_restart_takes_back_at_once_what_a_dead_process_claimed(
+    database_url: str, clock: ManualClock
+) -> None:
+    """Claimed, not started: taken back at the new process's first claim; started (maybe
+    received by Telegram): repeated once, a moment after the restart, not after the lease."""
+    sent: list[str] = []
+
+    async def send(effect: Effect) -> str:
+        sent.append(effect.chat_id)
+        return "1"
+
+    db = Database(database_url)
+    async with db.transaction() as session:
+        for chat in ("1", "2", "3"):
+            await enqueue(session, channel="telegram", chat_id=chat, text="x", now=clock.now())
+    dead = Sender(db, clock, "telegram", send)
+    claimed, _ = await dead.claim()
+    assert len(claimed) == 3
+    assert await dead._start(claimed[0])  # its request left; then the process died
+    clock.advance(timedelta(seconds=1))
+    reborn = Sender(db, clock, "telegram", send, wait=virtual_wait(clock))
+    assert sorted(r.chat_id for r in (await reborn.claim())[0]) == ["2", "3"]
+    clock.advance(Policy().restart_grace)
+    assert [r.chat_id for r in (await reborn.claim())[0]] == ["1"]
+    await reborn.run_until_idle()
+    # The dead process's claims are no longer its own: nothing it held can leave twice.
+    assert not await dead._start(claimed[1])
+    async with db.transaction() as session:
+        statuses = set((await session.scalars(select(OutboxMessage.status))).all())
+    await db.dispose()
+    assert sorted(sent) == ["1", "2", "3"] and statuses == {DeliveryStatus.DELIVERED}
+
+
+async def test_a_live_senders_claim_is_not_taken(database_url: str, clock: ManualClock) -> None:
+    async def send(effect: Effect) -> str:
+        return "1"
+
+    db = Database(database_url)
+    async with db.transaction() as session:
+        await enqueue(session, channel="telegram", chat_id="1", text="x", now=clock.now())
+    first = Sender(db, clock, "telegram", send)
+    second = Sender(db, clock, "telegram", send)
+    claimed, _ = await first.claim()
+    assert await first._start(claimed[0])
+    clock.advance(Policy().claim_lease + Policy().restart_grace)
+    assert (await second.claim())[0] == []  # started by a live sender: only after the lease
+    await db.dispose()
+
+
+async def test_an_urgent_message_passes_bulk_output_to_the_same_person(
+    database_url: str, clock: ManualClock
+) -> None:
+    order: list[str] = []
+
+    async def send(effect: Effect) -> str:
+        order.append(effect.text)  # type: ignore[union-attr]
+        return "1"
+
+    db = Database(database_url)
+    async with db.transaction() as session:
+        rows = await enqueue(
+            session,
+            channel="telegram",
+            chat_id="7",
+            text="\n\n".join(f"ligne {i} " + "mot " * 800 for i in range(8)),
+            now=clock.now(),
+        )
+        assert len(rows) > 2 and {r.priority for r in rows} == {Priority.BULK}
+        bulk = [r.text for r in rows]
+        await enqueue(session, channel="telegram", chat_id="7", text="réponse", now=clock.now())
+        await enqueue(
+            session,
+            channel="telegram",
+            chat_id="7",
+            text="ALERTE",
+            now=clock.now(),
+            priority=Priority.URGENT,
+        )
+    sender = Sender(db, clock, "telegram", send, wait=virtual_wait(clock))
+    await sender.run_until_idle()
+    await db.dispose()
+    assert order == ["ALERTE", "réponse", *bulk]  # bulk still in its own order

@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 
 from bot.delivery import Rejected
-from bot.effects import FILE_KINDS, Button, SendFile
+from bot.effects import FILE_KINDS, Button, SendFile, body
 from bot.handlers.tg_aiogram import AiogramAdapter
 from bot.handlers.tg_ptb import PtbAdapter
 from bot.outbox import enqueue, to_effect
@@ -122,20 +122,33 @@ async def test_the_outbox_keeps_a_file_id_and_gives_it_back(database_url: str) -
     now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     db = Database(database_url)
     async with db.transaction() as session:
-        long_caption = "x" * 5000  # a caption is never split into several messages
+        caption = "x" * 1000
         rows = await enqueue(
             session,
             channel="telegram",
             chat_id="42",
-            text=long_caption,
+            text=caption,
             now=now,
             file_ref=("voice", "AwAD-1"),
             buttons=((Button("OK", "a:b"),),),
         )
         assert len(rows) == 1
         effect = to_effect(rows[0])
+        # Over Telegram's caption limit, the text goes first and the file follows alone.
+        long_caption = "x" * 5000
+        long_rows = await enqueue(
+            session,
+            channel="telegram",
+            chat_id="42",
+            text=long_caption,
+            now=now,
+            file_ref=("voice", "AwAD-1"),
+        )
+        split = [to_effect(row) for row in long_rows]
     await db.dispose()
     assert isinstance(effect, SendFile)
-    assert (effect.kind, effect.file_id, effect.caption) == ("voice", "AwAD-1", long_caption)
+    assert (effect.kind, effect.file_id, effect.caption) == ("voice", "AwAD-1", caption)
     assert effect.buttons == ((Button("OK", "a:b"),),)
     assert effect.outbox_id == rows[0].id
+    assert [type(e).__name__ for e in split] == ["SendMessage", "SendMessage", "SendFile"]
+    assert "".join(body(e) for e in split) == long_caption

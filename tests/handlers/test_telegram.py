@@ -104,3 +104,64 @@ async def test_webhook_checks_the_secret_and_stores_once(engine: Engine) -> None
             select(func.count(InboundMessage.id)).where(InboundMessage.handled_at.is_not(None))
         )
     assert (stored, handled) == (1, 1)
+
+
+async def test_an_unreachable_bot_api_at_start_is_waited_for() -> None:
+    import asyncio
+
+    from bot.handlers.telegram import _get_me
+
+    class Flaky:
+        calls = 0
+
+        async def get_me(self) -> str:
+            self.calls += 1
+            if self.calls == 1:
+                raise OSError("connection refused")
+            return "HotlineBot"
+
+    stop = asyncio.Event()
+    flaky = Flaky()
+    assert await _get_me(flaky, stop) == "HotlineBot"  # type: ignore[arg-type]
+    assert flaky.calls == 2
+    stop.set()
+    assert await _get_me(Flaky(), stop) is None  # type: ignore[arg-type]
+
+
+async def test_albums_of_new_people_posted_at_once_are_all_stored(engine: Engine) -> None:
+    """50 people never seen send 3 photos each, all 150 posts at the same moment: each is
+    answered 200 and stored once (PostgreSQL used to answer 500 to many: the new person's
+    row inserted by several requests at once)."""
+    import asyncio
+
+    adapter = AiogramAdapter("1:T")
+    runtime = TelegramRuntime(engine, adapter, bot_id="1")
+    client = TestClient(TestServer(runtime.webhook_app("s3cret", "/hook")))
+    await client.start_server()
+
+    def photo(person: int, index: int) -> dict[str, Any]:
+        user = {**USER, "id": 900 + person, "first_name": f"P{person}"}
+        update = message(update_id=person * 3 + index + 1)
+        update["message"] = {
+            **update["message"],
+            "from": user,
+            "chat": {"id": user["id"], "type": "private"},
+            "photo": [
+                {"file_id": f"f{person}-{index}", "file_unique_id": "u", "width": 1, "height": 1}
+            ],
+        }
+        return update
+
+    async def post(update: dict[str, Any]) -> int:
+        response = await client.post("/hook", json=update, headers={SECRET_HEADER: "s3cret"})
+        return response.status
+
+    statuses = await asyncio.gather(*(post(photo(p, i)) for p in range(50) for i in range(3)))
+    await runtime.drain()
+    await client.close()
+    await adapter.close()
+    assert set(statuses) == {200}
+    async with engine.db.transaction() as session:
+        stored = await session.scalar(select(func.count(InboundMessage.id)))
+        people = await session.scalar(select(func.count(func.distinct(InboundMessage.actor_id))))
+    assert (stored, people) == (150, 50)

@@ -3,7 +3,8 @@
 `python -m tests.trust.scripted_run DATABASE_URL` first handles whatever a previous run
 left stored but unhandled (`engine.recover()`), then (re)delivers every update of the
 script, as Telegram redelivers updates a bot did not confirm; stored ones are recognised by
-their update id. It prints "done" when the whole script is handled.
+their update id. It prints "handled N" after each update and "done" when the whole script is
+handled.
 """
 
 from __future__ import annotations
@@ -56,8 +57,9 @@ async def main(url: str) -> None:
     engine = build_engine(settings, db=db)
     await engine.recover()
     print("ready", flush=True)
-    for event in script():
+    for number, event in enumerate(script(), 1):
         await engine.handle(event)
+        print(f"handled {number}", flush=True)  # where the kill test may strike
     await db.dispose()
     print("done", flush=True)
 

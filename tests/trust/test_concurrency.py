@@ -13,11 +13,11 @@ from bot.app import build_engine
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.engine import Engine
-from bot.events import Event, Sender
+from bot.events import Attachment, Event, Sender
 from bot.nlu import Understander
 from bot.outbox import enqueue
 from storage.db import Database
-from storage.models import InboundMessage, OutboxMessage
+from storage.models import Actor, InboundMessage, OutboxMessage
 from tests.trust.helpers import CHANNEL, declare
 
 
@@ -92,3 +92,43 @@ async def test_concurrent_enqueuers_of_one_dedup_key_send_it_once(
     async with engine.db.transaction() as session:
         count = await session.scalar(select(func.count(OutboxMessage.id)))
     assert count == 1
+
+
+async def test_a_new_persons_album_arriving_at_once_is_stored_whole(
+    engine: Engine, settings: Settings, clock: ManualClock, understander: Understander
+) -> None:
+    """Three photos from each of 20 people never seen, received at once by two processes."""
+    other = build_engine(
+        settings, clock=clock, db=Database(settings.database_url), understander=understander
+    )
+    people = [f"new{i}" for i in range(20)]
+
+    def photo(person: str, index: int) -> Event:
+        return Event(
+            CHANNEL,
+            person,
+            Sender(person, person.capitalize()),
+            clock.now(),
+            attachment=Attachment("photo", f"file-{person}-{index}"),
+            update_id=f"{person}-album-{index}",
+        )
+
+    try:
+        results = await asyncio.gather(
+            *(
+                (engine if index % 2 else other).receive(photo(person, index))
+                for person in people
+                for index in range(3)
+            ),
+            return_exceptions=True,
+        )
+    finally:
+        await other.db.dispose()
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    assert all(isinstance(r, int) for r in results)
+    async with engine.db.transaction() as session:
+        actors = await session.scalar(
+            select(func.count(Actor.id)).where(Actor.external_id.in_(people))
+        )
+        messages = await session.scalar(select(func.count(InboundMessage.id)))
+    assert (actors, messages) == (20, 60)

@@ -92,8 +92,9 @@ async def test_postgresql_server_stopped_then_started(engine: Engine, postgres) 
     await _outage_then_recovery(engine, go_away, come_back)
 
 
-def _run(url: str, kill_after: float | None) -> bool:
-    """Run the script; kill -9 it `kill_after` seconds into its work. True when it finished."""
+def _run(url: str, kill_at: int | None, delay: float = 0.0) -> tuple[bool, bool]:
+    """Run the script; kill -9 it `delay` seconds after it handled update number `kill_at`.
+    Returns (finished, killed): killed means it died by the kill before finishing."""
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.trust.scripted_run", url],
         cwd=REPO,
@@ -102,22 +103,31 @@ def _run(url: str, kill_after: float | None) -> bool:
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert process.stdout is not None
-    if kill_after is not None and process.stdout.readline().strip() == b"ready":
-        time.sleep(kill_after)
-        process.send_signal(signal.SIGKILL)
+    if kill_at is not None:
+        for line in process.stdout:
+            if line.strip() == f"handled {kill_at}".encode():
+                time.sleep(delay)  # somewhere inside the next update's handling
+                process.send_signal(signal.SIGKILL)
+                break
     out, _ = process.communicate(timeout=120)
-    return b"done" in out
+    finished = b"done" in out
+    return finished, process.returncode == -signal.SIGKILL and not finished
 
 
 async def test_killed_at_random_points_loses_nothing_and_repeats_nothing(
     engine: Engine, database_url: str
 ) -> None:
     chance = random.Random(int(os.environ.get("HOTLINE_KILL_SEED", "7")))
-    for _ in range(5):
-        # The whole script takes about half a second once started.
-        if _run(database_url, chance.uniform(0.0, 0.5)):
-            break
-    assert _run(database_url, None)
+    total = len(scripted_run.script())
+    kills = 0
+    # Later and later points of the script (each run redelivers it all), killed a few
+    # milliseconds into the handling of one update: between or inside its transactions.
+    for kill_at in sorted(chance.sample(range(1, total - 4), 3)):
+        finished, killed = _run(database_url, kill_at, chance.uniform(0.0, 0.01))
+        assert not finished
+        kills += killed
+    assert kills == 3  # every run was really killed in the middle of its work
+    assert _run(database_url, None) == (True, False)
     expected = len(scripted_run.script())
     async with engine.db.transaction() as session:
         stored = await session.scalar(select(func.count(InboundMessage.id)))

@@ -168,3 +168,90 @@ async def test_the_audit_trail_is_append_only(engine: Engine) -> None:
     with pytest.raises(AuditTrailIsAppendOnly):
         async with engine.db.transaction() as session:
             await session.delete(await session.get_one(AuditEntry, entry_id))
+
+
+async def test_forget_leaves_no_copy_anywhere_in_the_database(
+    engine: Engine, database_url: str
+) -> None:
+    """Name and words of a person, spread by the line (a relay to a coach still queued, the
+    report's answers, a plan row written with their name), are nowhere after /forget: not in
+    any table, and on SQLite not in the database files either (deleted pages, WAL)."""
+    from datetime import date
+    from pathlib import Path
+
+    from sqlalchemy import MetaData
+    from sqlalchemy.engine import make_url
+
+    from bot.events import Event, Sender
+    from storage.models import ActionPlan, CaseEvent, Commitment, Role
+    from tests.cases.helpers import say as case_say
+
+    name, words, answer = "Zoubida Qxnomarque", "Qxparolesecrete du puits", "Qxreponsecachee"
+    markers = ["Qxnomarque", "Qxparolesecrete", "Qxreponsecachee"]
+    await declare(engine, "karim", role=Role.COACH)
+    now = engine.clock.now()
+    first = Event("console", "zoubida", Sender("zoubida", name), now, text="/start")
+    await engine.handle(first)
+    await case_say(engine, "zoubida", button="framework:ack")
+    async with engine.db.transaction() as session:
+        actor = await session.scalar(select(Actor).where(Actor.external_id == "zoubida"))
+        assert actor is not None and actor.display_name == name
+        actor_id = actor.id
+        case = await open_case(
+            session,
+            now=now,
+            actor=actor,
+            category="question",
+            summary="réunion",
+            settings=engine.settings,
+        )
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                actor_id=actor_id,
+                at=now,
+                kind="report",
+                details={"answers": {"where": answer}},
+            )
+        )
+        plan = ActionPlan(title="Plan", reference_date=date(2026, 1, 1), created_at=now)
+        session.add(plan)
+        await session.flush()
+        session.add(
+            Commitment(
+                plan_id=plan.id,
+                what="Réunion",
+                owner_id=actor_id,
+                owner_text=name,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    await case_say(engine, "karim", "/reply 1 Bien reçu.")
+    relayed = await case_say(engine, "zoubida", words)
+    assert "coach" in relayed  # relayed to Karim: a row in the outbox, not delivered yet
+    async with engine.db.transaction() as session:
+        queued = await session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.about_id == actor_id, OutboxMessage.text.contains("Qxparolesecrete")
+            )
+        )
+    assert queued == 1
+    await engine.db.checkpoint()  # what they said is in the database file itself by now
+    await case_say(engine, "zoubida", "/forget")
+    await case_say(engine, "zoubida", button="privacy:forget:yes")
+
+    # Every row of every table, as text.
+    async with engine.db.engine.connect() as connection:
+        metadata = MetaData()
+        await connection.run_sync(metadata.reflect)
+        dump = []
+        for table in metadata.sorted_tables:
+            dump += [repr(row) for row in (await connection.execute(table.select())).all()]
+    found = [m for m in markers if any(m in line for line in dump)]
+    assert found == []
+    if engine.db.is_sqlite:
+        path = Path(make_url(database_url).database or "")
+        files = [p for p in path.parent.iterdir() if p.name.startswith(path.name)]
+        raw = b"".join(p.read_bytes() for p in files)
+        assert [m for m in markers if m.encode() in raw] == []

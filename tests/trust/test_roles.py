@@ -14,11 +14,12 @@ from sqlalchemy import select
 
 from bot.access import ADMINS, COACHES
 from bot.app import routers
+from bot.audit import Action, entries
 from bot.effects import body
 from bot.engine import Engine
 from bot.i18n import Translator
 from bot.router import Routes
-from storage.models import InboundMessage, Role
+from storage.models import InboundMessage, Invitation, InvitationKind, Role
 from tests.trust.helpers import declare, say
 
 ROLES = [Role.ACTOR, Role.COMMITTEE_MEMBER, Role.COACH, Role.ADMIN]
@@ -39,10 +40,25 @@ EXPLICIT: dict[str, frozenset[str]] = {
     "command:lang": EVERYONE,
     "command:reload": ADMINS,
     "command:invite": COACHES,
+    "command:inviter": COACHES,
     "command:coordinator": ADMINS,
+    "command:coordinateur": ADMINS,
     "command:cases": COACHES,
+    "command:dossiers": COACHES,
+    "command:case": COACHES,
+    "command:dossier": COACHES,
     "command:reply": COACHES,
+    "command:repondre": COACHES,
     "command:plan": COACHES,
+    "command:plans": COACHES,
+    "command:onduty": COACHES,
+    "command:astreinte": COACHES,
+    "command:signature": COACHES,
+    "button:case": COACHES,
+    "button:cases": COACHES,
+    "button:coord": ADMINS,
+    "button:pcm": COACHES,
+    "button:pcoach": COACHES,
 }
 # Side effects that would change who is speaking: /forget is confirmed by a button only.
 SKIP = {"button:privacy"}
@@ -71,6 +87,12 @@ def test_the_explicit_table_matches_the_declared_checks() -> None:
     assert COACHES < EVERYONE and ADMINS < COACHES
 
 
+def test_every_restricted_action_is_pinned() -> None:
+    """A new coach or admin action joins the table, so dropping its check later fails."""
+    restricted = {action for action, (_, allowed) in actions().items() if allowed != EVERYONE}
+    assert restricted <= EXPLICIT.keys()
+
+
 @pytest.mark.parametrize("role", ROLES)
 async def test_role_table(engine: Engine, role: str) -> None:
     await declare(engine, "someone", role=role)
@@ -93,3 +115,26 @@ async def test_role_table(engine: Engine, role: str) -> None:
             )
         ).all()
     assert errors == []
+
+
+async def test_a_role_given_by_an_invitation_is_audited(engine: Engine) -> None:
+    admin = await declare(engine, "boss", role=Role.ADMIN)
+    newcomer = await declare(engine, "newcoach")
+    now = engine.clock.now()
+    async with engine.db.transaction() as session:
+        session.add(
+            Invitation(
+                token="tok-coach",
+                kind=InvitationKind.COACH,
+                created_by_id=admin,
+                created_at=now,
+                expires_at=now + timedelta(days=7),
+            )
+        )
+    await say(engine, "newcoach", "/start tok-coach")
+    await say(engine, "newcoach", button="framework:ack")  # the framework comes first
+    async with engine.db.transaction() as session:
+        granted = [e for e in await entries(session) if e.action == Action.GRANT]
+    assert [(e.subject, e.details["role"], e.details["invited_by"]) for e in granted] == [
+        (f"actor:{newcomer}", "coach", admin)
+    ]
