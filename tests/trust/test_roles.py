@@ -59,6 +59,11 @@ EXPLICIT: dict[str, frozenset[str]] = {
     "button:coord": ADMINS,
     "button:pcm": COACHES,
     "button:pcoach": COACHES,
+    "command:review": COACHES,
+    "command:revue": COACHES,
+    "button:rv": COACHES,
+    "command:web": COACHES,
+    "command:console": COACHES,
 }
 # Side effects that would change who is speaking: /forget is confirmed by a button only.
 SKIP = {"button:privacy"}
