@@ -20,7 +20,9 @@ import os
 import pickle
 import tomllib
 import unicodedata
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -263,9 +265,10 @@ class Trainer:
         model = LogisticRegression(C=c, solver="saga", tol=1e-3, max_iter=300, random_state=0)
         # Messages coaches reviewed come from the real traffic: they weigh more.
         weights = np.array([FIELD_WEIGHT if ex.source == "field" else 1.0 for ex in self.examples])
-        return model.fit(
-            self.x, np.array([ex.label for ex in self.examples]), sample_weight=weights
-        )
+        with _quiet():
+            return model.fit(
+                self.x, np.array([ex.label for ex in self.examples]), sample_weight=weights
+            )
 
     def fit_emergency(self, c: float, alarming_weight: float) -> Any | None:
         from sklearn.linear_model import LogisticRegression
@@ -277,7 +280,8 @@ class Trainer:
             [alarming_weight if ex.source == "alarming" else 1.0 for ex in self.examples]
         )
         model = LogisticRegression(C=c, solver="saga", tol=1e-3, max_iter=300, random_state=0)
-        return model.fit(self.x, danger, sample_weight=weights)
+        with _quiet():
+            return model.fit(self.x, danger, sample_weight=weights)
 
     def add_variant_model(self, model: Model) -> None:
         """Learn French / Darija in Latin letters / Darija in Arabic script from the files the
@@ -297,7 +301,8 @@ class Trainer:
         )
         x = vectoriser.fit_transform([ex.text for ex in self.examples])
         fitted = LogisticRegression(C=10.0, solver="saga", tol=1e-3, max_iter=300, random_state=0)
-        fitted.fit(x, [ex.variant for ex in self.examples])
+        with _quiet():
+            fitted.fit(x, [ex.variant for ex in self.examples])
         coef, intercept = fitted.coef_, fitted.intercept_
         if coef.shape[0] == 1:
             coef = np.vstack([-coef / 2, coef / 2])
@@ -332,6 +337,17 @@ class Trainer:
             model.danger_coef = emergency.coef_[0].astype(np.float32)
             model.danger_intercept = float(emergency.intercept_[0])
         return model
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """saga stops at max_iter before its strict tolerance on the largest model; the iterations
+    are a budget chosen on validation accuracy, so the convergence warning is noise here."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
 
 
 def _identity(text: str) -> str:
