@@ -20,7 +20,7 @@ router = Router("knowledge")
 @router.intent("topic")
 async def topic(turn: Turn) -> None:
     intent = turn.understanding.intent if turn.understanding else ""
-    answer = turn.engine.understander.answer(intent, turn.actor.lang)
+    answer = turn.engine.understander.answer(intent, turn.lang)
     if answer is None:
         await unanswered(turn)
         return

@@ -243,8 +243,9 @@ async def case_card(session: AsyncSession, case: Case, t: Translator, heading: s
         lines += [f"• {t.datetime(m.received_at, 'short')}: {escape(m.text or '')}" for m in recent]
     files = await case_files(session, case)
     if files:
-        lines += ["", t.gettext("📎 Attachments (file ids):")]
-        lines += [f"• {escape(kind)}: <code>{escape(file_id)}</code>" for kind, file_id in files]
+        # The files themselves travel beside the alerts; the card says what there is.
+        kinds = ", ".join(labels.label(t, labels.FILE_KIND, kind) for kind, _ in files)
+        lines += ["", t.gettext("📎 Files: {kinds}", kinds=escape(kinds))]
     return "\n".join(lines)
 
 

@@ -49,6 +49,16 @@ EVENT = {
 DEFAULT_SIGNATURE = N_("Coach of the hotline")
 
 
+FILE_KIND = {
+    "photo": N_("photo"),
+    "voice": N_("voice note"),
+    "document": N_("document"),
+    "audio": N_("audio"),
+    "video": N_("video"),
+    "file": N_("file"),
+}
+
+
 def label(t: Translator, names: dict[str, str], key: str) -> str:
     return t.gettext(names[key]) if key in names else key
 

@@ -34,18 +34,20 @@ async def open_case(
     details: dict[str, Any] | None = None,
     settings: Settings,
     sent: list[OutboxMessage] | None = None,
+    lang: str | None = None,
 ) -> Case:
     """Log a case for this actor, route it and alert the coaches.
 
     `attachments` are (kind, file id) pairs; `details` go into the opening event (e.g. the
     answers of a guided report, shown on the coach's card); `settings` gives the response-time
     targets and the coaches' group; the alerts enqueued are appended to `sent` when given (a
-    turn's `sent`).
+    turn's `sent`); `lang`: the variant the actor wrote it in (the coach is asked to answer in
+    it), by default the actor's.
     """
     where = await routing.route(session, actor, plan_id=plan_id, commitment_id=commitment_id)
     case = Case(
         actor_id=actor.id,
-        lang=actor.lang,
+        lang=lang or actor.lang,
         territory_id=where.territory_id,
         plan_id=where.plan_id,
         commitment_id=commitment_id,

@@ -8,7 +8,8 @@ Input lines:
     # comment                       kept as is
     at 2026-11-23 10:00             set the clock (local time, Africa/Casablanca)
     wait 31m | 2h | 3d              move the clock
-    actor NAME role=coach lang=fr   declare someone before they speak
+    actor NAME role=coach lang=fr   declare someone before they speak (lang: chosen with
+                                    /lang; app=ar: only their app's language)
     NAME: some text                 NAME writes
     NAME presses: Label             NAME presses the button with that label, last shown to them
     NAME sends: voice | photo | document | sticker
@@ -170,7 +171,8 @@ class Player:
                 chat_id=name,
                 display_name=options.get("name", name.capitalize()),
                 role=Role(options.get("role", "actor")),
-                lang=options.get("lang", "fr"),
+                # app=: the language of their Telegram app, a hint they did not choose.
+                lang=options.get("lang", _app_lang(options.get("app", ""))),
                 lang_chosen="lang" in options,
                 created_at=self.clock.now(),
             )
@@ -282,6 +284,10 @@ class Player:
                 return
             rows = result.all()
         self.out.append("=> " + "; ".join(", ".join(_cell(v) for v in row) for row in rows))
+
+
+def _app_lang(app: str) -> str:
+    return "ary" if app.startswith("ar") else "fr"
 
 
 def _cell(value: object) -> str:
