@@ -10,10 +10,10 @@ from sqlalchemy import select
 from bot import audit
 from bot.access import COACHES, requires
 from bot.effects import Button
-from bot.flows.commitment_edit import CommitmentEditFlow
-from bot.flows.plan_check import PlanCheckFlow
-from bot.flows.plan_edit import PlanEditFlow
 from bot.plans import cards, export, service, status
+from bot.plans.flows.check import PlanCheckFlow
+from bot.plans.flows.commitment_edit import CommitmentEditFlow
+from bot.plans.flows.edit import PlanEditFlow
 from bot.router import Router
 from bot.text import button_label, escape
 from bot.turn import Turn
