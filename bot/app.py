@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 
 from bot import invitations, personal_data
-from bot.actions import basics, knowledge, privacy, safety
+from bot.actions import privacy, safety
 from bot.cases import actor_side as cases_actor
 from bot.cases import coach_side as cases_coach
 from bot.cases import scans as case_scans
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.conversation import knowledge
+from bot.conversation import router as conversation
 from bot.engine import Engine
 from bot.nlu import Understander, lexicon
 from bot.plans import actions as plans
@@ -27,7 +29,7 @@ def routers() -> list[Router]:
     # One handler per command, button, intent and flow: a later router replaces an earlier
     # one's only where it declares override=True (bot/router.py).
     return [
-        basics.router,
+        conversation.router,
         knowledge.router,
         safety.router,
         invitations.router,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from bot import audit, personal_data
-from bot.actions import basics
+from bot.conversation import router as conversation
 from bot.effects import Button
 from bot.i18n import N_
 from bot.router import Router
@@ -122,7 +122,7 @@ async def reminders(turn: Turn, argument: str) -> None:
 async def start(turn: Turn, argument: str) -> None:
     """/start asks someone who said stop whether reminders should resume (it never turns
     them back on by itself); runs before the framework of the call it opens. It replaces the
-    basics' /start, which it calls when no framework follows."""
+    conversation's /start, which it calls when no framework follows."""
     if turn.actor.reminders_stopped:
         await turn.reply(
             turn._(ASK_RESUME),
@@ -137,7 +137,7 @@ async def start(turn: Turn, argument: str) -> None:
         and not turn.actor.is_coach
     )
     if not framework_follows:
-        await basics.start(turn, argument)
+        await conversation.start(turn, argument)
 
 
 @router.button("privacy")
