@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot import invitations, personal_data
-from bot.actions import privacy, safety
+from bot import invitations
+from bot.actions import safety
 from bot.cases import actor_side as cases_actor
 from bot.cases import coach_side as cases_coach
 from bot.cases import scans as case_scans
@@ -17,6 +17,8 @@ from bot.engine import Engine
 from bot.nlu import Understander, lexicon
 from bot.plans import actions as plans
 from bot.plans import reminders as plan_reminders
+from bot.privacy import router as privacy
+from bot.privacy import service as privacy_service
 from bot.review import router as review
 from bot.review import service as review_service
 from bot.router import Router
@@ -47,7 +49,7 @@ def periodic_jobs() -> list[Periodic]:
     return [
         Periodic("plan_reminders", plan_reminders.scan, 60),
         *case_scans.jobs(),
-        Periodic("retention", personal_data.retention_scan, every_seconds=3600),
+        Periodic("retention", privacy_service.retention_scan, every_seconds=3600),
     ]
 
 
