@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from bot import invitations
-from bot.actions import safety
 from bot.cases import actor_side as cases_actor
 from bot.cases import coach_side as cases_coach
 from bot.cases import scans as case_scans
@@ -22,6 +21,7 @@ from bot.privacy import service as privacy_service
 from bot.review import router as review
 from bot.review import service as review_service
 from bot.router import Router
+from bot.safety import router as safety
 from bot.scheduler import Periodic
 from bot.web import chat as web_console
 from storage.db import Database
