@@ -14,8 +14,8 @@ from bot.conversation import knowledge
 from bot.conversation import router as conversation
 from bot.engine import Engine
 from bot.nlu import Understander, lexicon
-from bot.plans import actions as plans
 from bot.plans import reminders as plan_reminders
+from bot.plans import router as plans
 from bot.privacy import router as privacy
 from bot.privacy import service as privacy_service
 from bot.review import router as review
