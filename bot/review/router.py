@@ -76,7 +76,7 @@ def _guess_buttons(turn: Turn, item: ReviewItem) -> Keyboard:
 
 def _title(turn: Turn, label: str) -> str:
     entry = turn.engine.understander.entry(label)
-    return title_of(entry, turn.actor.lang) if entry is not None else label
+    return title_of(entry, turn.lang) if entry is not None else label
 
 
 def _all_labels(turn: Turn, item: ReviewItem) -> Keyboard:

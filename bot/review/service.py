@@ -133,10 +133,12 @@ async def answer_asker(
     asker = await session.get(Actor, message.actor_id)
     if asker is None or not asker.reachable or asker.id == reviewer.id:
         return []
-    answer = understander.answer(label, asker.lang)
+    # In the variant of the question, unless the person chose one.
+    lang = asker.lang if asker.lang_chosen else item.lang
+    answer = understander.answer(label, lang)
     if answer is None:
         return []
-    t = translator(asker.lang)
+    t = translator(lang)
     text = (
         t.gettext(
             "A coach looked at your question «{question}». Here is the answer:",

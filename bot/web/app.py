@@ -27,6 +27,7 @@ from bot.cases import labels
 from bot.clock import Clock, local
 from bot.config import Settings
 from bot.i18n import VARIANTS, translator
+from bot.nlu import lexicon
 from bot.nlu.understander import Understander
 from bot.plans.reminders import due_label, status_label
 from bot.plans.timeline import _font_file
@@ -97,10 +98,13 @@ class Console:
         if self._understander is None:
             async with self._loading:
                 if self._understander is None:
-                    self._understander = await asyncio.to_thread(
-                        Understander, self.settings.knowledge_dir
-                    )
+                    self._understander = await asyncio.to_thread(self._build_understander)
         return self._understander
+
+    def _build_understander(self) -> Understander:
+        # As `bot.app.build_engine` builds the engine's.
+        lexicon.use(self.settings.knowledge_dir)
+        return Understander(self.settings.knowledge_dir, cache_dir=self.settings.nlu_cache_dir)
 
 
 def see_other(location: str) -> web.Response:

@@ -39,8 +39,8 @@ EXPLICIT: dict[str, frozenset[str]] = {
     "command:help": EVERYONE,
     "command:lang": EVERYONE,
     "command:reload": ADMINS,
-    "command:invite": ADMINS,
-    "command:inviter": ADMINS,
+    "command:invite": COACHES,
+    "command:inviter": COACHES,
     "command:coordinator": ADMINS,
     "command:coordinateur": ADMINS,
     "command:cases": COACHES,
@@ -59,6 +59,11 @@ EXPLICIT: dict[str, frozenset[str]] = {
     "button:coord": ADMINS,
     "button:pcm": COACHES,
     "button:pcoach": COACHES,
+    "command:review": COACHES,
+    "command:revue": COACHES,
+    "button:rv": COACHES,
+    "command:web": COACHES,
+    "command:console": COACHES,
 }
 # Side effects that would change who is speaking: /forget is confirmed by a button only.
 SKIP = {"button:privacy"}

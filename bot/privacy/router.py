@@ -1,8 +1,9 @@
 """Personal data and consent (Morocco's law 09-08): /mydata, /forget, stop, /privacy.
 
 - /mydata sends the person everything kept about them, as a JSON file.
-- /forget, after a confirmation button, erases their data (see bot.personal_data).
-- "stop" or /stop halts every reminder at once; /start or /reminders on resumes them.
+- /forget, after a confirmation button, erases their data (see bot.privacy.service).
+- "stop" or /stop halts every reminder at once (and leaves any form under way); /reminders
+  on resumes them, and /start asks whether to.
 Exports and erasures are written to the audit trail.
 """
 
@@ -10,10 +11,11 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from bot import audit, personal_data
-from bot.actions import basics
+from bot import audit
+from bot.conversation import router as conversation
 from bot.effects import Button
 from bot.i18n import N_
+from bot.privacy import service
 from bot.router import Router
 from bot.turn import Turn
 from storage.models import DeliveryStatus, OutboxMessage
@@ -46,6 +48,7 @@ STOPPED = N_(
     "back. You can still write to the hotline."
 )
 RESUMED = N_("Reminders are back on.")
+ASK_RESUME = N_("You asked for no more reminders. Shall I send them to you again?")
 ALREADY_ON = N_("Your reminders are on. Write stop to halt them.")
 ALREADY_OFF = N_("Your reminders are off. Write /reminders on to have them back.")
 
@@ -57,13 +60,13 @@ async def privacy(turn: Turn, _argument: str) -> None:
 
 @router.command("mydata", "mesdonnees")
 async def my_data(turn: Turn, _argument: str) -> None:
-    data = await personal_data.export(turn.session, turn.actor, turn.now)
+    data = await service.export(turn.session, turn.actor, turn.now)
     await audit.record(
         turn.session, turn.actor, audit.Action.EXPORT, f"actor:{turn.actor.id}", turn.now
     )
     await turn.reply_document(
         f"hotline-data-{turn.actor.id}.json",
-        personal_data.export_json(data),
+        service.export_json(data),
         turn._(EXPORT_CAPTION),
     )
 
@@ -87,6 +90,8 @@ async def stop_in_words(turn: Turn) -> None:
 
 @router.command("stop")
 async def stop(turn: Turn, _argument: str) -> None:
+    if turn.flow is not None and turn.flow.name != "framework":
+        turn.end_flow()  # "stop" in the middle of a form: they are done with it too
     turn.actor.reminders_stopped = True
     # Scheduled sends already waiting for this person are withdrawn too.
     await turn.session.execute(
@@ -114,26 +119,33 @@ async def reminders(turn: Turn, argument: str) -> None:
         await turn.reply(turn._(ALREADY_OFF if turn.actor.reminders_stopped else ALREADY_ON))
 
 
-@router.command("start")
+@router.command("start", override=True)
 async def start(turn: Turn, argument: str) -> None:
-    """/start opts back in to reminders; runs before the framework of the call it opens."""
+    """/start asks someone who said stop whether reminders should resume (it never turns
+    them back on by itself); runs before the framework of the call it opens. It replaces the
+    conversation's /start, which it calls when no framework follows."""
     if turn.actor.reminders_stopped:
-        turn.actor.reminders_stopped = False
-        await turn.reply(turn._(RESUMED))
+        await turn.reply(
+            turn._(ASK_RESUME),
+            (
+                (Button(turn._("Yes, turn them back on"), "privacy:reminders:on"),),
+                (Button(turn._("No, keep them off"), "privacy:reminders:off"),),
+            ),
+        )
     framework_follows = (
         turn.call.opened_at == turn.now
         and turn.call.acknowledged_at is None
         and not turn.actor.is_coach
     )
     if not framework_follows:
-        await basics.start(turn, argument)
+        await conversation.start(turn, argument)
 
 
 @router.button("privacy")
 async def privacy_button(turn: Turn, fields: list[str]) -> None:
     if fields == ["forget", "yes"]:
         turn.end_flow()
-        await personal_data.forget(
+        await service.forget(
             turn.session,
             turn.actor,
             turn.now,
@@ -144,5 +156,10 @@ async def privacy_button(turn: Turn, fields: list[str]) -> None:
         await turn.reply(turn._(FORGOTTEN))
     elif fields[:1] == ["forget"]:
         await turn.reply(turn._(KEPT))
+    elif fields == ["reminders", "on"]:
+        turn.actor.reminders_stopped = False
+        await turn.reply(turn._(RESUMED))
+    elif fields == ["reminders", "off"]:
+        await turn.reply(turn._(ALREADY_OFF if turn.actor.reminders_stopped else ALREADY_ON))
     else:
         await turn.reply(turn._("This button is no longer active."))

@@ -14,9 +14,9 @@ from bot.cases.service import open_case
 from bot.clock import local
 from bot.effects import Button, Keyboard
 from bot.flows.base import Flow
-from bot.flows.due_answer import day, from_iso, read_due, show, to_iso
 from bot.i18n import N_
 from bot.plans import service
+from bot.plans.due_dates import day, from_iso, read_due, show, to_iso
 from bot.plans.reminders import due_label, status_label
 from bot.text import escape
 from bot.turn import Turn
@@ -318,6 +318,7 @@ class PlanCheckFlow(Flow):
                 plan_id=commitment.plan_id,
                 commitment_id=commitment.id,
                 source_message_id=turn.flow.data.get("reason_message"),
+                settings=turn.engine.settings,
             )
             await service.record(
                 turn.session, commitment, actor=turn.actor, now=turn.now, kind="case", case=case.id

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from bot.effects import Button, Keyboard
 from bot.flows.base import Flow
-from bot.flows.due_answer import from_iso, read_due, show, to_iso
 from bot.i18n import N_
 from bot.invitations import create_owner_invitation
 from bot.plans import cards, service
+from bot.plans.due_dates import from_iso, read_due, show, to_iso
 from bot.plans.reminders import due_label, status_label
 from bot.text import escape
 from bot.turn import Turn
@@ -356,6 +356,6 @@ async def tell_new_owner(turn: Turn, owner: Actor, commitments: list[Commitment]
     if owner.id == turn.actor.id:
         return
     plan = await turn.session.get_one(ActionPlan, commitments[0].plan_id)
-    notice = cards.owner_notice(owner, plan, commitments)
+    notice = cards.owner_notice(owner, plan, commitments, turn.now)
     if notice:
         await turn.send_to(owner, notice)
