@@ -98,13 +98,15 @@ class Console:
         if self._understander is None:
             async with self._loading:
                 if self._understander is None:
-                    self._understander = await asyncio.to_thread(self._build_understander)
+                    self._understander = await asyncio.to_thread(build_understander, self.settings)
         return self._understander
 
-    def _build_understander(self) -> Understander:
-        # As `bot.app.build_engine` builds the engine's.
-        lexicon.use(self.settings.knowledge_dir)
-        return Understander(self.settings.knowledge_dir, cache_dir=self.settings.nlu_cache_dir)
+
+def build_understander(settings: Settings) -> Understander:
+    """The understanding built as `bot.app.build_engine` builds the engine's (the console
+    cannot import the composition root, which imports it)."""
+    lexicon.use(settings.knowledge_dir)
+    return Understander(settings.knowledge_dir, cache_dir=settings.nlu_cache_dir)
 
 
 def see_other(location: str) -> web.Response:
