@@ -4,9 +4,10 @@ Rows are claimed in batches, in a short transaction (status "sending", the claim
 process's instance id). Each is marked started just before its request (only if the claim is
 still ours), in one short transaction that also writes the outcomes of the requests answered
 since the last write (delivered, retried later, failed, or unreachable), then sent with no
-transaction open; what is left is settled at the end of the batch. A row claimed but not started is never at risk of a repeat, so it is
-taken back at once when its process is gone (claimed before this process started) or after a
-short lease; a started row (a request maybe received) only after the long lease, or a moment
+transaction open; what is left is settled at the end of the batch. A row claimed but not
+started is never at risk of a repeat, so it is taken back at once when its process is gone
+(claimed before this process started) or after a short lease; a started row (a request maybe
+received) only after the long lease, or a moment
 after a restart: at most the requests in flight at a crash are repeated.
 
 Only the first unsettled row of a chat is ever claimed, by priority then age, so each chat
@@ -18,6 +19,7 @@ a little under 30/s (a claim takes the next second's slots), not in bursts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -129,6 +131,14 @@ class RateLimiter:
                 when = max(when, recent[-self.limits.group_per_minute] + minute)
         return when
 
+    def give_back(self, at: datetime) -> None:
+        """The message that left at `at` was refused (a 429): it does not count against the
+        overall limit, so its place in the pace goes to the messages after it."""
+        with contextlib.suppress(ValueError):
+            self._overall.remove(at)
+        if self._latest is not None:
+            self._latest -= self.limits.spacing
+
     def record(self, chat_id: str, at: datetime) -> None:
         """A message to this chat is leaving at `at` (now, or a slot ahead given by a claim)."""
         self._latest = at if self._latest is None else max(self._latest, at)
@@ -211,6 +221,7 @@ class Sender:
         # process that is gone (or to a live one, which then finds its claim taken).
         self.instance = f"{os.getpid()}-{secrets.token_hex(8)}"[:32]
         self.booted_at = clock.now()
+        self._start_statement, self._delivered_statement = self._statements()
 
     def wake(self) -> None:
         """New rows were enqueued: look now instead of at the next poll."""
@@ -308,15 +319,8 @@ class Sender:
             async with self.db.transaction() as session:
                 await self._write_outcomes(session, outcomes)
                 result = await (await session.connection()).execute(
-                    update(OutboxMessage)
-                    .where(
-                        OutboxMessage.id == row.id,
-                        OutboxMessage.status == DeliveryStatus.SENDING,
-                        OutboxMessage.claimed_by == self.instance,
-                        OutboxMessage.claimed_at == row.claimed_at,
-                        OutboxMessage.started_at.is_(None),
-                    )
-                    .values(started_at=now)
+                    self._start_statement,
+                    {"row_id": row.id, "claimed": row.claimed_at, "at": now},
                 )
         except BaseException:
             self._answered[:0] = outcomes  # not written: kept for the next write
@@ -335,12 +339,22 @@ class Sender:
             self._answered.append(await self._request(row))
         await self._settle()
 
-    async def _wait_slot(self, row: OutboxMessage) -> None:
+    async def _wait_slot(self, row: OutboxMessage) -> datetime | None:
         slot = self._slots.pop(row.id, None)
         if slot is not None:
             delay = (slot - self.clock.now()).total_seconds()
             if delay > 0:
                 await self.wait(delay)
+        return slot
+
+    def _give_back(self, slot: datetime) -> None:
+        """A request refused with a 429 was not counted by Telegram: the rows claimed after
+        it leave one place earlier (never before the refused one), so the pace holds."""
+        self.limiter.give_back(slot)
+        spacing = self.limiter.limits.spacing
+        for row_id, later in self._slots.items():
+            if later > slot:
+                self._slots[row_id] = max(slot, later - spacing)
 
     async def _request(self, row: OutboxMessage) -> _Outcome:
         """The network call alone: never raises (but for cancellation), says what happened."""
@@ -392,13 +406,25 @@ class Sender:
             if o.error is None
         ]
         if delivered:
-            await connection.execute(self._delivered_statement(), delivered)
+            await connection.execute(self._delivered_statement, delivered)
         for outcome in outcomes:
             if outcome.error is not None:
                 await self._write_failure(connection, outcome)
 
-    def _delivered_statement(self) -> Update:
-        return (
+    def _statements(self) -> tuple[Update, Update]:
+        """Built once (building costs more than running them): mark started, mark delivered."""
+        start = (
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == bindparam("row_id"),
+                OutboxMessage.status == DeliveryStatus.SENDING,
+                OutboxMessage.claimed_by == self.instance,
+                OutboxMessage.claimed_at == bindparam("claimed"),
+                OutboxMessage.started_at.is_(None),
+            )
+            .values(started_at=bindparam("at", type_=OutboxMessage.started_at.type))
+        )
+        delivered = (
             update(OutboxMessage)
             .where(
                 OutboxMessage.id == bindparam("row_id"),
@@ -413,6 +439,7 @@ class Sender:
                 attempts=bindparam("attempts", type_=OutboxMessage.attempts.type),
             )
         )
+        return start, delivered
 
     async def _write_failure(self, connection: AsyncConnection, outcome: _Outcome) -> None:
         row, error, now = outcome.row, outcome.error, outcome.at
@@ -482,15 +509,18 @@ class Sender:
         rows, next_due = await self.claim()
         requests: set[asyncio.Task[None]] = set()
 
-        async def request(row: OutboxMessage) -> None:
-            self._answered.append(await self._request(row))
+        async def request(row: OutboxMessage, slot: datetime | None) -> None:
+            outcome = await self._request(row)
+            if slot is not None and isinstance(outcome.error, RetryAfter):
+                self._give_back(slot)
+            self._answered.append(outcome)
 
         try:
             for row in rows:
-                await self._wait_slot(row)
+                slot = await self._wait_slot(row)
                 if not await self._start(row):
                     continue
-                sending = asyncio.ensure_future(request(row))
+                sending = asyncio.ensure_future(request(row, slot))
                 requests.add(sending)
                 await asyncio.wait({sending}, timeout=self.policy.overlap_after)
         finally:
