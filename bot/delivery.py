@@ -27,8 +27,9 @@ from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Update, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Update, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.clock import Clock
@@ -221,7 +222,11 @@ class Sender:
         # process that is gone (or to a live one, which then finds its claim taken).
         self.instance = f"{os.getpid()}-{secrets.token_hex(8)}"[:32]
         self.booted_at = clock.now()
-        self._start_statement, self._delivered_statement = self._statements()
+        (
+            self._start_statement,
+            self._delivered_statement,
+            self._deliver_and_start_statement,
+        ) = self._statements()
 
     def wake(self) -> None:
         """New rows were enqueued: look now instead of at the next poll."""
@@ -314,23 +319,49 @@ class Sender:
         transaction per message, and never more than the request about to leave (plus a slow
         one still running) marked started without its outcome written."""
         now = self.clock.now()
+        start = {"row_id": row.id, "claimed": row.claimed_at, "at": now}
         outcomes, self._answered = self._answered, []
         try:
-            async with self.db.transaction() as session:
-                await self._write_outcomes(session, outcomes)
-                result = await (await session.connection()).execute(
-                    self._start_statement,
-                    {"row_id": row.id, "claimed": row.claimed_at, "at": now},
-                )
+            if not outcomes or (len(outcomes) == 1 and outcomes[0].error is None):
+                # The usual case, the previous one delivered: one statement, atomic alone.
+                async with self.db.single_statement() as session:
+                    connection = await session.connection()
+                    if outcomes:
+                        done = outcomes[0]
+                        result = await connection.execute(
+                            self._deliver_and_start_statement,
+                            {**start, **self._delivered_values(done)},
+                        )
+                        started = row.id in set(result.scalars())
+                    else:
+                        result = await connection.execute(self._start_statement, start)
+                        started = result.rowcount == 1
+            else:
+                async with self.db.transaction() as session:
+                    await self._write_outcomes(session, outcomes)
+                    result = await (await session.connection()).execute(
+                        self._start_statement, start
+                    )
+                    started = result.rowcount == 1
         except BaseException:
             self._answered[:0] = outcomes  # not written: kept for the next write
             raise
         self._log_outcomes(outcomes)
-        if result.rowcount == 0:
+        if not started:
             log.warning("outbox row %s was taken over before its send; not sent", row.id)
             return False
         row.started_at = now
         return True
+
+    @staticmethod
+    def _delivered_values(outcome: _Outcome) -> dict[str, Any]:
+        return {
+            "done_id": outcome.row.id,
+            "done_claimed": outcome.row.claimed_at,
+            "done_at": outcome.at,
+            "external": outcome.external_id,
+            "attempts": outcome.row.attempts + 1,
+        }
 
     async def deliver(self, row: OutboxMessage) -> None:
         """Send one claimed row (no transaction open) at its slot, and settle it."""
@@ -394,25 +425,16 @@ class Sender:
         if not outcomes:
             return
         connection = await session.connection()
-        delivered = [
-            {
-                "row_id": o.row.id,
-                "claimed": o.row.claimed_at,
-                "at": o.at,
-                "external": o.external_id,
-                "attempts": o.row.attempts + 1,
-            }
-            for o in outcomes
-            if o.error is None
-        ]
+        delivered = [self._delivered_values(o) for o in outcomes if o.error is None]
         if delivered:
             await connection.execute(self._delivered_statement, delivered)
         for outcome in outcomes:
             if outcome.error is not None:
                 await self._write_failure(connection, outcome)
 
-    def _statements(self) -> tuple[Update, Update]:
-        """Built once (building costs more than running them): mark started, mark delivered."""
+    def _statements(self) -> tuple[Update, Update, Update]:
+        """Built once (building costs more than running them): mark started, mark delivered,
+        and both at once (one row delivered, the next started)."""
         start = (
             update(OutboxMessage)
             .where(
@@ -424,22 +446,54 @@ class Sender:
             )
             .values(started_at=bindparam("at", type_=OutboxMessage.started_at.type))
         )
+        ours = (
+            OutboxMessage.status == DeliveryStatus.SENDING,
+            OutboxMessage.claimed_by == self.instance,
+        )
+        done = and_(
+            OutboxMessage.id == bindparam("done_id"),
+            OutboxMessage.claimed_at == bindparam("done_claimed"),
+        )
+        delivered_at = bindparam("done_at", type_=OutboxMessage.delivered_at.type)
+        external = bindparam("external", type_=OutboxMessage.external_id.type)
+        attempts = bindparam("attempts", type_=OutboxMessage.attempts.type)
         delivered = (
             update(OutboxMessage)
-            .where(
-                OutboxMessage.id == bindparam("row_id"),
-                OutboxMessage.status == DeliveryStatus.SENDING,
-                OutboxMessage.claimed_by == self.instance,
-                OutboxMessage.claimed_at == bindparam("claimed"),
-            )
+            .where(done, *ours)
             .values(
                 status=DeliveryStatus.DELIVERED,
-                delivered_at=bindparam("at", type_=OutboxMessage.delivered_at.type),
-                external_id=bindparam("external", type_=OutboxMessage.external_id.type),
-                attempts=bindparam("attempts", type_=OutboxMessage.attempts.type),
+                delivered_at=delivered_at,
+                external_id=external,
+                attempts=attempts,
             )
         )
-        return start, delivered
+        nxt = OutboxMessage.id == bindparam("row_id")
+        both = (
+            update(OutboxMessage)
+            .where(
+                *ours,
+                or_(
+                    done,
+                    and_(
+                        nxt,
+                        OutboxMessage.claimed_at == bindparam("claimed"),
+                        OutboxMessage.started_at.is_(None),
+                    ),
+                ),
+            )
+            .values(
+                started_at=case(
+                    (nxt, bindparam("at", type_=OutboxMessage.started_at.type)),
+                    else_=OutboxMessage.started_at,
+                ),
+                status=case((nxt, OutboxMessage.status), else_=DeliveryStatus.DELIVERED),
+                delivered_at=case((nxt, OutboxMessage.delivered_at), else_=delivered_at),
+                external_id=case((nxt, OutboxMessage.external_id), else_=external),
+                attempts=case((nxt, OutboxMessage.attempts), else_=attempts),
+            )
+            .returning(OutboxMessage.id)
+        )
+        return start, delivered, both
 
     async def _write_failure(self, connection: AsyncConnection, outcome: _Outcome) -> None:
         row, error, now = outcome.row, outcome.error, outcome.at
