@@ -33,6 +33,8 @@ tests/e2e/node_modules/.installed: tests/e2e/package-lock.json
 test: $(VENV)/.installed-dev tests/e2e/node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 # Pictures of the web console's pages for the README (a real Chromium, see tests/browser.py).

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 
 from bot import invitations, personal_data
-from bot.actions import basics, knowledge, placeholders, privacy, safety
+from bot.actions import basics, knowledge, privacy, safety
 from bot.cases import actor_side as cases_actor
 from bot.cases import coach_side as cases_coach
 from bot.cases import scans as case_scans
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.engine import Engine
-from bot.nlu import Understander
+from bot.nlu import Understander, lexicon
 from bot.plans import actions as plans
 from bot.plans import reminders as plan_reminders
 from bot.review import router as review
@@ -24,9 +24,9 @@ from storage.db import Database
 
 
 def routers() -> list[Router]:
-    # Later routers override earlier ones for the same command, button or intent.
+    # One handler per command, button, intent and flow: a later router replaces an earlier
+    # one's only where it declares override=True (bot/router.py).
     return [
-        placeholders.router,
         basics.router,
         knowledge.router,
         safety.router,
@@ -55,11 +55,13 @@ def build_engine(
     db: Database | None = None,
     understander: Understander | None = None,
 ) -> Engine:
+    lexicon.use(settings.knowledge_dir)
     return Engine(
         db=db or Database(settings.database_url),
         clock=clock or SystemClock(),
         settings=settings,
-        understander=understander or Understander(settings.knowledge_dir),
+        understander=understander
+        or Understander(settings.knowledge_dir, cache_dir=settings.nlu_cache_dir),
         routers=routers(),
     )
 

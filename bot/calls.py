@@ -32,14 +32,18 @@ async def current_or_new(
     silence: timedelta,
     force_new: bool = False,
     known: tuple[Call | None, bool] | None = None,
+    lang: str | None = None,
 ) -> tuple[Call, bool]:
     """The call this message belongs to, and whether it was opened just now.
 
-    `known`: (latest call, ever acknowledged), when the caller already read them.
+    `known`: (latest call, ever acknowledged), when the caller already read them; `lang`:
+    the variant of this message when sure, kept as the call's.
     """
     call = await latest_call(session, actor) if known is None else known[0]
     if call is not None and not force_new and now - call.last_activity_at < silence:
         call.last_activity_at = now
+        if lang is not None:
+            call.lang = lang
         return call, False
     # Someone who never acknowledged the framework reads it in full again.
     acknowledged = await has_acknowledged(session, actor) if known is None else known[1]
@@ -51,7 +55,8 @@ async def current_or_new(
         opened_at=now,
         last_activity_at=now,
         reminder=reminder,
-        reminder_lang=actor.lang,
+        reminder_lang=lang or actor.lang,
+        lang=lang,
     )
     session.add(call)
     await session.flush()

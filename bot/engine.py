@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,10 +25,13 @@ from sqlalchemy.orm import aliased
 from bot import calls, flood
 from bot.clock import Clock
 from bot.config import Settings
-from bot.effects import Effect
+from bot.effects import Button, Effect
 from bot.events import Event
+from bot.flows.base import Flow
+from bot.flows.leaving import leaves
 from bot.i18n import N_, translator
 from bot.nlu import Understander, Understanding
+from bot.nlu.normalize import key_set, tokens
 from bot.outbox import enqueue, to_effect
 from bot.router import Router, Routes
 from bot.text import clean, escape
@@ -52,6 +55,24 @@ STOP_WORDS = frozenset({"stop"})
 # which opts back in.
 IMMEDIATE_COMMANDS = frozenset({"stop", "start"})
 
+# The interface language switches when this many of a person's last LANG_VOTES messages
+# identified with confidence are in the same other variant.
+LANG_VOTES = 5
+VOTES_TO_SWITCH = 3
+# A flow's data key: set aside while a question asked in its middle is answered.
+PAUSED = "_paused"
+# From this confidence, an intent other than the flow's answer interrupts it (see _interrupts).
+INTERRUPT_SCORE = 0.75
+# "ok", "mzyan", "it is not a problem", "thanks", "bye": nothing more to report. At a step
+# that takes free text, only when short (a longer text is the answer itself).
+CLOSING = frozenset({"acknowledge", "thanks", "goodbye"})
+CLOSING_WORDS = 8
+_QUESTION_WORDS = """
+quoi quel quelle quels quelles comment pourquoi combien qui quand ou est-ce qu'est-ce
+achno chno chnou ach kifach kifash 3lach alach imta fin fayn wach chkoun chkun ch7al
+شنو اشنو اش اشنا كيفاش علاش امتى فين واش شكون شحال ما هل ماهو ماهي
+"""
+QUESTION_WORDS = key_set(_QUESTION_WORDS.split())
 # Telegram keeps an undelivered update for 24 hours: a stored update id older than this is
 # another update that re-uses the id, not a redelivery.
 DEDUP_WINDOW = timedelta(hours=48)
@@ -412,9 +433,12 @@ class Engine:
             message.handled_at = now
             return await flood.slow_down(session, message, actor, now, self.settings), []
         understanding = self._understand(message)
-        # "ok", "plan", an emoji: a message whose variant is unsure does not switch it.
-        if understanding is not None and not actor.lang_chosen and understanding.lang_sure:
-            actor.lang = understanding.lang
+        # "ok", "plan", an emoji: a message whose variant is unsure says nothing of it.
+        sure = understanding.lang if understanding is not None and understanding.lang_sure else None
+        if actor.is_coach and known.flow is not None:
+            sure = None  # a coach's words in a flow are for someone else, or data
+        if sure is not None:
+            _note_variant(actor, sure)
         command, _ = _command(message.text)
         call, opened = await calls.current_or_new(
             session,
@@ -425,6 +449,9 @@ class Engine:
             self.settings.call_silence,
             force_new=command == "start",
             known=(known.call, known.acknowledged),
+            # A coach's screens stay in his language; a caller is answered in the variant
+            # of the call until he writes surely in another.
+            lang=None if actor.is_coach else sure,
         )
         message.handled_at = now
         message.call_id = call.id
@@ -434,7 +461,8 @@ class Engine:
             message.intent_score = understanding.score
         state = known.flow
         flow = FlowState(state.flow, state.step, dict(state.data)) if state else None
-        turn = Turn(self, session, message, actor, call, now, understanding, flow)
+        message_lang = sure if actor.is_coach else (sure or call.lang)
+        turn = Turn(self, session, message, actor, call, now, understanding, flow, message_lang)
         await self._route(turn, opened)
         await self._save_flow(session, turn, state)
         return turn.sent, turn.deferred
@@ -450,6 +478,10 @@ class Engine:
     async def _route(self, turn: Turn, call_opened: bool) -> None:
         message = turn.message
         understanding = turn.understanding
+        if call_opened and turn.flow is not None:
+            # A flow left for the length of a call ends with it: what opens the new call is
+            # taken as itself, not as the next answer of a form the person walked away from.
+            turn.end_flow()
         # A person in danger is never kept waiting behind the framework or a flow. Not for
         # coaches: their words about danger ("call 15") are answers, often in a reply flow.
         if (
@@ -457,6 +489,7 @@ class Engine:
             and understanding is not None
             and understanding.intent == "emergency"
             and message.button is None
+            and not (turn.flow is not None and leaves(turn.text))  # "laisse tomber" in a form
         ):
             # Sure: act at once. Unsure: ask at once, before the framework or a flow takes the
             # words; a "no" then answers the message as what it otherwise is.
@@ -474,10 +507,15 @@ class Engine:
                 return
         # Coaches run the line: the framework is recalled to callers, not to them.
         if call_opened and not turn.actor.is_coach:
-            suspended = asdict(turn.flow) if turn.flow is not None else None
             pending = _pending(turn, command, argument)
-            await turn.start_flow("framework", pending=pending, suspended=suspended)
+            await turn.start_flow("framework", pending=pending)
             return
+        await self.route_in_call(turn)
+
+    async def route_in_call(self, turn: Turn) -> None:
+        """Handle a message of a call under way: a command, a flow's answer, or an event."""
+        message = turn.message
+        command, argument = _command(message.text)
         if command is not None:
             handler = self.routes.commands.get(command)
             if handler is None:
@@ -492,10 +530,85 @@ class Engine:
             flow = self.routes.flows.get(turn.flow.name)
             if flow is None:  # a flow removed from the code: forget the stale position
                 turn.end_flow()
+            elif turn.flow.data.get(PAUSED):
+                # Set aside for a question: its own buttons take it up again; a way out
+                # ends it; anything else is handled as itself while the flow waits.
+                if flow.button_value(turn) is not None:
+                    turn.flow.data = _unpaused(turn.flow.data)
+                    await flow.resume(turn)
+                    return
+                if message.kind == InboundKind.TEXT and leaves(turn.text):
+                    turn.end_flow()
+                    await turn.reply(turn._(flow.left_text))
+                    return
             elif message.button is None or flow.button_value(turn) is not None:
-                await flow.resume(turn)
+                if not await self._interrupts(turn, flow):
+                    await flow.resume(turn)
                 return
         await self.dispatch_event(turn)
+
+    async def _interrupts(self, turn: Turn, flow: Flow) -> bool:
+        """Whether this message is not the flow's answer, and then deal with it.
+
+        Every message is a person talking: a way out ("annuler", "laisse tomber", "خلاص",
+        "safi") leaves any flow; "stop" stops reminders and leaves it; in a flow of the
+        person's own business with the bot, a clear question is answered and the flow
+        offered to go on, and "ok" / "it is not a problem" ends it.
+        """
+        assert turn.flow is not None
+        if flow.name == "framework" or turn.message.kind != InboundKind.TEXT:
+            return False
+        if leaves(turn.text):
+            turn.end_flow()
+            await turn.reply(turn._(flow.left_text))
+            return True
+        understanding = turn.understanding
+        if understanding is None or understanding.score < INTERRUPT_SCORE:
+            return False
+        intent = understanding.intent
+        if intent == "stop_reminders":
+            turn.end_flow()
+            await self.dispatch_intent(turn, intent)
+            return True
+        if not flow.answers_questions or intent in ("none", flow.intent):
+            return False
+        at_text_step = turn.flow.step in flow.text_steps
+        if intent in CLOSING:
+            if at_text_step and len(turn.text.split()) > CLOSING_WORDS:
+                return False
+            turn.end_flow()
+            await turn.reply(turn._(flow.left_text))
+            return True
+        if at_text_step:
+            entry = self.understander.entry(intent)
+            for_the_bot = entry is not None and entry.kind == "topic"
+            if not (for_the_bot and _asks(turn.text)):
+                return False  # the answer to the step, which may well name a topic
+        waiting = FlowState(turn.flow.name, turn.flow.step, {**turn.flow.data, PAUSED: True})
+        turn.flow = waiting
+        await self.dispatch_intent(turn, intent)
+        if turn.flow is waiting:  # the answer started nothing else: offer to go on
+            await turn.reply(
+                turn._(flow.resume_question),
+                (
+                    (Button(turn._("Go on"), "flowgo:on"),),
+                    (Button(turn._("Leave it"), "flowgo:leave"),),
+                ),
+            )
+        return True
+
+    async def go_on(self, turn: Turn, choice: str) -> None:
+        """The buttons offered after a question answered in the middle of a flow."""
+        flow = self.routes.flows.get(turn.flow.name) if turn.flow is not None else None
+        if flow is None or turn.flow is None or not turn.flow.data.get(PAUSED):
+            await turn.reply(turn._("This button is no longer active."))
+            return
+        if choice == "on":
+            turn.flow.data = _unpaused(turn.flow.data)
+            await flow.prompt(turn)
+        else:
+            turn.end_flow()
+            await turn.reply(turn._(flow.left_text))
 
     async def dispatch_event(self, turn: Turn) -> None:
         """Handle an event outside any flow."""
@@ -535,9 +648,12 @@ class Engine:
             ]
         await handler(turn)
 
-    async def replay(self, turn: Turn, message_id: int, *, not_danger: bool = False) -> None:
+    async def replay(
+        self, turn: Turn, message_id: int, *, not_danger: bool = False, lang: str | None = None
+    ) -> None:
         """Handle an earlier message of this call now (one held back by the framework, or one
-        asked about: with `not_danger` the person said nobody is in danger)."""
+        asked about: with `not_danger` the person said nobody is in danger), in `lang`, the
+        variant it was written in when that was sure."""
         message = await turn.session.get(InboundMessage, message_id)
         if message is None or message.actor_id != turn.actor.id:
             return
@@ -558,20 +674,24 @@ class Engine:
                 turn.now,
                 understanding,
                 turn.flow,
+                lang or turn.message_lang,
             )
             await flow.resume(earlier)
             turn.sent += earlier.sent
             turn.flow = earlier.flow
             return
         earlier = Turn(
-            self, turn.session, message, turn.actor, turn.call, turn.now, understanding, None
+            self,
+            turn.session,
+            message,
+            turn.actor,
+            turn.call,
+            turn.now,
+            understanding,
+            None if not_danger else turn.flow,
+            lang or turn.message_lang,
         )
-        command, argument = _command(message.text)
-        handler = self.routes.commands.get(command) if command else None
-        if handler is not None:
-            await handler(earlier, argument)
-        else:
-            await self.dispatch_event(earlier)
+        await self.route_in_call(earlier)
         turn.sent += earlier.sent
         turn.flow = earlier.flow
 
@@ -720,6 +840,30 @@ def _pending(turn: Turn, command: str | None, argument: str = "") -> int | None:
     if turn.understanding is not None and turn.understanding.intent in ("greeting", "goodbye"):
         return None
     return turn.message.id
+
+
+def _note_variant(actor: Actor, lang: str) -> None:
+    """Keep the variant of a message identified with confidence; the interface follows the
+    variant the person mostly uses (VOTES_TO_SWITCH of the last LANG_VOTES), so one short
+    or mixed message never flips it. /lang overrides all of it."""
+    recent = [*(actor.recent_langs or [])[-(LANG_VOTES - 1) :], lang]
+    actor.recent_langs = recent
+    if actor.lang_chosen:
+        return
+    top = max(dict.fromkeys(reversed(recent)), key=recent.count)
+    if recent.count(top) >= VOTES_TO_SWITCH:
+        actor.lang = top
+
+
+def _asks(text: str) -> bool:
+    """The text is shaped like a question (a question mark, or a question word early)."""
+    if "?" in text or "؟" in text:
+        return True
+    return any(word in QUESTION_WORDS for word in tokens(text)[:6])
+
+
+def _unpaused(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if key != PAUSED}
 
 
 def _hint(language_code: str | None) -> str:

@@ -7,14 +7,12 @@ owner's name to whoever accepts it."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot import audit
-from bot.access import ADMINS, requires
+from bot.access import COACHES, requires
 from bot.clock import local
 from bot.plans import cards, service
 from bot.router import Router
@@ -32,8 +30,6 @@ from storage.models import (
 router = Router("invitations")
 
 LIFETIME = timedelta(days=7)
-# Telegram allows 64 characters of [A-Za-z0-9_-] after ?start=; 22 random ones are plenty.
-new_token: Callable[[], str] = lambda: secrets.token_urlsafe(16)  # noqa: E731
 
 
 def link(turn: Turn, token: str) -> str:
@@ -42,25 +38,36 @@ def link(turn: Turn, token: str) -> str:
 
 
 @router.command("invite", "inviter")
-@requires(ADMINS)
+@requires(COACHES)
 async def invite(turn: Turn, argument: str) -> None:
+    """Admins invite coaches and members of any committee; a coach invites members of the
+    committees of the plans he coaches (as /plan lets him invite their owners)."""
     words = argument.split()
     committee: Committee | None = None
-    if words == ["coach"]:
+    admin = turn.actor.role == Role.ADMIN
+    if words == ["coach"] and admin:
         kind = InvitationKind.COACH
     elif len(words) == 2 and words[0] == "committee" and words[1].isdigit():
         kind = InvitationKind.COMMITTEE
         committee = await turn.session.get(Committee, int(words[1]))
-        if committee is None:
+        if committee is None or not (admin or await _coaches_committee(turn, committee)):
             await turn.reply(turn._("There is no committee number {number}.", number=words[1]))
             return
+    elif not admin:
+        await turn.reply(
+            turn._(
+                "Write /invite committee followed by the number of the committee of one of "
+                "your plans."
+            )
+        )
+        return
     else:
         await turn.reply(
             turn._("Write /invite coach, or /invite committee followed by the committee number.")
         )
         return
     invitation = Invitation(
-        token=new_token(),
+        token=turn.engine.settings.new_token(),
         kind=kind,
         committee_id=committee.id if committee else None,
         created_by_id=turn.actor.id,
@@ -85,10 +92,20 @@ async def invite(turn: Turn, argument: str) -> None:
     await turn.reply(text)
 
 
+async def _coaches_committee(turn: Turn, committee: Committee) -> bool:
+    """Whether the actor is the coach of a plan of this committee."""
+    found = await turn.session.scalar(
+        select(ActionPlan.id)
+        .where(ActionPlan.committee_id == committee.id, ActionPlan.coach_id == turn.actor.id)
+        .limit(1)
+    )
+    return found is not None
+
+
 async def create_owner_invitation(turn: Turn, plan: ActionPlan, owner_text: str) -> None:
     """A link for the person written ``owner_text`` in ``plan`` (the caller checked access)."""
     invitation = Invitation(
-        token=new_token(),
+        token=turn.engine.settings.new_token(),
         kind=InvitationKind.COMMITTEE if plan.committee_id else InvitationKind.OWNER,
         committee_id=plan.committee_id,
         plan_id=plan.id,
@@ -125,7 +142,7 @@ async def _link_owner(turn: Turn, invitation: Invitation) -> None:
         actor=turn.actor,
         now=turn.now,
     )
-    notice = cards.owner_notice(turn.actor, plan, linked)
+    notice = cards.owner_notice(turn.actor, plan, linked, turn.now)
     if notice:
         await turn.reply(notice)
 

@@ -15,6 +15,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
+from bot.i18n import N_, translator
 from bot.scheduler import ScanContext
 from storage.models import (
     Actor,
@@ -44,6 +45,9 @@ def _row(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
     return {name: _plain(getattr(obj, name)) for name in fields}
 
 
+CONTROLLER = N_("Centre of Excellence for Territorial Coaching")
+
+
 async def export(session: AsyncSession, actor: Actor, now: datetime) -> dict[str, Any]:
     """Everything the hotline keeps about this person, as JSON-ready data."""
 
@@ -66,7 +70,8 @@ async def export(session: AsyncSession, actor: Actor, now: datetime) -> dict[str
     committees = await rows(select(CommitteeMember).where(CommitteeMember.actor_id == actor.id))
     return {
         "exported_at": _plain(now),
-        "controller": "Centre of Excellence for Territorial Coaching (hotline)",
+        # Named as the person reads it everywhere else on the line.
+        "controller": translator(actor.lang).gettext(CONTROLLER),
         "profile": _row(
             actor,
             (

@@ -39,6 +39,7 @@ class Turn:
         now: datetime,
         understanding: Understanding | None,
         flow: FlowState | None,
+        message_lang: str | None = None,
     ) -> None:
         self.engine = engine
         self.session = session
@@ -48,6 +49,10 @@ class Turn:
         self.now = now
         self.understanding = understanding
         self.flow = flow
+        # The variant of this message (or of this call so far) when identified with
+        # confidence: replies to it use it, while the actor's stable language stays the
+        # interface's (menus, reminders, cards).
+        self.message_lang = message_lang
         self.sent: list[OutboxMessage] = []
         # Work run after this turn's transaction commits (a long task must not hold the
         # database's write lock); each returns the outbox rows it enqueued in its own one.
@@ -56,8 +61,15 @@ class Turn:
     # -- language ---------------------------------------------------------------------------
 
     @property
+    def lang(self) -> str:
+        """The variant to answer in: the one chosen with /lang, else that of the message."""
+        if self.actor.lang_chosen or self.message_lang is None:
+            return self.actor.lang
+        return self.message_lang
+
+    @property
     def t(self) -> Translator:
-        return translator(self.actor.lang)
+        return translator(self.lang)
 
     def _(self, message: str, /, **params: object) -> str:
         return self.t.gettext(message, **params)

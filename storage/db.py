@@ -143,6 +143,7 @@ class Database:
             async with self.engine.connect() as connection:
                 # On the driver's connection: outside any transaction (ours begin IMMEDIATE).
                 raw = await connection.get_raw_connection()
+                assert raw.driver_connection is not None  # a live connection has its driver's
                 cursor = await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 busy = (await cursor.fetchone())[0]
                 await cursor.close()

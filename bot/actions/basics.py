@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.effects import Button, Keyboard
+from bot.flows.base import Flow
 from bot.flows.framework import FULL_TEXT, FrameworkFlow
 from bot.i18n import N_, VARIANTS, Translator
 from bot.router import Router
@@ -119,9 +120,16 @@ async def cancel(turn: Turn, _argument: str) -> None:
     if turn.flow is None or turn.flow.name == "framework":
         await turn.reply(turn._("There is nothing to cancel."))
         return
+    flow = turn.engine.routes.flows.get(turn.flow.name)
     turn.end_flow()
-    await turn.reply(turn._("Stopped. Your earlier answers are kept."))
+    await turn.reply(turn._(flow.left_text if flow is not None else Flow.left_text))
     await menu(turn)
+
+
+@router.button("flowgo")
+async def go_on(turn: Turn, fields: list[str]) -> None:
+    """ "Go on" / "Leave it", offered after a question answered in the middle of a flow."""
+    await turn.engine.go_on(turn, fields[0] if fields else "")
 
 
 @router.command("lang", "langue", "lougha")
@@ -176,7 +184,15 @@ async def too_long(turn: Turn) -> None:
 
 @router.on_attachment
 async def attachment(turn: Turn) -> None:
-    await turn.reply(turn._("Received, thank you. It is saved with this conversation."))
+    # No open case to join (a case takes it before this): kept, and offered to a coach, who
+    # would otherwise never see it.
+    await turn.reply(
+        turn._("Received, thank you. Shall I pass it on to a coach?"),
+        (
+            (Button(turn._("Send it to a coach"), f"unanswered:send:{turn.message.id}"),),
+            (Button(turn._("No, thank you"), "unanswered:no"),),
+        ),
+    )
 
 
 _ROLE_LABELS = {

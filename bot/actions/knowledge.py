@@ -20,7 +20,7 @@ router = Router("knowledge")
 @router.intent("topic")
 async def topic(turn: Turn) -> None:
     intent = turn.understanding.intent if turn.understanding else ""
-    answer = turn.engine.understander.answer(intent, turn.actor.lang)
+    answer = turn.engine.understander.answer(intent, turn.lang)
     if answer is None:
         await unanswered(turn)
         return
@@ -49,15 +49,7 @@ async def unanswered(turn: Turn) -> None:
             (Button(turn._("Send it to a coach"), f"unanswered:send:{turn.message.id}"),),
             (Button(turn._("No, thank you"), "unanswered:no"),),
         ),
-    )
-
-
-@router.button("unanswered")
-async def unanswered_button(turn: Turn, fields: list[str]) -> None:
-    if fields[:1] == ["send"]:
-        await turn.dispatch_intent("talk_to_coach")
-    else:
-        await turn.reply(turn._("All right. Ask me something else whenever you like."))
+    )  # the buttons are answered by the cases feature (bot/cases/actor_side.py)
 
 
 @router.command("reload")

@@ -2,7 +2,8 @@
 
 - /mydata sends the person everything kept about them, as a JSON file.
 - /forget, after a confirmation button, erases their data (see bot.personal_data).
-- "stop" or /stop halts every reminder at once; /start or /reminders on resumes them.
+- "stop" or /stop halts every reminder at once (and leaves any form under way); /reminders
+  on resumes them, and /start asks whether to.
 Exports and erasures are written to the audit trail.
 """
 
@@ -46,6 +47,7 @@ STOPPED = N_(
     "back. You can still write to the hotline."
 )
 RESUMED = N_("Reminders are back on.")
+ASK_RESUME = N_("You asked for no more reminders. Shall I send them to you again?")
 ALREADY_ON = N_("Your reminders are on. Write stop to halt them.")
 ALREADY_OFF = N_("Your reminders are off. Write /reminders on to have them back.")
 
@@ -87,6 +89,8 @@ async def stop_in_words(turn: Turn) -> None:
 
 @router.command("stop")
 async def stop(turn: Turn, _argument: str) -> None:
+    if turn.flow is not None and turn.flow.name != "framework":
+        turn.end_flow()  # "stop" in the middle of a form: they are done with it too
     turn.actor.reminders_stopped = True
     # Scheduled sends already waiting for this person are withdrawn too.
     await turn.session.execute(
@@ -114,12 +118,19 @@ async def reminders(turn: Turn, argument: str) -> None:
         await turn.reply(turn._(ALREADY_OFF if turn.actor.reminders_stopped else ALREADY_ON))
 
 
-@router.command("start")
+@router.command("start", override=True)
 async def start(turn: Turn, argument: str) -> None:
-    """/start opts back in to reminders; runs before the framework of the call it opens."""
+    """/start asks someone who said stop whether reminders should resume (it never turns
+    them back on by itself); runs before the framework of the call it opens. It replaces the
+    basics' /start, which it calls when no framework follows."""
     if turn.actor.reminders_stopped:
-        turn.actor.reminders_stopped = False
-        await turn.reply(turn._(RESUMED))
+        await turn.reply(
+            turn._(ASK_RESUME),
+            (
+                (Button(turn._("Yes, turn them back on"), "privacy:reminders:on"),),
+                (Button(turn._("No, keep them off"), "privacy:reminders:off"),),
+            ),
+        )
     framework_follows = (
         turn.call.opened_at == turn.now
         and turn.call.acknowledged_at is None
@@ -144,5 +155,10 @@ async def privacy_button(turn: Turn, fields: list[str]) -> None:
         await turn.reply(turn._(FORGOTTEN))
     elif fields[:1] == ["forget"]:
         await turn.reply(turn._(KEPT))
+    elif fields == ["reminders", "on"]:
+        turn.actor.reminders_stopped = False
+        await turn.reply(turn._(RESUMED))
+    elif fields == ["reminders", "off"]:
+        await turn.reply(turn._(ALREADY_OFF if turn.actor.reminders_stopped else ALREADY_ON))
     else:
         await turn.reply(turn._("This button is no longer active."))

@@ -6,6 +6,8 @@ answers, without pressing "Reply to the coach" first. So, outside any flow:
 
 - in "reply to the coach" mode (the `caseans` flow, after that button), the next message
   of any kind goes to the case;
+- a file (photo, voice note, document) goes to the actor's active case even before a
+  coach has written on it, so that it shows on the case's card;
 - otherwise, for 24 hours after a coach's last message on an active case (open, taken or
   in progress) of this actor, a text or file is relayed to that case (the one the coach
   wrote on last) and acknowledged "sent to your coach (case #N)" — unless the
@@ -28,12 +30,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.cases import alerts, labels
+from bot.cases import alerts, labels, routing
 from bot.cases.message_flow import OneMessageFlow, attachment_of
 from bot.cases.service import open_case
 from bot.effects import Button, Keyboard
 from bot.flows.base import Flow
 from bot.i18n import N_
+from bot.nlu.normalize import key_set, tokens
 from bot.router import Router
 from bot.text import escape, escape_clip
 from bot.turn import Turn
@@ -66,6 +69,14 @@ REPORT_STEPS = (
     ("since", N_("Since when has it been going on?")),
     ("tried", N_("What has already been tried to solve it?")),
 )
+# An idea or a question is not a problem: one question, no urgency.
+SHORT_REPORTS = {
+    CaseCategory.IDEA: (("what", N_("What is your idea? Describe it in a few words.")),),
+    CaseCategory.QUESTION: (("what", N_("What is your question for the coach?")),),
+}
+# A message that opened the report with at least this many content words already
+# describes the problem: it is not asked for again.
+DESCRIBED_WORDS = 3
 EMERGENCY_TEXT = N_(
     "🚨 If someone is in danger, call now:\n"
     "• Police: <b>19</b>\n"
@@ -110,14 +121,44 @@ async def _confirm_opened(turn: Turn, case: Case) -> None:
 
 
 class ReportFlow(Flow):
-    """report_problem: category, four skippable questions, urgency, then a case number."""
+    """report_problem: category, four skippable questions (one for an idea or a question,
+    none already answered by the words that opened it), urgency, then a case number."""
 
     name = "report"
+    intent = "report_problem"
+    answers_questions = True
+    text_steps = frozenset(name for name, _ in REPORT_STEPS)
+    left_text = N_("All right, we leave it there: nothing was sent to the coach.")
+    resume_question = N_("Shall we go on with your report?")
 
     async def start(self, turn: Turn, **params: Any) -> None:
         assert turn.flow is not None
-        turn.flow.data = {"answers": {}, "files": []}
+        answers = {}
+        if turn.message.kind == InboundKind.TEXT and _describes(turn.text):
+            answers["what"] = turn.text  # "the mayor blocks our project": already said
+        turn.flow.data = {"answers": answers, "files": []}
         turn.goto("category")
+        await self.prompt(turn)
+
+    def _steps(self, turn: Turn) -> tuple[tuple[str, str], ...]:
+        assert turn.flow is not None
+        return SHORT_REPORTS.get(turn.flow.data.get("category", ""), REPORT_STEPS)
+
+    async def _next(self, turn: Turn, after: str | None) -> None:
+        """Ask the next question not yet answered, or finish."""
+        assert turn.flow is not None
+        names = [name for name, _ in self._steps(turn)]
+        answered = turn.flow.data.get("answers", {})
+        start = names.index(after) + 1 if after in names else 0
+        for name in names[start:]:
+            if name not in answered:
+                turn.goto(name)
+                await self.prompt(turn)
+                return
+        if turn.flow.data.get("category") in SHORT_REPORTS:
+            await self._open(turn, CaseSeverity.NORMAL)
+            return
+        turn.goto("urgency")
         await self.prompt(turn)
 
     def _category_keyboard(self, turn: Turn) -> Keyboard:
@@ -148,7 +189,7 @@ class ReportFlow(Flow):
                 ),
             )
         else:
-            question = dict(REPORT_STEPS)[step]
+            question = dict(self._steps(turn)).get(step) or dict(REPORT_STEPS)[step]
             await turn.reply(turn._(question), self._skip(turn))
 
     async def on_category(self, turn: Turn) -> None:
@@ -166,8 +207,7 @@ class ReportFlow(Flow):
             )
             return
         turn.flow.data = {**turn.flow.data, "category": category}
-        turn.goto(REPORT_STEPS[0][0])
-        await self.prompt(turn)
+        await self._next(turn, None)
 
     async def _text_step(self, turn: Turn) -> None:
         assert turn.flow is not None
@@ -182,10 +222,7 @@ class ReportFlow(Flow):
             return
         if value is None and turn.text:
             _remember(turn, step, turn.text)
-        names = [name for name, _ in REPORT_STEPS]
-        index = names.index(step)
-        turn.goto(names[index + 1] if index + 1 < len(names) else "urgency")
-        await self.prompt(turn)
+        await self._next(turn, step)
 
     on_what = on_who = on_since = on_tried = _text_step
 
@@ -196,10 +233,17 @@ class ReportFlow(Flow):
             await turn.reply(turn._("Please answer with one of the buttons."))
             await self.prompt(turn)
             return
+        await self._open(turn, CaseSeverity.HIGH if value == "urg:high" else CaseSeverity.NORMAL)
+
+    async def _open(self, turn: Turn, severity: str) -> None:
+        assert turn.flow is not None
         data = turn.flow.data
         answers: dict[str, str] = data["answers"]
-        severity = CaseSeverity.HIGH if value == "urg:high" else CaseSeverity.NORMAL
         turn.end_flow()
+        files = [(k, f) for k, f in data.get("files", [])]
+        said = "\n".join(v for v in answers.values() if v)
+        if await _added_to_open_case(turn, said, files):
+            return
         case = await open_case(
             turn.session,
             now=turn.now,
@@ -207,9 +251,10 @@ class ReportFlow(Flow):
             category=data["category"],
             summary=answers.get("what", ""),
             severity=severity,
-            attachments=[(k, f) for k, f in data.get("files", [])],
+            attachments=files,
             settings=turn.engine.settings,
             sent=turn.sent,
+            lang=turn.lang,
             details={"answers": {k: v for k, v in answers.items() if k != "what"}},
         )
         await _confirm_opened(turn, case)
@@ -219,6 +264,7 @@ class TalkFlow(OneMessageFlow):
     """talk_to_coach: one message (text or file) that becomes a case for a coach."""
 
     name = "talk"
+    intent = "talk_to_coach"
 
     async def prompt(self, turn: Turn) -> None:
         await turn.reply(
@@ -231,6 +277,8 @@ class TalkFlow(OneMessageFlow):
 
     async def take(self, turn: Turn, file: tuple[str, str] | None) -> None:
         turn.end_flow()
+        if await _added_to_open_case(turn, turn.text, [file] if file else []):
+            return
         case = await open_case(
             turn.session,
             now=turn.now,
@@ -241,6 +289,7 @@ class TalkFlow(OneMessageFlow):
             attachments=[file] if file else [],
             settings=turn.engine.settings,
             sent=turn.sent,
+            lang=turn.lang,
         )
         await _confirm_opened(turn, case)
 
@@ -291,8 +340,11 @@ async def own_case(turn: Turn, case_id: object) -> Case | None:
     return case
 
 
-async def relay_to_coach(turn: Turn, case: Case, text: str, file: tuple[str, str] | None) -> None:
-    """Store what the actor said in the case and pass it to the coach (or the group)."""
+async def relay_to_coach(
+    turn: Turn, case: Case, text: str, file: tuple[str, str] | None, part: int = 0
+) -> None:
+    """Store what the actor said in the case and pass it to the coach (or the group);
+    `part` tells apart several pieces relayed from one message."""
     turn.session.add(
         CaseEvent(
             case_id=case.id,
@@ -335,7 +387,7 @@ async def relay_to_coach(turn: Turn, case: Case, text: str, file: tuple[str, str
         turn.session,
         recipients,
         turn.now,
-        f"case:{case.id}:in:{turn.message.id}",
+        f"case:{case.id}:in:{turn.message.id}" + (f":{part}" if part else ""),
         render,
         lambda t: alerts.reply_buttons(t, case.id),
         file=alerts.SharedFile(file[0], file[1], turn.message.channel) if file else None,
@@ -380,6 +432,93 @@ async def talking_case(turn: Turn) -> Case | None:
     return await turn.session.get(Case, case_id) if case_id is not None else None
 
 
+# Words that carry no content in the three variants (function words, politeness, question
+# words): a description is what remains.
+_FUNCTION_WORDS_RAW = """
+le la les l un une des du de d et ou est c ce cet cette ces ca cela je j tu il elle nous vous ils
+elles on me m te t se s mon ma mes ton ta tes son sa ses notre nos votre vos leur leurs au aux a
+en y pour par avec sans dans sur sous que qu qui quoi quel quelle quels quelles comment pourquoi
+quand combien ne n pas plus tres bien alors donc mais car si oui non est-ce ai as avons avez ont
+suis es sommes etes sont etre avoir fait faire peut peux pouvez veux voudrais voulais aimerais
+faut dois doit devons svp stp plait vous il te s svp merci-bien tout tous toute toutes aussi
+quelque chose deja encore
+wach wash ach ash achno chno chnu chnou kifach kifash kif kifin fin fine fayn fen mnin imta emta
+shhal ch7al chhal 3lach alach lach bghit bghina bgha bghiti n9der nqder kan kant kanu kayn kayna
+kaynin ma machi mashi dyal dial diali dyali dyalna dialna dyalkom dialkom dyalek dialek mn men
+min m3a ma3a 3la ala f fi had hada hadi hadu hadou hadchi dak dik daba ila ilakan walakin ana
+nta nti ntuma ntouma 7na hna huwa howa hiya chi wakha safi 3afak afak 3afakom bach ba3 hit 7it
+7ta l li lli elli illi w wla walu walou ga3 kolchi kulchi khas khassna khassni rah raha rani
+ghadi gha radi ndir dir ndiro diro kaydir kifma yak daba dyal b bla o u ya
+haja 7aja n3ref n3rf na3ref savoir sais
+ما هو هي واش اش شنو شنوا شنهو كيفاش كيف فين منين امتى علاش شحال بغيت بغينا بغا نقدر كان
+كاين كاينه ديال ديالي ديالنا ديالكم من مع على في ف هاد هادي هادا هادو هادشي داك ديك دابا
+الا اذا ولكن ولاكن انا نتا نتي نتوما حنا هو هي شي واخا صافي عافاك باش حيت حتى لي اللي و ولا
+والو كاع كلشي خاص خاصنا خاصني راه راني غادي غا نديرو ندير دير كيدير عن او يا الى ب ل
+حاجه نعرف
+"""
+FUNCTION_WORDS = key_set(_FUNCTION_WORDS_RAW.split())
+# The words of asking to report, which describe nothing.
+_ASKING_WORDS = """
+probleme problemes souci soucis signaler declarer rapporter report reporter
+j'ai ai avons un une voudrais aimerais veux
+mochkil mochkila machakil 3andi 3andna nbellegh bellegh nbelgh 3lih 3liha
+مشكل مشكلة مشاكل عندي عندنا نبلغ بلغ عليه عليها
+"""
+_ASKING = key_set(_ASKING_WORDS.split())
+
+
+_ASKING_A_COACH_WORDS = """
+coach coachs parler discuter contacter rappeler rappelle appeler appelle appel joindre
+quelqu'un personne humain
+hder nhder nhdar tkellem 3ayet y3ayet t3ayet ykelmni kelmni
+كوتش نهضر هضر نتكلم يعيط عيط يعيطلي تعيط شي واحد
+"""
+_ASKING_A_COACH = _ASKING | key_set(_ASKING_A_COACH_WORDS.split())
+
+
+def _describes(text: str, asking: frozenset[str] = _ASKING) -> bool:
+    """The text says what it is about, beyond "I want to report a problem" (or "to talk
+    to a coach")."""
+    content = [w for w in tokens(text) if w not in FUNCTION_WORDS and w not in asking]
+    return len(content) >= DESCRIBED_WORDS
+
+
+async def _added_to_open_case(
+    turn: Turn, text: str, files: list[tuple[str, str]] | list[list[str]]
+) -> bool:
+    """A second request while a case is open with the coach it would go to joins that case
+    (the coach sees one conversation, not two cases); True when it did."""
+    case = await active_case(turn)
+    if case is None or case.category == CaseCategory.EMERGENCY:
+        return False
+    where = await routing.route(turn.session, turn.actor)
+    if (where.coach.id if where.coach else None) != case.coach_id:
+        return False
+    pieces: list[tuple[str, tuple[str, str] | None]] = [(text, None)] if text else []
+    pieces += [("", (str(kind), str(file_id))) for kind, file_id in files]
+    for part, (said, file) in enumerate(pieces):
+        await relay_to_coach(turn, case, said, file, part)
+    await turn.reply(
+        turn._(
+            "Added to your case <b>#{number}</b>, which is still open: the coach sees it "
+            "with the rest.",
+            number=case.id,
+        ),
+        ((Button(turn._("Add a message for the coach"), f"caseans:{case.id}"),),),
+    )
+    return True
+
+
+async def active_case(turn: Turn) -> Case | None:
+    """The actor's latest case still open (not resolved), if any."""
+    return await turn.session.scalar(
+        select(Case)
+        .where(Case.actor_id == turn.actor.id, Case.status.in_(ACTIVE))
+        .order_by(Case.id.desc())
+        .limit(1)
+    )
+
+
 async def _events_about(turn: Turn, message: InboundMessage, kind: str) -> list[CaseEvent]:
     """Case events of this actor's cases that carry this message (relayed, withdrawn)."""
     events = (
@@ -410,6 +549,10 @@ async def words_for_the_coach(turn: Turn) -> bool:
         if for_the_bot(turn):
             return False
     case = await talking_case(turn)
+    if case is None and file is not None:
+        # A photo or voice note needs no coach to have written first: it belongs with the
+        # case the person has open, where the coach will see it.
+        case = await active_case(turn)
     if case is None or await _events_about(turn, turn.message, "message_in"):
         return False  # no conversation, or already relayed once and taken back
     await relay_to_coach(turn, case, turn.text, file)
@@ -473,6 +616,11 @@ async def report_problem(turn: Turn) -> None:
 
 @router.intent("talk_to_coach")
 async def talk_to_coach(turn: Turn) -> None:
+    if turn.message.kind == InboundKind.TEXT and _describes(turn.text, _ASKING_A_COACH):
+        # "I'd like a coach to call me back about the memorandum": the request is already
+        # said; asking for it again would be the bot not listening.
+        await TalkFlow().take(turn, None)
+        return
     await turn.start_flow("talk")
 
 
@@ -491,6 +639,7 @@ async def emergency(turn: Turn) -> None:
         attachments=[file] if file else [],
         settings=turn.engine.settings,
         sent=turn.sent,
+        lang=turn.lang,
     )
     await turn.reply(
         turn._(EMERGENCY_TEXT, number=case.id),
@@ -527,6 +676,7 @@ async def unanswered_button(turn: Turn, fields: list[str]) -> None:
         attachments=[file] if file else [],
         settings=turn.engine.settings,
         sent=turn.sent,
+        lang=turn.lang,
     )
     await _confirm_opened(turn, case)
 

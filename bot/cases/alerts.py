@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases import labels
@@ -124,7 +124,7 @@ def _unique(recipients: list[Recipient]) -> list[Recipient]:
     return out
 
 
-async def coaches(session: AsyncSession, *conditions: object) -> list[Actor]:
+async def coaches(session: AsyncSession, *conditions: ColumnElement[bool]) -> list[Actor]:
     query = select(Actor).where(Actor.role.in_(COACH_ROLES), *conditions).order_by(Actor.id)
     return list((await session.scalars(query)).all())
 
@@ -243,8 +243,9 @@ async def case_card(session: AsyncSession, case: Case, t: Translator, heading: s
         lines += [f"• {t.datetime(m.received_at, 'short')}: {escape(m.text or '')}" for m in recent]
     files = await case_files(session, case)
     if files:
-        lines += ["", t.gettext("📎 Attachments (file ids):")]
-        lines += [f"• {escape(kind)}: <code>{escape(file_id)}</code>" for kind, file_id in files]
+        # The files themselves travel beside the alerts; the card says what there is.
+        kinds = ", ".join(labels.label(t, labels.FILE_KIND, kind) for kind, _ in files)
+        lines += ["", t.gettext("📎 Files: {kinds}", kinds=escape(kinds))]
     return "\n".join(lines)
 
 

@@ -238,11 +238,22 @@ async def show_case(turn: Turn, case: Case) -> None:
                 names[event.actor_id] = person.display_name if person else "?"
             who = escape(names[event.actor_id])
         said = f": {escape_clip(event.text, 200)}" if event.text else ""
+        details = event.details or {}
+        if event.kind == "status" and details.get("to"):
+            said = f" → {labels.label(turn.t, labels.STATUS, details['to'])}{said}"
+        elif event.kind == "feedback" and "helpful" in details:
+            helped = turn._("it helped") if details["helpful"] else turn._("it did not help")
+            said = f": {helped}"
         lines.append(
             f"• {turn.t.datetime(event.at, 'short')} {who} "
             f"<i>{labels.label(turn.t, labels.EVENT, event.kind)}</i>{said}"
         )
-    await turn.reply("\n".join(lines), alerts.coach_buttons(turn.t, case.id))
+    if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+        # Nothing to take or resolve: writing to the actor is what reopens it.
+        buttons: Keyboard = ((Button(turn._("Reply"), f"case:reply:{case.id}"),),)
+    else:
+        buttons = alerts.coach_buttons(turn.t, case.id)
+    await turn.reply("\n".join(lines), buttons)
 
 
 @router.command("case", "dossier")

@@ -7,7 +7,7 @@ from datetime import timedelta
 from bot.i18n import N_, Translator
 from storage.models import CaseCategory, CaseSeverity, CaseStatus
 
-CATEGORY = {
+CATEGORY: dict[str, str] = {
     CaseCategory.CONFLICT: N_("Conflict between actors"),
     CaseCategory.BLOCKED_ACTION: N_("Blocked action"),
     CaseCategory.MISSING_MEANS: N_("Missing means"),
@@ -16,12 +16,12 @@ CATEGORY = {
     CaseCategory.IDEA: N_("Idea or proposal"),
     CaseCategory.EMERGENCY: N_("Emergency"),
 }
-SEVERITY = {
+SEVERITY: dict[str, str] = {
     CaseSeverity.EMERGENCY: N_("emergency"),
     CaseSeverity.HIGH: N_("high priority"),
     CaseSeverity.NORMAL: N_("normal priority"),
 }
-STATUS = {
+STATUS: dict[str, str] = {
     CaseStatus.OPEN: N_("open"),
     CaseStatus.ACKNOWLEDGED: N_("taken"),
     CaseStatus.IN_PROGRESS: N_("in progress"),
@@ -47,6 +47,16 @@ EVENT = {
     "withdrawn": N_("message taken back: it was for the hotline"),
 }
 DEFAULT_SIGNATURE = N_("Coach of the hotline")
+
+
+FILE_KIND = {
+    "photo": N_("photo"),
+    "voice": N_("voice note"),
+    "document": N_("document"),
+    "audio": N_("audio"),
+    "video": N_("video"),
+    "file": N_("file"),
+}
 
 
 def label(t: Translator, names: dict[str, str], key: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.flows.base import Flow
+from bot.i18n import N_
 from bot.turn import Turn
 from storage.models import InboundKind
 
@@ -20,6 +21,8 @@ def attachment_of(turn: Turn) -> tuple[str, str] | None:
 class OneMessageFlow(Flow):
     """Start with an optional case number, ask with `prompt`, hand the answer to `take`."""
 
+    left_text = N_("All right, nothing was sent.")
+
     async def start(self, turn: Turn, case_id: int | None = None, **params: Any) -> None:
         assert turn.flow is not None
         turn.flow.data = {"case": case_id} if case_id is not None else {}
@@ -29,7 +32,7 @@ class OneMessageFlow(Flow):
     async def on_message(self, turn: Turn) -> None:
         if self.button_value(turn) == "cancel":
             turn.end_flow()
-            await turn.reply(turn._("All right, nothing was sent."))
+            await turn.reply(turn._(self.left_text))
             return
         file = attachment_of(turn)
         if file is None and not turn.text:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases import alerts, labels
-from bot.cases.sla import policy
+from bot.cases.sla import SlaPolicy
 from bot.clock import LOCAL_TZ, local
 from bot.i18n import Translator, translator
 from bot.outbox import enqueue_to
@@ -35,6 +35,9 @@ from storage.models import (
 )
 
 DIGEST_AT = time(8, 30)
+# A digest not sent by then (the hotline was down) waits for the next morning: one arriving
+# in the evening, right after the day's cases, reads as noise.
+DIGEST_UNTIL = time(12, 0)
 WEEKLY_CATCH_UP = timedelta(days=2)
 ACTIVE = (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED, CaseStatus.IN_PROGRESS)
 LISTED = 5  # items named in a digest before "and N more"
@@ -77,7 +80,9 @@ async def _sla_step(session: AsyncSession, context: ScanContext, case: Case, now
         case.sla_check_at = None
         return 0
     sent = await _realert(session, context, case, now)
-    escalate_at = policy().escalate_at(case.severity, case.ack_due_at)
+    escalate_at = SlaPolicy.from_settings(context.settings).escalate_at(
+        case.severity, case.ack_due_at
+    )
     if now >= escalate_at:
         sent += await _escalate(session, context, case, now)
         case.sla_check_at = None
@@ -160,11 +165,12 @@ async def _sent_keys(session: AsyncSession, keys: list[str]) -> set[str]:
 
 
 async def digest_scan(context: ScanContext) -> int:
-    """Each coach, once a day from 08:30 local time: what is new, open, late, resolved."""
+    """Each coach, once a day between 08:30 and noon local time: what is new, open, late,
+    resolved since the day before's digest."""
     now = context.clock.now()
     today = local(now).date()
     cutoff = datetime.combine(today, DIGEST_AT, LOCAL_TZ)
-    if now < cutoff:
+    if now < cutoff or now >= datetime.combine(today, DIGEST_UNTIL, LOCAL_TZ):
         return 0
     since = cutoff - timedelta(days=1)
     sent = 0
@@ -176,7 +182,8 @@ async def digest_scan(context: ScanContext) -> int:
             key = keys[coach.id]
             if key in done:
                 continue
-            text = await _digest(session, coach, since, cutoff, now)
+            # Counted up to now, like the open cases beside them.
+            text = await _digest(session, coach, since, now, now)
             if text is None:
                 continue  # nothing at all to report: no message
             sent += len(
@@ -342,8 +349,8 @@ async def _weekly(
 
 
 def _median(pairs: list[tuple[datetime | None, datetime]]) -> timedelta | None:
-    spans = [end - start for end, start in pairs if end is not None]
-    return statistics.median(spans) if spans else None
+    spans = [(end - start).total_seconds() for end, start in pairs if end is not None]
+    return timedelta(seconds=statistics.median(spans)) if spans else None
 
 
 def jobs() -> list[Periodic]:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases import alerts, routing
-from bot.cases.sla import policy
+from bot.cases.sla import SlaPolicy
 from bot.config import Settings
 from storage.models import Actor, Case, CaseEvent, CaseSeverity, CaseStatus, OutboxMessage
 
@@ -32,20 +32,22 @@ async def open_case(
     source_message_id: int | None = None,
     attachments: Sequence[tuple[str, str]] = (),
     details: dict[str, Any] | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
     sent: list[OutboxMessage] | None = None,
+    lang: str | None = None,
 ) -> Case:
     """Log a case for this actor, route it and alert the coaches.
 
     `attachments` are (kind, file id) pairs; `details` go into the opening event (e.g. the
-    answers of a guided report, shown on the coach's card); `settings` defaults to the
-    environment's; the alerts enqueued are appended to `sent` when given (a turn's `sent`).
+    answers of a guided report, shown on the coach's card); `settings` gives the response-time
+    targets and the coaches' group; the alerts enqueued are appended to `sent` when given (a
+    turn's `sent`); `lang`: the variant the actor wrote it in (the coach is asked to answer in
+    it), by default the actor's.
     """
-    settings = settings or Settings.from_env()
     where = await routing.route(session, actor, plan_id=plan_id, commitment_id=commitment_id)
     case = Case(
         actor_id=actor.id,
-        lang=actor.lang,
+        lang=lang or actor.lang,
         territory_id=where.territory_id,
         plan_id=where.plan_id,
         commitment_id=commitment_id,
@@ -56,7 +58,7 @@ async def open_case(
         coach_id=where.coach.id if where.coach else None,
         source_message_id=source_message_id,
         opened_at=now,
-        ack_due_at=policy().ack_due(severity, now),
+        ack_due_at=SlaPolicy.from_settings(settings).ack_due(severity, now),
     )
     session.add(case)
     await session.flush()

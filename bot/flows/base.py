@@ -9,13 +9,27 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from bot.i18n import N_
 from bot.turn import Turn
 
 
 class Flow:
     name: ClassVar[str]
+    # The intent that starts this flow: saying it again inside is not an interruption.
+    intent: ClassVar[str | None] = None
+    # Whether the flow is the person's own business with the bot (a report, a check):
+    # then a clear question in its middle is answered and "ok" ends it. Flows whose text
+    # goes to someone else (a message for a coach, a coach's reply) or is data (a date)
+    # only end on a way out ("annuler", "خلاص").
+    answers_questions: ClassVar[bool] = False
+    # Steps answered in free text: only a question-shaped text interrupts them.
+    text_steps: ClassVar[frozenset[str]] = frozenset()
+    left_text: ClassVar[str] = N_("All right, we leave it there.")
+    resume_question: ClassVar[str] = N_("Shall we go on where we were?")
 
-    async def start(self, turn: Turn, **params: Any) -> None:
+    # Each flow declares its own keyword parameters (`turn.start_flow(name, **params)`);
+    # `*args: Any, **params: Any` is the signature mypy lets any override narrow.
+    async def start(self, turn: Turn, *args: Any, **params: Any) -> None:
         raise NotImplementedError
 
     async def resume(self, turn: Turn) -> None:

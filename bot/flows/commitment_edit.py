@@ -356,6 +356,6 @@ async def tell_new_owner(turn: Turn, owner: Actor, commitments: list[Commitment]
     if owner.id == turn.actor.id:
         return
     plan = await turn.session.get_one(ActionPlan, commitments[0].plan_id)
-    notice = cards.owner_notice(owner, plan, commitments)
+    notice = cards.owner_notice(owner, plan, commitments, turn.now)
     if notice:
         await turn.send_to(owner, notice)

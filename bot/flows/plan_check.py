@@ -318,6 +318,7 @@ class PlanCheckFlow(Flow):
                 plan_id=commitment.plan_id,
                 commitment_id=commitment.id,
                 source_message_id=turn.flow.data.get("reason_message"),
+                settings=turn.engine.settings,
             )
             await service.record(
                 turn.session, commitment, actor=turn.actor, now=turn.now, kind="case", case=case.id

@@ -9,6 +9,8 @@ it check the role.
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
 from bot.clock import local
@@ -17,7 +19,7 @@ from bot.flows.base import Flow
 from bot.flows.due_answer import from_iso, read_due, show, to_iso
 from bot.i18n import N_
 from bot.plans import service
-from bot.plans.dates import resolve_due
+from bot.plans.dates import DueDate, Reason, resolve_due
 from bot.text import escape
 from bot.turn import Turn
 from storage.models import ActionPlan, Commitment, CommitmentStatus
@@ -294,9 +296,7 @@ class PlanEditFlow(Flow):
             plan = await turn.session.get_one(ActionPlan, commitment.plan_id)
             due = resolve_due(turn.text, plan.reference_date)
             if due.value is None or due.needs_confirmation:
-                await turn.reply(
-                    turn._("Please write a complete date, with the year: “30 avril 2013”.")
-                )
+                await turn.reply(_why_not(turn, due, plan.reference_date))
                 return
             value = due.value
         else:
@@ -313,3 +313,18 @@ class PlanEditFlow(Flow):
         )
         await turn.reply(turn._("Confirmed: {due}.", due=show(turn, value)))
         await self.prompt(turn)
+
+
+def _why_not(turn: Turn, due: DueDate, reference: date) -> str:
+    """Say what is wrong with the date written, not only how to write one."""
+    if due.reason == Reason.BEFORE_REFERENCE:
+        return turn._(
+            "This date is before the plan's reference date ({reference}): a deadline comes "
+            "after it. Please check the year.",
+            reference=turn.t.date(reference, "long"),
+        )
+    if due.reason == Reason.INVALID_DATE:
+        return turn._("This day does not exist in that month. Please check the date.")
+    if due.reason == Reason.WEEKDAY_MISMATCH:
+        return turn._("The weekday does not match the date. Please write the date alone.")
+    return turn._("Please write a complete date, with the year: “30 avril 2013”.")

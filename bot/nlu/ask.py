@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
+from bot.config import Settings
+from bot.nlu import lexicon
 from bot.nlu.understander import Understander
 
-DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "knowledge"
 
-
-def knowledge_dir(flag: str | None = None) -> Path:
-    """--knowledge flag, else HOTLINE_KNOWLEDGE_DIR, else the repository's knowledge/."""
-    if flag:
-        return Path(flag)
-    env = os.environ.get("HOTLINE_KNOWLEDGE_DIR")
-    return Path(env) if env else DEFAULT_KNOWLEDGE_DIR
+def knowledge_dir(flag: str | None, settings: Settings) -> Path:
+    """--knowledge flag, else the settings' (HOTLINE_KNOWLEDGE_DIR, else knowledge/)."""
+    return Path(flag) if flag else settings.knowledge_dir
 
 
 def _record(understander: Understander, text: str) -> str:
@@ -35,7 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.jsonl and args.question is None:
         parser.error("give a question or --jsonl")
-    understander = Understander(knowledge_dir(args.knowledge))
+    settings = Settings.from_env()
+    directory = knowledge_dir(args.knowledge, settings)
+    lexicon.use(directory)
+    understander = Understander(directory, cache_dir=settings.nlu_cache_dir)
     if args.jsonl:
         for line in sys.stdin:
             text = line.rstrip("\r\n")

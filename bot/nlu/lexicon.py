@@ -2,22 +2,30 @@
 
 `sms_fr.txt` spells out SMS French before the model reads a message; `darija_latin.txt`,
 `french.txt` and `french_domain.txt` tell Arabizi from French when no learned variant model is
-available. They are read once; `fingerprint()` enters the model's cache key, so editing a list
-retrains the model at the next start or /reload.
+available. They are read once, from the knowledge base the application names at start (`use`,
+from the settings; the repository's by default); `fingerprint()` enters the model's cache key,
+so editing a list retrains the model at the next start or /reload.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from functools import cache
 from pathlib import Path
 
 REPO_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
+_directory = REPO_KNOWLEDGE / "lexicon"
 
 
 def directory() -> Path:
-    return Path(os.environ.get("HOTLINE_KNOWLEDGE_DIR") or REPO_KNOWLEDGE) / "lexicon"
+    return _directory
+
+
+def use(knowledge_dir: Path) -> None:
+    """Read the lists of this knowledge base from now on (the next load of an Understander
+    reads them again)."""
+    global _directory
+    _directory = Path(knowledge_dir) / "lexicon"
 
 
 def _lines(name: str) -> list[str]:

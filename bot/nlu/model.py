@@ -20,13 +20,16 @@ import os
 import pickle
 import tomllib
 import unicodedata
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bot.config import NLU_CACHE_DIR
 from bot.nlu.corpus import Example, data_hash
 from bot.nlu.knowledge import KnowledgeError
 from bot.nlu.normalize import strip_accents, tokens
@@ -89,8 +92,8 @@ def load_params(path: Path) -> ModelParams:
             alarming_weight=float(emergency.get("alarming_weight", defaults.alarming_weight)),
             emergency_act=float(emergency.get("act", defaults.emergency_act)),
             emergency_ask=float(emergency.get("ask", defaults.emergency_ask)),
-            char_ngrams=tuple(features.get("char_ngrams", defaults.char_ngrams)),  # type: ignore[arg-type]
-            word_ngrams=tuple(features.get("word_ngrams", defaults.word_ngrams)),  # type: ignore[arg-type]
+            char_ngrams=tuple(features.get("char_ngrams", defaults.char_ngrams)),
+            word_ngrams=tuple(features.get("word_ngrams", defaults.word_ngrams)),
             min_df=int(features.get("min_df", defaults.min_df)),
         )
     except (TypeError, ValueError) as exc:
@@ -263,9 +266,10 @@ class Trainer:
         model = LogisticRegression(C=c, solver="saga", tol=1e-3, max_iter=300, random_state=0)
         # Messages coaches reviewed come from the real traffic: they weigh more.
         weights = np.array([FIELD_WEIGHT if ex.source == "field" else 1.0 for ex in self.examples])
-        return model.fit(
-            self.x, np.array([ex.label for ex in self.examples]), sample_weight=weights
-        )
+        with _quiet():
+            return model.fit(
+                self.x, np.array([ex.label for ex in self.examples]), sample_weight=weights
+            )
 
     def fit_emergency(self, c: float, alarming_weight: float) -> Any | None:
         from sklearn.linear_model import LogisticRegression
@@ -277,7 +281,8 @@ class Trainer:
             [alarming_weight if ex.source == "alarming" else 1.0 for ex in self.examples]
         )
         model = LogisticRegression(C=c, solver="saga", tol=1e-3, max_iter=300, random_state=0)
-        return model.fit(self.x, danger, sample_weight=weights)
+        with _quiet():
+            return model.fit(self.x, danger, sample_weight=weights)
 
     def add_variant_model(self, model: Model) -> None:
         """Learn French / Darija in Latin letters / Darija in Arabic script from the files the
@@ -297,7 +302,8 @@ class Trainer:
         )
         x = vectoriser.fit_transform([ex.text for ex in self.examples])
         fitted = LogisticRegression(C=10.0, solver="saga", tol=1e-3, max_iter=300, random_state=0)
-        fitted.fit(x, [ex.variant for ex in self.examples])
+        with _quiet():
+            fitted.fit(x, [ex.variant for ex in self.examples])
         coef, intercept = fitted.coef_, fitted.intercept_
         if coef.shape[0] == 1:
             coef = np.vstack([-coef / 2, coef / 2])
@@ -334,25 +340,30 @@ class Trainer:
         return model
 
 
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """saga stops at max_iter before its strict tolerance on the largest model; the iterations
+    are a budget chosen on validation accuracy, so the convergence warning is noise here."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
 def _identity(text: str) -> str:
     return text
-
-
-def cache_dir() -> Path | None:
-    """Where trained models are kept: HOTLINE_NLU_CACHE_DIR, else var/nlu-cache (none: off)."""
-    value = os.environ.get("HOTLINE_NLU_CACHE_DIR", "var/nlu-cache")
-    return Path(value) if value else None
 
 
 def load_or_train(
     examples: Sequence[Example],
     params: ModelParams,
-    directory: Path | None = None,
+    directory: Path | None = NLU_CACHE_DIR,
     extra_key: str = "",
 ) -> Model:
-    """The model for these examples: from the cache when it has one, else trained and cached.
-    `extra_key` is whatever else shapes the features (the word lists' fingerprint)."""
-    directory = directory if directory is not None else cache_dir()
+    """The model for these examples: from the cache in `directory` when it has one, else
+    trained and cached there (None: no cache). `extra_key` is whatever else shapes the
+    features (the word lists' fingerprint)."""
     key = data_hash(examples, params.key(), extra_key)[:24]
     path = directory / f"model-{key}.pickle" if directory else None
     if path is not None and path.exists():
@@ -374,7 +385,7 @@ def load_or_train(
             tmp.replace(path)  # atomic: another process never reads half a file
             # Older models (of data since edited) go, but for a few: another process may
             # still be starting on one.
-            stale = sorted(directory.glob("model-*.pickle"), key=lambda p: p.stat().st_mtime)
+            stale = sorted(path.parent.glob("model-*.pickle"), key=lambda p: p.stat().st_mtime)
             for old in stale[:-KEEP_CACHED]:
                 old.unlink(missing_ok=True)
         except OSError:

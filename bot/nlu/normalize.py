@@ -41,6 +41,9 @@ _AR_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال")
 _ELONGATION_AR = re.compile(r"(.)\1{2,}")
 
 
+_VOWELS = str.maketrans("eoy", "iui")
+
+
 def normalize_arabic_token(token: str) -> str:
     token = _HARAKAT.sub("", token.replace(_TATWEEL, "")).translate(_AR_MAP)
     # Three or more identical letters are elongation ("بزاااف"); a double may be real ("اللجنه").
@@ -81,7 +84,7 @@ def latin_key(token: str) -> str:
     token = token.replace("sh", "ch").replace("ou", "u").replace("ck", "k")
     # Dropping inner vowels altogether (kifech = kifach = kifch) was measured on the dev set and
     # lost 5 points of accuracy (French words collide); the fuzzy token match covers those cases.
-    token = token.translate(str.maketrans({"e": "i", "o": "u", "y": "i"}))
+    token = token.translate(_VOWELS)
     # Doubled letters and elongation ("bezzaf", "salaaam") collapse to one.
     token = re.sub(r"(.)\1+", r"\1", token)
     return token

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bot.config import NLU_CACHE_DIR
 from bot.nlu import langid, lexicon
 from bot.nlu.corpus import NONE, Example, load_corpus
 from bot.nlu.knowledge import VARIANTS, KnowledgeEntry, load_knowledge
@@ -58,7 +59,7 @@ class Understander:
         threshold: float | None = None,
         *,
         extra: Iterable[Example] = (),
-        cache_dir: Path | None = None,
+        cache_dir: Path | None = NLU_CACHE_DIR,
     ) -> None:
         self.knowledge_dir = Path(knowledge_dir)
         self._threshold = threshold

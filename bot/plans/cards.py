@@ -3,6 +3,8 @@ commitment with its fields, and its history. Shared by the plan router and the e
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.clock import local
 from bot.effects import Button
 from bot.flows.due_answer import from_iso, show
@@ -47,7 +49,7 @@ async def plan_card(turn: Turn, plan: ActionPlan) -> None:
     committee = await service.committee_of(turn.session, plan)
     lines = [
         f"<b>{escape(plan.title)}</b>",
-        turn._("{n} commitment(s).", n=len(commitments)),
+        turn.t.ngettext("{n} commitment.", "{n} commitments.", len(commitments)),
     ]
     if unconfirmed:
         lines.append(turn._("Dates to confirm: {n}.", n=len(unconfirmed)))
@@ -186,26 +188,44 @@ async def _owner_name(turn: Turn, event: CommitmentEvent) -> str:
     return escape(person.display_name) if person else _value(turn, event, "new_text")
 
 
-def owner_notice(owner: Actor, plan: ActionPlan, commitments: list[Commitment]) -> str:
+def owner_notice(
+    owner: Actor, plan: ActionPlan, commitments: list[Commitment], now: datetime
+) -> str:
     t = translator(owner.lang)
     # Rows already done or cancelled are theirs too, but there is nothing to tell about them.
     commitments = [c for c in commitments if c.status in service.OPEN_STATUSES]
     if not commitments:
         return ""
+    # What is already late comes first, and is said to be late.
+    commitments.sort(key=lambda c: not service.is_overdue(c, now))
     lines = [
-        t.gettext(
-            "📌 You are now responsible for {n} action(s) of the plan “{plan}”:",
-            n=len(commitments),
+        t.ngettext(
+            "📌 You are now responsible for {n} action of the plan “{plan}”:",
+            "📌 You are now responsible for {n} actions of the plan “{plan}”:",
+            len(commitments),
             plan=escape(plan.title),
         )
     ]
+    late = 0
     for commitment in commitments:
+        line = t.gettext(
+            "• {what}, due {due}", what=escape(commitment.what), due=due_label(t, commitment)
+        )
+        if service.is_overdue(commitment, now):
+            late += 1
+            line += " " + t.gettext("⚠️ Late")
+        lines.append(line)
+    if late:
         lines.append(
-            t.gettext(
-                "• {what}, due {due}",
-                what=escape(commitment.what),
-                due=due_label(t, commitment),
+            t.ngettext(
+                "⚠️ Already late: tell your coach where it stands, or update it with /actions.",
+                "⚠️ {n} are already late: tell your coach where they stand, or update them "
+                "with /actions.",
+                late,
             )
         )
-    lines.append(t.gettext("I will remind you before each deadline; /actions shows them."))
+        if late < len(commitments):
+            lines.append(t.gettext("I will remind you before the other deadlines."))
+    else:
+        lines.append(t.gettext("I will remind you before each deadline; /actions shows them."))
     return "\n".join(lines)

@@ -29,8 +29,6 @@ and, with the outbox ``dedup_key``, sends nothing twice.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -42,6 +40,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.cases.service import open_case
 from bot.clock import LOCAL_TZ, local
+from bot.config import Settings
 from bot.effects import Button, Keyboard
 from bot.i18n import N_, Translator, translator
 from bot.outbox import enqueue_keyed, enqueue_to, message_rows
@@ -76,22 +75,11 @@ class ReminderPolicy:
     overdue_after_days: int = 7
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ReminderPolicy:
-        """``HOTLINE_WAKING_HOURS=08:00-20:00``, ``HOTLINE_OVERDUE_ALERT_DAYS=7``."""
-        env = os.environ if env is None else env
-        policy = cls()
-        hours = env.get("HOTLINE_WAKING_HOURS")
-        if hours:
-            start, _, end = hours.partition("-")
-            policy = cls(
-                waking_start=time.fromisoformat(start.strip()),
-                waking_end=time.fromisoformat(end.strip()),
-                overdue_after_days=policy.overdue_after_days,
-            )
-        days = env.get("HOTLINE_OVERDUE_ALERT_DAYS")
-        if days:
-            policy = cls(policy.offsets, policy.waking_start, policy.waking_end, int(days))
-        return policy
+    def from_settings(cls, settings: Settings) -> ReminderPolicy:
+        start, end = settings.waking_hours
+        return cls(
+            waking_start=start, waking_end=end, overdue_after_days=settings.overdue_alert_days
+        )
 
     def awake(self, now: datetime) -> bool:
         clock = local(now).time()
@@ -193,7 +181,7 @@ def next_check(
 
 async def scan(context: ScanContext) -> int:
     """The periodic job: reminders and overdue alerts due now, in short transactions."""
-    policy = ReminderPolicy.from_env()
+    policy = ReminderPolicy.from_settings(context.settings)
     now = context.clock.now()
     # Nothing goes out at night, overdue alerts included: what falls due then stays due and
     # is taken at the start of waking hours.
@@ -202,26 +190,27 @@ async def scan(context: ScanContext) -> int:
     sent = 0
     while True:
         async with context.db.transaction() as session:
-            looked, count = await _scan_batch(session, now, policy, BATCH)
+            looked, count = await _scan_batch(session, now, context.settings, policy, BATCH)
         sent += count
         if looked < BATCH:
             return sent
 
 
-async def scan_session(session: AsyncSession, now: datetime, policy: ReminderPolicy) -> int:
+async def scan_session(session: AsyncSession, now: datetime, settings: Settings) -> int:
     """Everything due now, in the caller's transaction (tests, one-off runs)."""
+    policy = ReminderPolicy.from_settings(settings)
     if not policy.awake(now):
         return 0
     sent = 0
     while True:
-        looked, count = await _scan_batch(session, now, policy, BATCH)
+        looked, count = await _scan_batch(session, now, settings, policy, BATCH)
         sent += count
         if looked < BATCH:
             return sent
 
 
 async def _scan_batch(
-    session: AsyncSession, now: datetime, policy: ReminderPolicy, limit: int
+    session: AsyncSession, now: datetime, settings: Settings, policy: ReminderPolicy, limit: int
 ) -> tuple[int, int]:
     """Up to ``limit`` rows due now (an index range): handled, then moved to their next time.
 
@@ -260,7 +249,7 @@ async def _scan_batch(
         if due is not None and remindable:
             await _remind_owner(session, commitment, plan, due, now, policy, answers, queued)
             if now >= policy.falls_due(due + timedelta(days=policy.overdue_after_days)):
-                sent += await _alert_coach(session, commitment, plan, due, now, True)
+                sent += await _alert_coach(session, settings, commitment, plan, due, now, True)
         later = next_check(commitment, plan, policy, now)
         if commitment in session.dirty:  # changed by an alert: its hooks see the new time
             commitment.remind_at = later
@@ -385,6 +374,7 @@ async def _relay_to_coaches(
 
 async def _alert_coach(
     session: AsyncSession,
+    settings: Settings,
     commitment: Commitment,
     plan: ActionPlan,
     due: date,
@@ -422,6 +412,7 @@ async def _alert_coach(
             severity=CaseSeverity.HIGH,
             plan_id=plan.id,
             commitment_id=commitment.id,
+            settings=settings,
         )
         case_id = case.id
     await service.record(

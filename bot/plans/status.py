@@ -34,7 +34,9 @@ def status_text(
     if not commitments:
         lines.append(t.gettext("This plan has no commitment yet."))
     late = 0
-    for number, commitment in enumerate(commitments, start=1):
+    # What is late comes first: it is what the committee must act on.
+    ordered = sorted(commitments, key=lambda c: not service.is_overdue(c, now))
+    for number, commitment in enumerate(ordered, start=1):
         overdue = service.is_overdue(commitment, now)
         late += overdue
         icon = _ICONS.get(commitment.status, "•")
@@ -55,7 +57,11 @@ def status_text(
         lines.append("")
         lines.append(
             t.gettext(
-                "{done} of {total} done, {late} late.", done=done, total=len(commitments), late=late
+                "{done_part}, {late_part}.",
+                done_part=t.ngettext(
+                    "{n} of {total} done", "{n} of {total} done", done, total=len(commitments)
+                ),
+                late_part=t.ngettext("{n} late", "{n} late", late),
             )
         )
     return "\n".join(lines)

@@ -46,18 +46,20 @@ def main(argv: list[str] | None = None) -> int:
     field = sub.add_parser("field", help="filed messages as corpus/field.tsv lines")
     field.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    if args.command == "train":
-        return _train(knowledge_dir(args.knowledge))
     settings = Settings.from_env()
+    if args.command == "train":
+        return _train(knowledge_dir(args.knowledge, settings), settings.nlu_cache_dir)
     handlers = {"export": _export, "import": _import, "field": _field}
     return asyncio.run(handlers[args.command](settings, args))
 
 
-def _train(directory: Path) -> int:
+def _train(directory: Path, cache_dir: Path | None) -> int:
+    from bot.nlu import lexicon
     from bot.nlu.understander import Understander
 
+    lexicon.use(directory)
     start = time.perf_counter()
-    understander = Understander(directory)
+    understander = Understander(directory, cache_dir=cache_dir)
     print(
         f"model ready in {time.perf_counter() - start:.1f} s: {len(understander.labels)} labels, "
         f"threshold {understander.threshold}, emergency ask {understander.emergency_ask} / "

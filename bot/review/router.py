@@ -90,7 +90,7 @@ def _guess_buttons(turn: Turn, item: ReviewItem) -> Keyboard:
 
 def _title(turn: Turn, label: str) -> str:
     entry = turn.engine.understander.entry(label)
-    return title_of(entry, turn.actor.lang) if entry is not None else label
+    return title_of(entry, turn.lang) if entry is not None else label
 
 
 def _all_labels(turn: Turn, item: ReviewItem) -> Keyboard:
@@ -145,10 +145,12 @@ async def _answer_the_asker(turn: Turn, item: ReviewItem, label: str) -> None:
     if message is None or turn.now - message.received_at > ANSWER_WITHIN:
         return
     asker = await turn.session.get(Actor, message.actor_id)
-    answer = turn.engine.understander.answer(label, asker.lang) if asker else None
+    # In the variant of the question, unless the person chose one.
+    lang = (asker.lang if asker.lang_chosen else item.lang) if asker else "fr"
+    answer = turn.engine.understander.answer(label, lang) if asker else None
     if asker is None or answer is None or not asker.reachable or asker.id == turn.actor.id:
         return
-    t = translator(asker.lang)
+    t = translator(lang)
     await turn.send_to(
         asker,
         t.gettext(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, false
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UtcDateTime
@@ -31,6 +31,9 @@ class Actor(Base):
     lang: Mapped[str] = mapped_column(String(16), default="fr")
     # Once chosen with /lang, the variant no longer follows what the actor writes.
     lang_chosen: Mapped[bool] = mapped_column(default=False)
+    # The variants of their last messages identified with confidence, newest last: the
+    # interface follows the one they mostly use, never a single message.
+    recent_langs: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id"), default=None)
     reachable: Mapped[bool] = mapped_column(default=True)
     # "stop": no reminder of any kind is sent to them until /start or /reminders on.

@@ -27,4 +27,7 @@ class Call(Base):
     last_activity_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)  # retention
     reminder: Mapped[str] = mapped_column(String(8))  # which framework text opened the call
     reminder_lang: Mapped[str] = mapped_column(String(16))
+    # The variant of the caller's last message identified with confidence: buttons and
+    # unsure words in this call are answered in it.
+    lang: Mapped[str | None] = mapped_column(String(16), default=None)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)

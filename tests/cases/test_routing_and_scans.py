@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.app import periodic_jobs
 from bot.cases.service import open_case
-from bot.cases.sla import policy_from_env
+from bot.cases.sla import SlaPolicy
 from bot.clock import LOCAL_TZ, ManualClock
 from bot.config import Settings
 from bot.engine import Engine
@@ -217,10 +217,11 @@ async def test_digest_once_a_day_from_0830(engine: Engine, clock: ManualClock) -
     assert count == 1
 
 
-def test_sla_targets_from_environment() -> None:
-    policy = policy_from_env(
+def test_sla_targets_from_the_settings() -> None:
+    settings = Settings.from_env(
         {"HOTLINE_SLA_HIGH_MINUTES": "60", "HOTLINE_WORKING_HOURS": "08:00-16:00"}
     )
+    policy = SlaPolicy.from_settings(settings)
     opened = datetime(2026, 11, 23, 15, 30, tzinfo=LOCAL_TZ)
     assert policy.ack_due(CaseSeverity.HIGH, opened) == datetime(
         2026, 11, 24, 8, 30, tzinfo=LOCAL_TZ

@@ -11,6 +11,7 @@ import itertools
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,21 @@ import aiohttp
 import pytest
 
 from bot.config import Settings
-from bot.flows.framework import ACK, THANKS
+from bot.flows.framework import ACK, KEPT, THANKS, VARIANT_NAMES
 from bot.handlers.telegram import run_telegram
 from bot.i18n import Translator
 from bot.nlu import Understander
 from bot.text import escape
 from storage.db import Database
-from storage.models import Actor, DeliveryStatus, InboundMessage, OutboxMessage
+from storage.models import (
+    Actor,
+    DeliveryStatus,
+    InboundMessage,
+    Invitation,
+    InvitationKind,
+    OutboxMessage,
+    Role,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 _users = itertools.count(1001)
@@ -89,6 +98,16 @@ class Person:
                         )
                         return
         raise AssertionError(f"no button {label!r} in {self.inbox}")
+
+    async def reads_until(self, text: str, within: float = 15.0) -> list[dict[str, Any]]:
+        """The messages the bot sent to this chat up to the one with this text."""
+        got: list[dict[str, Any]] = []
+        deadline = time.monotonic() + within
+        while not any(m.get("text") == text for m in got):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.first_name} never read {text!r}: {got}")
+            got += await self.reads(1, within=deadline - time.monotonic())
+        return got
 
     async def reads(self, count: int, within: float = 15.0) -> list[dict[str, Any]]:
         """The next `count` messages the bot sent to this chat, in order."""
@@ -164,7 +183,8 @@ async def test_first_call_in_each_variant_with_buttons(
             labels = [
                 b["text"] for row in framework["reply_markup"]["inline_keyboard"] for b in row
             ]
-            assert labels == [t.gettext(ACK)], variant
+            # The button, then the choice of variant (the first framework is read in full).
+            assert labels == [t.gettext(ACK), *VARIANT_NAMES.values()], variant
             await person.presses(t.gettext(ACK))
             thanks, answer = await person.reads(2)
             assert thanks["text"] == t.gettext(THANKS)
@@ -201,3 +221,65 @@ async def test_first_call_in_each_variant_with_buttons(
     assert statuses == {DeliveryStatus.DELIVERED}
     assert salma_row is not None and salma_row.lang == "ary" and salma_row.lang_chosen
     assert choice["reply_markup"]
+
+
+async def test_nobody_is_trapped_or_lost(
+    hotline: tuple[str, Settings], emulator: str, understander: Understander
+) -> None:
+    """Words typed after an invitation link are answered after the framework; a mixed
+    greeting from a French app keeps the framework French; a question inside the report
+    is answered and "laisse tomber" leaves it."""
+    token, settings = hotline
+    t = Translator("fr")
+    now = datetime.now(UTC)
+    db = Database(settings.database_url)
+    async with db.transaction() as session:
+        admin = Actor(
+            channel="telegram",
+            external_id="1",
+            chat_id="1",
+            display_name="Admin",
+            role=Role.ADMIN,
+            created_at=now,
+        )
+        session.add(admin)
+        await session.flush()
+        session.add(
+            Invitation(
+                token="e2e-invitation",
+                kind=InvitationKind.COACH,
+                created_by_id=admin.id,
+                created_at=now,
+                expires_at=now + timedelta(days=7),
+            )
+        )
+    await db.dispose()
+    sociogram = escape(understander.answer("sociogram", "fr") or "")
+    async with aiohttp.ClientSession() as http:
+        nadia = Person(http, emulator, token, "Nadia", "fr")
+        await nadia.says("/start e2e-invitation")
+        await nadia.reads(1)
+        await nadia.says("Bonjour, c'est quoi un sociogramme ?")
+        (kept,) = await nadia.reads(1)
+        assert kept["text"] == t.gettext(KEPT)
+        await nadia.presses(t.gettext(ACK))
+        after = await nadia.reads_until(sociogram)
+        assert after[0]["text"] == t.gettext(THANKS)
+
+        karim = Person(http, emulator, token, "Karim", "fr")
+        await karim.says("Salam, bonsoir")
+        (framework,) = await karim.reads(1)
+        assert framework["reply_markup"]["inline_keyboard"][0][0]["text"] == t.gettext(ACK)
+        await karim.presses(t.gettext(ACK))
+        await karim.reads(1)
+        await karim.says("je veux signaler un problème")
+        await karim.reads(1)
+        await karim.says("c'est quoi un sociogramme ?")
+        answer, offer = await karim.reads(2)
+        assert answer["text"] == sociogram
+        assert offer["text"] == t.gettext("Shall we go on with your report?")
+        await karim.says("laisse tomber")
+        (left,) = await karim.reads(1)
+        assert left["text"] == t.gettext(
+            "All right, we leave it there: nothing was sent to the coach."
+        )

@@ -8,7 +8,8 @@ Input lines:
     # comment                       kept as is
     at 2026-11-23 10:00             set the clock (local time, Africa/Casablanca)
     wait 31m | 2h | 3d              move the clock
-    actor NAME role=coach lang=fr   declare someone before they speak
+    actor NAME role=coach lang=fr   declare someone before they speak (lang: chosen with
+                                    /lang; app=ar: only their app's language)
     NAME: some text                 NAME writes
     NAME presses: Label             NAME presses the button with that label, last shown to them
     NAME sends: voice | photo | document | sticker
@@ -38,16 +39,16 @@ Output lines (written by the runner, replaced on each run):
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select, text, update
 
-from bot import invitations
 from bot.app import build_engine, periodic_jobs
 from bot.clock import LOCAL_TZ, ManualClock
 from bot.config import Settings
@@ -87,6 +88,11 @@ class Player:
     update_ids: int = 0
     engine: Engine | None = None
 
+    def __post_init__(self) -> None:
+        # Invitation tokens read the same on every run (token1, token2...), restarts included.
+        tokens = itertools.count(1)
+        self.settings = replace(self.settings, new_token=lambda: f"token{next(tokens)}")
+
     def start(self) -> Engine:
         self.engine = build_engine(
             self.settings,
@@ -98,13 +104,10 @@ class Player:
 
     async def play(self, source: str) -> str:
         self.start()
-        tokens, random_tokens = iter(range(1, 10_000)), invitations.new_token
-        invitations.new_token = lambda: f"token{next(tokens)}"
         try:
             for line in source.splitlines():
                 await self.line(line.rstrip())
         finally:
-            invitations.new_token = random_tokens
             assert self.engine is not None
             await self.engine.db.dispose()
         return "\n".join(self.out).rstrip() + "\n"
@@ -168,7 +171,8 @@ class Player:
                 chat_id=name,
                 display_name=options.get("name", name.capitalize()),
                 role=Role(options.get("role", "actor")),
-                lang=options.get("lang", "fr"),
+                # app=: the language of their Telegram app, a hint they did not choose.
+                lang=options.get("lang", _app_lang(options.get("app", ""))),
                 lang_chosen="lang" in options,
                 created_at=self.clock.now(),
             )
@@ -280,6 +284,10 @@ class Player:
                 return
             rows = result.all()
         self.out.append("=> " + "; ".join(", ".join(_cell(v) for v in row) for row in rows))
+
+
+def _app_lang(app: str) -> str:
+    return "ary" if app.startswith("ar") else "fr"
 
 
 def _cell(value: object) -> str:

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from bot.config import Settings
 from bot.nlu import ask
 from tests.nlu.conftest import KNOWLEDGE
 
@@ -35,10 +36,9 @@ def test_single_question_and_env(
     assert row == {"text": "bonjour", "intent": "greeting", "score": row["score"], "lang": "fr"}
 
 
-def test_knowledge_dir_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("HOTLINE_KNOWLEDGE_DIR", raising=False)
-    assert ask.knowledge_dir() == ask.DEFAULT_KNOWLEDGE_DIR
-    assert ask.DEFAULT_KNOWLEDGE_DIR.name == "knowledge"
-    monkeypatch.setenv("HOTLINE_KNOWLEDGE_DIR", "/elsewhere")
-    assert str(ask.knowledge_dir()) == "/elsewhere"
-    assert str(ask.knowledge_dir("/flag")) == "/flag"
+def test_knowledge_dir_resolution() -> None:
+    default = Settings.from_env({})
+    assert ask.knowledge_dir(None, default) == KNOWLEDGE
+    elsewhere = Settings.from_env({"HOTLINE_KNOWLEDGE_DIR": "/elsewhere"})
+    assert str(ask.knowledge_dir(None, elsewhere)) == "/elsewhere"
+    assert str(ask.knowledge_dir("/flag", elsewhere)) == "/flag"

@@ -9,10 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import LOCAL_TZ, ManualClock
+from bot.config import Settings
 from bot.engine import Engine
 from bot.events import Event, Sender
 from bot.plans import importer, service
-from bot.plans.reminders import ReminderPolicy, scan_session
+from bot.plans.reminders import scan_session
 from storage.db import Database
 from storage.models import (
     ActionPlan,
@@ -169,7 +170,7 @@ async def test_linking_a_pending_owner_links_every_row_of_that_name(database_url
 
 
 async def test_committee_rows_are_relayed_through_the_coach(database_url: str) -> None:
-    policy = ReminderPolicy()
+    settings = Settings()
     db = Database(database_url)
     async with db.transaction() as session:
         plan = await _seed(session)
@@ -182,14 +183,14 @@ async def test_committee_rows_are_relayed_through_the_coach(database_url: str) -
             True,
             True,
         ]
-        await scan_session(session, at(2, 21), policy)
+        await scan_session(session, at(2, 21), settings)
         coach = await _by(session, "coach1")
         assert await _keys(session) == [f"reminder:2:20130228:-7:coach{coach.id}"]
         # The coach updates the row: that is the committee's answer until the next reminder.
         await service.set_status(
             session, rows[1], CommitmentStatus.IN_PROGRESS, actor=coach, now=at(2, 21, 9)
         )
-        await scan_session(session, at(2, 21, 10), policy)
+        await scan_session(session, at(2, 21, 10), settings)
         assert len(await _keys(session)) == 1
     await db.dispose()
 
@@ -197,7 +198,7 @@ async def test_committee_rows_are_relayed_through_the_coach(database_url: str) -
 async def test_a_new_owner_gets_the_later_reminders_not_the_fallen_ones(
     database_url: str,
 ) -> None:
-    policy = ReminderPolicy()
+    settings = Settings()
     db = Database(database_url)
     async with db.transaction() as session:
         plan = await _seed(session)
@@ -205,15 +206,15 @@ async def test_a_new_owner_gets_the_later_reminders_not_the_fallen_ones(
         row = (await service.commitments_of_plan(session, plan.id))[1]  # due 28 February
         # Handed over on 22 February, after the -7 reminder fell due: she was told then.
         await service.set_owner(session, row, rachida, actor=coach, now=at(2, 22, 10))
-        await scan_session(session, at(2, 22, 11), policy)
+        await scan_session(session, at(2, 22, 11), settings)
         assert await _keys(session) == []
-        await scan_session(session, at(2, 27), policy)
+        await scan_session(session, at(2, 27), settings)
         assert await _keys(session) == ["reminder:2:20130228:-1"]
         # Cancelled: no more.
         await service.set_status(
             session, row, CommitmentStatus.CANCELLED, actor=coach, now=at(2, 27, 9)
         )
-        await scan_session(session, at(2, 28), policy)
+        await scan_session(session, at(2, 28), settings)
         assert await _keys(session) == ["reminder:2:20130228:-1"]
         events = await session.scalars(
             select(CommitmentEvent.kind).where(CommitmentEvent.commitment_id == row.id)

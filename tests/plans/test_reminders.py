@@ -37,10 +37,11 @@ def test_the_most_recent_fallen_reminder_only() -> None:
     assert due_offset(offsets, DUE, at(27, 9), POLICY, answered_at=at(27, 8)) is None
 
 
-def test_waking_hours_come_from_the_environment() -> None:
-    policy = ReminderPolicy.from_env(
+def test_waking_hours_come_from_the_settings() -> None:
+    settings = Settings.from_env(
         {"HOTLINE_WAKING_HOURS": "09:00-18:00", "HOTLINE_OVERDUE_ALERT_DAYS": "10"}
     )
+    policy = ReminderPolicy.from_settings(settings)
     assert not policy.awake(at(1, 8)) and policy.awake(at(1, 9)) and not policy.awake(at(1, 18))
     assert policy.overdue_after_days == 10
 

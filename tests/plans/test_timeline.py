@@ -163,9 +163,19 @@ def test_arabic_and_long_labels_do_not_crash() -> None:
     assert image.getpixel((cx - 6, cy)) == COLORS["not_started"]  # unknown status: grey
 
 
-def test_datetimes_are_accepted_as_dates() -> None:
-    items = [TimelineItem("Réunion", "Comité", None, datetime(2013, 2, 3, 10, 30), "done")]
-    render(items, date(2013, 2, 1), plan_start=datetime(2013, 1, 31, 9, 0))
+def test_datetimes_are_drawn_as_their_day() -> None:
+    # A meeting has a time of day; on the timeline it is its day, as if given as a date.
+    timed = [TimelineItem("Réunion", "Comité", None, datetime(2013, 2, 3, 10, 30), "done")]
+    dated = [TimelineItem("Réunion", "Comité", None, date(2013, 2, 3), "done")]
+    today = date(2013, 2, 1)
+    image = render(timed, today, plan_start=datetime(2013, 1, 31, 9, 0))
+    assert image.tobytes() == render(dated, today, plan_start=date(2013, 1, 31)).tobytes()
+    layout = layout_for(timed, today, datetime(2013, 1, 31, 9, 0))
+    box = layout.bar_box(0, timed[0])
+    assert box is not None and (box[0], box[2]) == (
+        layout.x(date(2013, 1, 31)),
+        layout.x(date(2013, 2, 4)),  # a deadline is the end of its day
+    )
 
 
 def test_label_truncation_fits_the_column() -> None:

@@ -61,6 +61,7 @@ async def test_forget_asks_first_then_erases_and_keeps_what_a_case_needs(engine:
             category="conflict",
             summary="Blocage au comité",
             source_message_id=source,
+            settings=engine.settings,
         )
         case_id = case.id
     asked = await say(engine, "amina", "/forget")
@@ -100,7 +101,7 @@ async def test_forget_asks_first_then_erases_and_keeps_what_a_case_needs(engine:
     assert "Bienvenue" in body(again[0])
 
 
-async def test_stop_halts_reminders_at_once_and_start_resumes(engine: Engine) -> None:
+async def test_stop_halts_reminders_at_once_and_start_asks_to_resume(engine: Engine) -> None:
     actor_id = await declare(engine, "amina")
     async with engine.db.transaction() as session:
         await enqueue(
@@ -121,7 +122,11 @@ async def test_stop_halts_reminders_at_once_and_start_resumes(engine: Engine) ->
             select(OutboxMessage.status).where(OutboxMessage.dedup_key == "reminder:1:amina")
         )
     assert status == DeliveryStatus.CANCELLED
+    # /start asks; it does not turn them back on by itself.
     await say(engine, "amina", "/start")
+    actor = await actor_named(engine, "amina")
+    assert actor is not None and actor.reminders_stopped
+    await say(engine, "amina", button="privacy:reminders:on")
     actor = await actor_named(engine, "amina")
     assert actor is not None and not actor.reminders_stopped
 
