@@ -241,6 +241,7 @@ async def _scan_batch(
     sent = 0
     queued: list[dict[str, Any]] = []  # the reminders of the batch, stored in one statement
     moved: list[dict[str, Any]] = []  # rows whose next look is set in one statement
+    stored: set[str] = set()  # the dedup keys stored
     for commitment, plan in rows:
         due = service.due_day(commitment)
         remindable = (
@@ -249,6 +250,9 @@ async def _scan_batch(
         if due is not None and remindable:
             await _remind_owner(session, commitment, plan, due, now, policy, answers, queued)
             if now >= policy.falls_due(due + timedelta(days=policy.overdue_after_days)):
+                # Rare (once per deadline): what is queued goes first, keeping the order.
+                stored |= await enqueue_keyed(session, queued)
+                queued.clear()
                 sent += await _alert_coach(session, settings, commitment, plan, due, now, True)
         later = next_check(commitment, plan, policy, now)
         if commitment in session.dirty:  # changed by an alert: its hooks see the new time
@@ -256,7 +260,7 @@ async def _scan_batch(
         else:
             moved.append({"row": commitment.id, "at": later})
             set_committed_value(commitment, "remind_at", later)
-    stored = await enqueue_keyed(session, queued)
+    stored |= await enqueue_keyed(session, queued)
     sent += sum(1 for key in stored if "#" not in key)  # a message, not each of its parts
     await session.flush()
     if moved:  # one statement for the batch, not one UPDATE per row
