@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import asyncio
 
-from bot import invitations, personal_data
-from bot.actions import basics, knowledge, privacy, safety
+from bot import invitations
 from bot.cases import actor_side as cases_actor
 from bot.cases import coach_side as cases_coach
 from bot.cases import scans as case_scans
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.conversation import knowledge
+from bot.conversation import router as conversation
 from bot.engine import Engine
 from bot.nlu import Understander, lexicon
-from bot.plans import actions as plans
 from bot.plans import reminders as plan_reminders
+from bot.plans import router as plans
+from bot.privacy import router as privacy
+from bot.privacy import service as privacy_service
 from bot.review import router as review
 from bot.review import service as review_service
 from bot.router import Router
+from bot.safety import router as safety
 from bot.scheduler import Periodic
 from bot.web import chat as web_console
 from storage.db import Database
@@ -27,7 +31,7 @@ def routers() -> list[Router]:
     # One handler per command, button, intent and flow: a later router replaces an earlier
     # one's only where it declares override=True (bot/router.py).
     return [
-        basics.router,
+        conversation.router,
         knowledge.router,
         safety.router,
         invitations.router,
@@ -45,7 +49,7 @@ def periodic_jobs() -> list[Periodic]:
     return [
         Periodic("plan_reminders", plan_reminders.scan, 60),
         *case_scans.jobs(),
-        Periodic("retention", personal_data.retention_scan, every_seconds=3600),
+        Periodic("retention", privacy_service.retention_scan, every_seconds=3600),
     ]
 
 

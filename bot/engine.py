@@ -663,23 +663,8 @@ class Engine:
         elif message.intent is not None and message.lang is not None:
             understanding = Understanding(message.intent, message.intent_score or 0.0, message.lang)
         flow = self.routes.flows.get(turn.flow.name) if turn.flow is not None else None
-        if not_danger and flow is not None and turn.flow is not None and flow.name != "framework":
-            # Asked about in the middle of a flow: the words were the flow's answer after all.
-            earlier = Turn(
-                self,
-                turn.session,
-                message,
-                turn.actor,
-                turn.call,
-                turn.now,
-                understanding,
-                turn.flow,
-                lang or turn.message_lang,
-            )
-            await flow.resume(earlier)
-            turn.sent += earlier.sent
-            turn.flow = earlier.flow
-            return
+        # Asked about in the middle of a flow: the words were the flow's answer after all.
+        in_flow = not_danger and flow is not None and flow.name != "framework"
         earlier = Turn(
             self,
             turn.session,
@@ -688,10 +673,13 @@ class Engine:
             turn.call,
             turn.now,
             understanding,
-            None if not_danger else turn.flow,
+            turn.flow if in_flow or not not_danger else None,
             lang or turn.message_lang,
         )
-        await self.route_in_call(earlier)
+        if in_flow and flow is not None:
+            await flow.resume(earlier)
+        else:
+            await self.route_in_call(earlier)
         turn.sent += earlier.sent
         turn.flow = earlier.flow
 

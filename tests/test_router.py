@@ -28,7 +28,7 @@ def test_the_application_routes_merge_with_declared_overrides_only() -> None:
     declared = {(r.name, kind, key) for r in routers() for kind, key in r.overrides}
     # The only replacement today: privacy's /start also resumes reminders, then calls basics'.
     assert declared == {("privacy", "command", "start")}
-    assert routes.commands["start"].__module__ == "bot.actions.privacy"
+    assert routes.commands["start"].__module__ == "bot.privacy.router"
 
 
 @pytest.mark.parametrize(

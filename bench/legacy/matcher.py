@@ -21,34 +21,12 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from bench.legacy.cues import WEAK_EMERGENCY
+from bot.nlu import lexicon
 from bot.nlu.knowledge import KnowledgeEntry
 from bot.nlu.normalize import key_set, strip_accents, tokens
 
-# Words that carry no topic: function words of the three variants, politeness, question words.
-# Greetings, thanks and farewells are NOT here: they are what the greeting/goodbye labels match.
-_STOP_RAW = """
-le la les l un une des du de d et ou est c ce cet cette ces ca cela je j tu il elle nous vous ils
-elles on me m te t se s mon ma mes ton ta tes son sa ses notre nos votre vos leur leurs au aux a
-en y pour par avec sans dans sur sous que qu qui quoi quel quelle quels quelles comment pourquoi
-quand combien ne n pas plus tres bien alors donc mais car si oui non est-ce ai as avons avez ont
-suis es sommes etes sont etre avoir fait faire peut peux pouvez veux voudrais voulais aimerais
-faut dois doit devons svp stp plait vous il te s svp merci-bien tout tous toute toutes aussi
-quelque chose deja encore
-wach wash ach ash achno chno chnu chnou kifach kifash kif kifin fin fine fayn fen mnin imta emta
-shhal ch7al chhal 3lach alach lach bghit bghina bgha bghiti n9der nqder kan kant kanu kayn kayna
-kaynin ma machi mashi dyal dial diali dyali dyalna dialna dyalkom dialkom dyalek dialek mn men
-min m3a ma3a 3la ala f fi had hada hadi hadu hadou hadchi dak dik daba ila ilakan walakin ana
-nta nti ntuma ntouma 7na hna huwa howa hiya chi wakha safi 3afak afak 3afakom bach ba3 hit 7it
-7ta l li lli elli illi w wla walu walou ga3 kolchi kulchi khas khassna khassni rah raha rani
-ghadi gha radi ndir dir ndiro diro kaydir kifma yak daba dyal b bla o u ya
-haja 7aja n3ref n3rf na3ref savoir sais
-ما هو هي واش اش شنو شنوا شنهو كيفاش كيف فين منين امتى علاش شحال بغيت بغينا بغا نقدر كان
-كاين كاينه ديال ديالي ديالنا ديالكم من مع على في ف هاد هادي هادا هادو هادشي داك ديك دابا
-الا اذا ولكن ولاكن انا نتا نتي نتوما حنا هو هي شي واخا صافي عافاك باش حيت حتى لي اللي و ولا
-والو كاع كلشي خاص خاصنا خاصني راه راني غادي غا نديرو ندير دير كيدير عن او يا الى ب ل
-حاجه نعرف
-"""
-STOPWORDS: frozenset[str] = key_set(_STOP_RAW.split())
+# Words that carry no topic, shared with the cases feature (knowledge/lexicon/).
+STOPWORDS: frozenset[str] = key_set(lexicon.words("function_words.txt"))
 
 
 # Cross-script equivalences of domain words: the same concept written in French, Arabizi or Arabic

@@ -26,6 +26,7 @@ a message that opens a new call waits for the framework as always, then is relay
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
@@ -36,6 +37,7 @@ from bot.cases.service import open_case
 from bot.effects import Button, Keyboard
 from bot.flows.base import Flow
 from bot.i18n import N_
+from bot.nlu import lexicon
 from bot.nlu.normalize import key_set, tokens
 from bot.router import Router
 from bot.text import escape, escape_clip
@@ -432,54 +434,17 @@ async def talking_case(turn: Turn) -> Case | None:
     return await turn.session.get(Case, case_id) if case_id is not None else None
 
 
-# Words that carry no content in the three variants (function words, politeness, question
-# words): a description is what remains.
-_FUNCTION_WORDS_RAW = """
-le la les l un une des du de d et ou est c ce cet cette ces ca cela je j tu il elle nous vous ils
-elles on me m te t se s mon ma mes ton ta tes son sa ses notre nos votre vos leur leurs au aux a
-en y pour par avec sans dans sur sous que qu qui quoi quel quelle quels quelles comment pourquoi
-quand combien ne n pas plus tres bien alors donc mais car si oui non est-ce ai as avons avez ont
-suis es sommes etes sont etre avoir fait faire peut peux pouvez veux voudrais voulais aimerais
-faut dois doit devons svp stp plait vous il te s svp merci-bien tout tous toute toutes aussi
-quelque chose deja encore
-wach wash ach ash achno chno chnu chnou kifach kifash kif kifin fin fine fayn fen mnin imta emta
-shhal ch7al chhal 3lach alach lach bghit bghina bgha bghiti n9der nqder kan kant kanu kayn kayna
-kaynin ma machi mashi dyal dial diali dyali dyalna dialna dyalkom dialkom dyalek dialek mn men
-min m3a ma3a 3la ala f fi had hada hadi hadu hadou hadchi dak dik daba ila ilakan walakin ana
-nta nti ntuma ntouma 7na hna huwa howa hiya chi wakha safi 3afak afak 3afakom bach ba3 hit 7it
-7ta l li lli elli illi w wla walu walou ga3 kolchi kulchi khas khassna khassni rah raha rani
-ghadi gha radi ndir dir ndiro diro kaydir kifma yak daba dyal b bla o u ya
-haja 7aja n3ref n3rf na3ref savoir sais
-ما هو هي واش اش شنو شنوا شنهو كيفاش كيف فين منين امتى علاش شحال بغيت بغينا بغا نقدر كان
-كاين كاينه ديال ديالي ديالنا ديالكم من مع على في ف هاد هادي هادا هادو هادشي داك ديك دابا
-الا اذا ولكن ولاكن انا نتا نتي نتوما حنا هو هي شي واخا صافي عافاك باش حيت حتى لي اللي و ولا
-والو كاع كلشي خاص خاصنا خاصني راه راني غادي غا نديرو ندير دير كيدير عن او يا الى ب ل
-حاجه نعرف
-"""
-FUNCTION_WORDS = key_set(_FUNCTION_WORDS_RAW.split())
-# The words of asking to report, which describe nothing.
-_ASKING_WORDS = """
-probleme problemes souci soucis signaler declarer rapporter report reporter
-j'ai ai avons un une voudrais aimerais veux
-mochkil mochkila machakil 3andi 3andna nbellegh bellegh nbelgh 3lih 3liha
-مشكل مشكلة مشاكل عندي عندنا نبلغ بلغ عليه عليها
-"""
-_ASKING = key_set(_ASKING_WORDS.split())
+@cache
+def _words(*names: str) -> frozenset[str]:
+    """Normalised words of lists in knowledge/lexicon/ (function words, asking words)."""
+    return frozenset().union(*(key_set(lexicon.words(name)) for name in names))
 
 
-_ASKING_A_COACH_WORDS = """
-coach coachs parler discuter contacter rappeler rappelle appeler appelle appel joindre
-quelqu'un personne humain
-hder nhder nhdar tkellem 3ayet y3ayet t3ayet ykelmni kelmni
-كوتش نهضر هضر نتكلم يعيط عيط يعيطلي تعيط شي واحد
-"""
-_ASKING_A_COACH = _ASKING | key_set(_ASKING_A_COACH_WORDS.split())
-
-
-def _describes(text: str, asking: frozenset[str] = _ASKING) -> bool:
+def _describes(text: str, asking: tuple[str, ...] = ("asking_to_report.txt",)) -> bool:
     """The text says what it is about, beyond "I want to report a problem" (or "to talk
     to a coach")."""
-    content = [w for w in tokens(text) if w not in FUNCTION_WORDS and w not in asking]
+    empty = _words("function_words.txt", *asking)
+    content = [w for w in tokens(text) if w not in empty]
     return len(content) >= DESCRIBED_WORDS
 
 
@@ -616,7 +581,9 @@ async def report_problem(turn: Turn) -> None:
 
 @router.intent("talk_to_coach")
 async def talk_to_coach(turn: Turn) -> None:
-    if turn.message.kind == InboundKind.TEXT and _describes(turn.text, _ASKING_A_COACH):
+    if turn.message.kind == InboundKind.TEXT and _describes(
+        turn.text, ("asking_to_report.txt", "asking_for_a_coach.txt")
+    ):
         # "I'd like a coach to call me back about the memorandum": the request is already
         # said; asking for it again would be the bot not listening.
         await TalkFlow().take(turn, None)

@@ -26,6 +26,7 @@ def use(knowledge_dir: Path) -> None:
     reads them again)."""
     global _directory
     _directory = Path(knowledge_dir) / "lexicon"
+    reload()
 
 
 def _lines(name: str) -> list[str]:

@@ -1,1 +1,2 @@
-"""Action plans: pure building blocks (due dates, plan tables, the timeline picture)."""
+"""Action plans: import, the /plan router, the plan flows, cards, reminders, the committee
+report, the timeline picture and the export."""

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from bot.clock import local
 from bot.effects import Button
-from bot.flows.due_answer import from_iso, show
 from bot.i18n import N_, translator
 from bot.plans import service
+from bot.plans.due_dates import from_iso, show
 from bot.plans.reminders import due_label, status_label
 from bot.text import clip, escape
 from bot.turn import Turn

@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import audit
-from bot.plans import export, importer, service, status
+from bot.plans import committee_report, export, importer, service
 from bot.web.app import console_of, form_of, page, render, see_other, today
 from storage.models import ActionPlan, Actor, Commitment, CommitmentStatus
 
@@ -89,7 +89,7 @@ async def plan_page(request: web.Request) -> web.Response:
             "histories": histories,
             "people": people,
             "overdue": {c.id for c in commitments if service.is_overdue(c, page(request).now)},
-            "owner_name": lambda c: status.owner_name(c, owners),
+            "owner_name": lambda c: committee_report.owner_name(c, owners),
         },
     )
 
@@ -101,7 +101,7 @@ async def timeline(request: web.Request) -> web.Response:
     plan = await _visible_plan(request)
     commitments = list(await service.commitments_of_plan(page(request).db, plan.id))
     owners = await _owners(request, commitments)
-    png = status.timeline_png(
+    png = committee_report.timeline_png(
         translator(variant_of(request)), plan, commitments, owners, page(request).now
     )
     return web.Response(body=png, content_type="image/png")

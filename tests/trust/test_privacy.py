@@ -14,7 +14,7 @@ from bot.cases.service import open_case
 from bot.effects import SendDocument, body
 from bot.engine import Engine
 from bot.outbox import enqueue
-from bot.personal_data import retention_scan
+from bot.privacy.service import retention_scan
 from bot.scheduler import ScanContext, run_once
 from storage.models import (
     Actor,

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from bot import audit
 from bot.access import COACHES, requires
 from bot.effects import Button
-from bot.flows.commitment_edit import CommitmentEditFlow
-from bot.flows.plan_check import PlanCheckFlow
-from bot.flows.plan_edit import PlanEditFlow
-from bot.plans import cards, export, service, status
+from bot.plans import cards, committee_report, export, service
+from bot.plans.flows.check import PlanCheckFlow
+from bot.plans.flows.commitment_edit import CommitmentEditFlow
+from bot.plans.flows.edit import PlanEditFlow
 from bot.router import Router
 from bot.text import button_label, escape
 from bot.turn import Turn
@@ -73,8 +73,8 @@ async def show_status(turn: Turn, plan: ActionPlan) -> None:
         return
     commitments = await service.commitments_of_plan(turn.session, plan.id)
     owners = await _owners(turn, commitments)
-    await turn.reply(status.status_text(turn.t, plan, commitments, owners, turn.now))
-    png = status.timeline_png(turn.t, plan, commitments, owners, turn.now)
+    await turn.reply(committee_report.status_text(turn.t, plan, commitments, owners, turn.now))
+    png = committee_report.timeline_png(turn.t, plan, commitments, owners, turn.now)
     await turn.reply_photo(png, turn._("Timeline of “{plan}”", plan=escape(plan.title)))
 
 

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from bot.clock import local
 from bot.effects import Button
 from bot.flows.base import Flow
-from bot.flows.due_answer import from_iso, read_due, show, to_iso
 from bot.i18n import N_
 from bot.plans import service
 from bot.plans.dates import DueDate, Reason, resolve_due
+from bot.plans.due_dates import from_iso, read_due, show, to_iso
 from bot.text import escape
 from bot.turn import Turn
 from storage.models import ActionPlan, Commitment, CommitmentStatus

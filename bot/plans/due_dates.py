@@ -1,4 +1,5 @@
-"""Reading a due date typed in a flow, shared by the check flow and the coaches' plan flow."""
+"""Due dates in the plan flows: reading the date people type, showing one, storing it in a
+flow's state (shared by the check flow, the plan flow and the commitment editing)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Personal data and consent (Morocco's law 09-08): /mydata, /forget, stop, /privacy.
 
 - /mydata sends the person everything kept about them, as a JSON file.
-- /forget, after a confirmation button, erases their data (see bot.personal_data).
+- /forget, after a confirmation button, erases their data (see bot.privacy.service).
 - "stop" or /stop halts every reminder at once (and leaves any form under way); /reminders
   on resumes them, and /start asks whether to.
 Exports and erasures are written to the audit trail.
@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from bot import audit, personal_data
-from bot.actions import basics
+from bot import audit
+from bot.conversation import router as conversation
 from bot.effects import Button
 from bot.i18n import N_
+from bot.privacy import service
 from bot.router import Router
 from bot.turn import Turn
 from storage.models import DeliveryStatus, OutboxMessage
@@ -59,13 +60,13 @@ async def privacy(turn: Turn, _argument: str) -> None:
 
 @router.command("mydata", "mesdonnees")
 async def my_data(turn: Turn, _argument: str) -> None:
-    data = await personal_data.export(turn.session, turn.actor, turn.now)
+    data = await service.export(turn.session, turn.actor, turn.now)
     await audit.record(
         turn.session, turn.actor, audit.Action.EXPORT, f"actor:{turn.actor.id}", turn.now
     )
     await turn.reply_document(
         f"hotline-data-{turn.actor.id}.json",
-        personal_data.export_json(data),
+        service.export_json(data),
         turn._(EXPORT_CAPTION),
     )
 
@@ -122,7 +123,7 @@ async def reminders(turn: Turn, argument: str) -> None:
 async def start(turn: Turn, argument: str) -> None:
     """/start asks someone who said stop whether reminders should resume (it never turns
     them back on by itself); runs before the framework of the call it opens. It replaces the
-    basics' /start, which it calls when no framework follows."""
+    conversation's /start, which it calls when no framework follows."""
     if turn.actor.reminders_stopped:
         await turn.reply(
             turn._(ASK_RESUME),
@@ -137,14 +138,14 @@ async def start(turn: Turn, argument: str) -> None:
         and not turn.actor.is_coach
     )
     if not framework_follows:
-        await basics.start(turn, argument)
+        await conversation.start(turn, argument)
 
 
 @router.button("privacy")
 async def privacy_button(turn: Turn, fields: list[str]) -> None:
     if fields == ["forget", "yes"]:
         turn.end_flow()
-        await personal_data.forget(
+        await service.forget(
             turn.session,
             turn.actor,
             turn.now,

@@ -14,9 +14,9 @@ from bot.cases.service import open_case
 from bot.clock import local
 from bot.effects import Button, Keyboard
 from bot.flows.base import Flow
-from bot.flows.due_answer import day, from_iso, read_due, show, to_iso
 from bot.i18n import N_
 from bot.plans import service
+from bot.plans.due_dates import day, from_iso, read_due, show, to_iso
 from bot.plans.reminders import due_label, status_label
 from bot.text import escape
 from bot.turn import Turn

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from bot.effects import Button, Keyboard
 from bot.flows.base import Flow
-from bot.flows.due_answer import from_iso, read_due, show, to_iso
 from bot.i18n import N_
 from bot.invitations import create_owner_invitation
 from bot.plans import cards, service
+from bot.plans.due_dates import from_iso, read_due, show, to_iso
 from bot.plans.reminders import due_label, status_label
 from bot.text import escape
 from bot.turn import Turn

@@ -1,1 +1,0 @@
-"""What the hotline does with each intent, command and button, one module per concern."""
