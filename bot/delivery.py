@@ -1,11 +1,13 @@
 """Delivery of the outbox over a rate-limited channel, losing nothing and sending nothing twice.
 
-A row is claimed in a short transaction (status "sending", the claim time and this process's
-instance id), marked started just before its request (only if the claim is still ours), sent
-with no transaction open, then settled in a third short transaction: delivered, retried later,
-failed, or unreachable. A row claimed but not started is never at risk of a repeat, so it is
-taken back at once when its process is gone (claimed before this process started) or after a
-short lease; a started row (a request maybe received) only after the long lease, or a moment
+Rows are claimed in batches, in a short transaction (status "sending", the claim time and this
+process's instance id). Each is marked started just before its request (only if the claim is
+still ours), in one short transaction that also writes the outcomes of the requests answered
+since the last write (delivered, retried later, failed, or unreachable), then sent with no
+transaction open; what is left is settled at the end of the batch. A row claimed but not
+started is never at risk of a repeat, so it is taken back at once when its process is gone
+(claimed before this process started) or after a short lease; a started row (a request maybe
+received) only after the long lease, or a moment
 after a restart: at most the requests in flight at a crash are repeated.
 
 Only the first unsettled row of a chat is ever claimed, by priority then age, so each chat
@@ -17,6 +19,7 @@ a little under 30/s (a claim takes the next second's slots), not in bursts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -24,8 +27,10 @@ from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Update, and_, bindparam, case, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.clock import Clock
 from bot.effects import Effect
@@ -127,6 +132,14 @@ class RateLimiter:
                 when = max(when, recent[-self.limits.group_per_minute] + minute)
         return when
 
+    def give_back(self, at: datetime) -> None:
+        """The message that left at `at` was refused (a 429): it does not count against the
+        overall limit, so its place in the pace goes to the messages after it."""
+        with contextlib.suppress(ValueError):
+            self._overall.remove(at)
+        if self._latest is not None:
+            self._latest -= self.limits.spacing
+
     def record(self, chat_id: str, at: datetime) -> None:
         """A message to this chat is leaving at `at` (now, or a slot ahead given by a claim)."""
         self._latest = at if self._latest is None else max(self._latest, at)
@@ -171,6 +184,16 @@ class Policy:
 _OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 
 
+@dataclass
+class _Outcome:
+    """A request answered (or failed), not yet written to its row."""
+
+    row: OutboxMessage
+    at: datetime
+    error: DeliveryError | None = None
+    external_id: str | None = None
+
+
 class Sender:
     """Delivers one channel's outbox; several may run against one database."""
 
@@ -194,10 +217,16 @@ class Sender:
         self.wait = wait
         self._wake = asyncio.Event()
         self._slots: dict[int, datetime] = {}  # claimed row id -> when it may leave
+        self._answered: list[_Outcome] = []  # requests answered, outcome not yet written
         # Who claims: rows claimed by another instance before this one started belong to a
         # process that is gone (or to a live one, which then finds its claim taken).
         self.instance = f"{os.getpid()}-{secrets.token_hex(8)}"[:32]
         self.booted_at = clock.now()
+        (
+            self._start_statement,
+            self._delivered_statement,
+            self._deliver_and_start_statement,
+        ) = self._statements()
 
     def wake(self) -> None:
         """New rows were enqueued: look now instead of at the next poll."""
@@ -284,65 +313,192 @@ class Sender:
         return or_(OutboxMessage.status == DeliveryStatus.PENDING, idle, in_flight)
 
     async def _start(self, row: OutboxMessage) -> bool:
-        """Mark the request as started, if the claim is still ours; only then may it be sent."""
+        """Mark the request as started, if the claim is still ours; only then may it be sent.
+
+        The same transaction writes the outcomes of the requests already answered: one short
+        transaction per message, and never more than the request about to leave (plus a slow
+        one still running) marked started without its outcome written."""
         now = self.clock.now()
-        async with self.db.transaction() as session:
-            result = await session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == row.id,
-                    OutboxMessage.status == DeliveryStatus.SENDING,
-                    OutboxMessage.claimed_by == self.instance,
-                    OutboxMessage.claimed_at == row.claimed_at,
-                    OutboxMessage.started_at.is_(None),
-                )
-                .values(started_at=now)
-            )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
+        start = {"row_id": row.id, "claimed": row.claimed_at, "at": now}
+        outcomes, self._answered = self._answered, []
+        try:
+            if not outcomes or (len(outcomes) == 1 and outcomes[0].error is None):
+                # The usual case, the previous one delivered: one statement, atomic alone.
+                async with self.db.single_statement() as session:
+                    connection = await session.connection()
+                    if outcomes:
+                        done = outcomes[0]
+                        result = await connection.execute(
+                            self._deliver_and_start_statement,
+                            {**start, **self._delivered_values(done)},
+                        )
+                        started = row.id in set(result.scalars())
+                    else:
+                        result = await connection.execute(self._start_statement, start)
+                        started = result.rowcount == 1
+            else:
+                async with self.db.transaction() as session:
+                    await self._write_outcomes(session, outcomes)
+                    result = await (await session.connection()).execute(
+                        self._start_statement, start
+                    )
+                    started = result.rowcount == 1
+        except BaseException:
+            self._answered[:0] = outcomes  # not written: kept for the next write
+            raise
+        self._log_outcomes(outcomes)
+        if not started:
             log.warning("outbox row %s was taken over before its send; not sent", row.id)
             return False
         row.started_at = now
         return True
 
+    @staticmethod
+    def _delivered_values(outcome: _Outcome) -> dict[str, Any]:
+        return {
+            "done_id": outcome.row.id,
+            "done_claimed": outcome.row.claimed_at,
+            "done_at": outcome.at,
+            "external": outcome.external_id,
+            "attempts": outcome.row.attempts + 1,
+        }
+
     async def deliver(self, row: OutboxMessage) -> None:
         """Send one claimed row (no transaction open) at its slot, and settle it."""
         await self._wait_slot(row)
-        await self._send_and_settle(row)
+        if await self._start(row):
+            self._answered.append(await self._request(row))
+        await self._settle()
 
-    async def _wait_slot(self, row: OutboxMessage) -> None:
+    async def _wait_slot(self, row: OutboxMessage) -> datetime | None:
         slot = self._slots.pop(row.id, None)
         if slot is not None:
             delay = (slot - self.clock.now()).total_seconds()
             if delay > 0:
                 await self.wait(delay)
+        return slot
 
-    async def _send_and_settle(self, row: OutboxMessage) -> None:
-        if not await self._start(row):
-            return
-        error: DeliveryError | None = None
-        external_id: str | None = None
+    def _give_back(self, slot: datetime) -> None:
+        """A request refused with a 429 was not counted by Telegram: the rows claimed after
+        it leave one place earlier (never before the refused one), so the pace holds."""
+        self.limiter.give_back(slot)
+        spacing = self.limiter.limits.spacing
+        for row_id, later in self._slots.items():
+            if later > slot:
+                self._slots[row_id] = max(slot, later - spacing)
+
+    async def _request(self, row: OutboxMessage) -> _Outcome:
+        """The network call alone: never raises (but for cancellation), says what happened."""
         try:
             external_id = await self.send(to_effect(row))
-        except DeliveryError as caught:
-            error = caught
-        except Exception as caught:  # an unknown failure is treated as transient
+        except DeliveryError as error:
+            return _Outcome(row, self.clock.now(), error)
+        except Exception as error:  # an unknown failure is treated as transient
             log.exception("sending outbox row %s failed", row.id)
-            error = Transient(f"{type(caught).__name__}: {caught}")
-        await self._settle(row, error, external_id)
+            return _Outcome(row, self.clock.now(), Transient(f"{type(error).__name__}: {error}"))
+        return _Outcome(row, self.clock.now(), None, external_id)
 
-    async def _settle(
-        self, row: OutboxMessage, error: DeliveryError | None, external_id: str | None
-    ) -> None:
-        now = self.clock.now()
+    async def _settle(self) -> None:
+        """Write every outcome not written yet, in one transaction (retried: an outcome not
+        written makes its row look in flight, and it would be sent again)."""
+        for attempt in range(1, self.policy.settle_attempts + 1):
+            outcomes, self._answered = self._answered, []
+            if not outcomes:
+                return
+            try:
+                async with self.db.transaction() as session:
+                    await self._write_outcomes(session, outcomes)
+            except Exception:
+                self._answered[:0] = outcomes
+                if attempt == self.policy.settle_attempts:
+                    raise
+                log.warning(
+                    "settling %s outbox rows failed; retrying", len(outcomes), exc_info=True
+                )
+                await asyncio.sleep(0.2 * attempt)
+            else:
+                self._log_outcomes(outcomes)
+                return
+
+    async def _write_outcomes(self, session: AsyncSession, outcomes: list[_Outcome]) -> None:
+        """Settle only our own claims: if a lease was taken over, the other sender settles."""
+        if not outcomes:
+            return
+        connection = await session.connection()
+        delivered = [self._delivered_values(o) for o in outcomes if o.error is None]
+        if delivered:
+            await connection.execute(self._delivered_statement, delivered)
+        for outcome in outcomes:
+            if outcome.error is not None:
+                await self._write_failure(connection, outcome)
+
+    def _statements(self) -> tuple[Update, Update, Update]:
+        """Built once (building costs more than running them): mark started, mark delivered,
+        and both at once (one row delivered, the next started)."""
+        start = (
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == bindparam("row_id"),
+                OutboxMessage.status == DeliveryStatus.SENDING,
+                OutboxMessage.claimed_by == self.instance,
+                OutboxMessage.claimed_at == bindparam("claimed"),
+                OutboxMessage.started_at.is_(None),
+            )
+            .values(started_at=bindparam("at", type_=OutboxMessage.started_at.type))
+        )
+        ours = (
+            OutboxMessage.status == DeliveryStatus.SENDING,
+            OutboxMessage.claimed_by == self.instance,
+        )
+        done = and_(
+            OutboxMessage.id == bindparam("done_id"),
+            OutboxMessage.claimed_at == bindparam("done_claimed"),
+        )
+        delivered_at = bindparam("done_at", type_=OutboxMessage.delivered_at.type)
+        external = bindparam("external", type_=OutboxMessage.external_id.type)
+        attempts = bindparam("attempts", type_=OutboxMessage.attempts.type)
+        delivered = (
+            update(OutboxMessage)
+            .where(done, *ours)
+            .values(
+                status=DeliveryStatus.DELIVERED,
+                delivered_at=delivered_at,
+                external_id=external,
+                attempts=attempts,
+            )
+        )
+        nxt = OutboxMessage.id == bindparam("row_id")
+        both = (
+            update(OutboxMessage)
+            .where(
+                *ours,
+                or_(
+                    done,
+                    and_(
+                        nxt,
+                        OutboxMessage.claimed_at == bindparam("claimed"),
+                        OutboxMessage.started_at.is_(None),
+                    ),
+                ),
+            )
+            .values(
+                started_at=case(
+                    (nxt, bindparam("at", type_=OutboxMessage.started_at.type)),
+                    else_=OutboxMessage.started_at,
+                ),
+                status=case((nxt, OutboxMessage.status), else_=DeliveryStatus.DELIVERED),
+                delivered_at=case((nxt, OutboxMessage.delivered_at), else_=delivered_at),
+                external_id=case((nxt, OutboxMessage.external_id), else_=external),
+                attempts=case((nxt, OutboxMessage.attempts), else_=attempts),
+            )
+            .returning(OutboxMessage.id)
+        )
+        return start, delivered, both
+
+    async def _write_failure(self, connection: AsyncConnection, outcome: _Outcome) -> None:
+        row, error, now = outcome.row, outcome.error, outcome.at
         values: dict[str, object]
-        if error is None:
-            values = {
-                "status": DeliveryStatus.DELIVERED,
-                "delivered_at": now,
-                "external_id": external_id,
-                "attempts": row.attempts + 1,
-            }
-        elif isinstance(error, RetryAfter):
+        if isinstance(error, RetryAfter):
             # Telegram's own pacing is not a failure of the message: no attempt counted.
             values = {
                 "status": DeliveryStatus.PENDING,
@@ -358,79 +514,73 @@ class Sender:
                 "not_before": now + timedelta(seconds=self.policy.backoff(attempts)),
                 "last_error": str(error)[:2000],
             }
-        elif isinstance(error, Blocked):
-            values = {
-                "status": DeliveryStatus.UNREACHABLE,
-                "attempts": row.attempts + 1,
-                "last_error": str(error)[:2000],
-            }
         else:
             values = {
-                "status": DeliveryStatus.FAILED,
+                "status": DeliveryStatus.UNREACHABLE
+                if isinstance(error, Blocked)
+                else DeliveryStatus.FAILED,
                 "attempts": row.attempts + 1,
                 "last_error": str(error)[:2000],
             }
-        for attempt in range(1, self.policy.settle_attempts + 1):
-            try:
-                await self._write_settlement(row, error, values)
-                break
-            except Exception:
-                # A settlement not written makes the row look in flight: it would be sent again.
-                if attempt == self.policy.settle_attempts:
-                    raise
-                log.warning("settling outbox row %s failed; retrying", row.id, exc_info=True)
-                await asyncio.sleep(0.2 * attempt)
-        if error is not None:
-            log.warning("outbox row %s: %s", row.id, error)
-
-    async def _write_settlement(
-        self, row: OutboxMessage, error: DeliveryError | None, values: dict[str, object]
-    ) -> None:
-        async with self.db.transaction() as session:
-            # Settle only our own claim: if the lease was taken over, the other sender settles.
-            result = await session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == row.id,
-                    OutboxMessage.status == DeliveryStatus.SENDING,
-                    OutboxMessage.claimed_by == self.instance,
-                    OutboxMessage.claimed_at == row.claimed_at,
-                )
-                .values(**values)
+        result = await connection.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == row.id,
+                OutboxMessage.status == DeliveryStatus.SENDING,
+                OutboxMessage.claimed_by == self.instance,
+                OutboxMessage.claimed_at == row.claimed_at,
             )
-            if result.rowcount == 0:  # type: ignore[attr-defined]
-                log.warning("outbox row %s was reclaimed by another sender", row.id)
-            if isinstance(error, Blocked):
-                await session.execute(
-                    update(Actor)
-                    .where(
-                        or_(
-                            Actor.id == row.actor_id,
-                            and_(Actor.channel == row.channel, Actor.chat_id == row.chat_id),
-                        )
+            .values(**values)
+        )
+        if result.rowcount == 0:
+            log.warning("outbox row %s was reclaimed by another sender", row.id)
+        if isinstance(error, Blocked):
+            await connection.execute(
+                update(Actor)
+                .where(
+                    or_(
+                        Actor.id == row.actor_id,
+                        and_(Actor.channel == row.channel, Actor.chat_id == row.chat_id),
                     )
-                    .values(reachable=False)
                 )
+                .values(reachable=False)
+            )
+
+    @staticmethod
+    def _log_outcomes(outcomes: list[_Outcome]) -> None:
+        for outcome in outcomes:
+            if outcome.error is not None:
+                log.warning("outbox row %s: %s", outcome.row.id, outcome.error)
 
     async def step(self) -> tuple[int, datetime | None]:
         """Claim what may leave now and send it; returns (sent, next due).
 
-        One request at a time, each settled before the next starts: a crash can then repeat
-        only the one in flight. A request slower than `overlap_after` (a network timeout, a
-        slow server) no longer holds the others: they go on while it finishes.
+        One request at a time, each answered before the next is marked started: a crash can
+        then repeat only the one in flight. A request slower than `overlap_after` (a network
+        timeout, a slow server) no longer holds the others: they go on while it finishes.
+        Whatever happens, no request of this step is left running when it returns or raises.
         """
         rows, next_due = await self.claim()
-        slow: set[asyncio.Future[None]] = set()
-        for row in rows:
-            await self._wait_slot(row)
-            sending = asyncio.ensure_future(self._send_and_settle(row))
-            done, _ = await asyncio.wait({sending}, timeout=self.policy.overlap_after)
-            if not done:
-                slow.add(sending)
-            else:
-                sending.result()
-        if slow:
-            await asyncio.gather(*slow)
+        requests: set[asyncio.Task[None]] = set()
+
+        async def request(row: OutboxMessage, slot: datetime | None) -> None:
+            outcome = await self._request(row)
+            if slot is not None and isinstance(outcome.error, RetryAfter):
+                self._give_back(slot)
+            self._answered.append(outcome)
+
+        try:
+            for row in rows:
+                slot = await self._wait_slot(row)
+                if not await self._start(row):
+                    continue
+                sending = asyncio.ensure_future(request(row, slot))
+                requests.add(sending)
+                await asyncio.wait({sending}, timeout=self.policy.overlap_after)
+        finally:
+            if running := {task for task in requests if not task.done()}:
+                await asyncio.wait(running)
+            await self._settle()
         return len(rows), next_due
 
     async def run_until_idle(self, max_steps: int = 10_000) -> None:

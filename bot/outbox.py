@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +34,72 @@ from storage.models import Actor, DeliveryStatus, OutboxMessage, Priority
 
 # A text cut into more messages than this is bulk output (a long listing).
 BULK_PARTS = 2
+
+
+def message_rows(
+    *,
+    channel: str,
+    chat_id: str,
+    text: str,
+    now: datetime,
+    buttons: Keyboard = (),
+    photo: bytes | None = None,
+    document: tuple[str, bytes] | None = None,
+    file_ref: tuple[str, str] | None = None,
+    actor_id: int | None = None,
+    call_id: int | None = None,
+    cause_id: int | None = None,
+    dedup_key: str | None = None,
+    not_before: datetime | None = None,
+    about_id: int | None = None,
+    priority: int | None = None,
+) -> list[dict[str, Any]]:
+    """The outbox rows of one message (see `enqueue`), as column values."""
+    kind, content, filename, file_id = "text", None, None, None
+    if photo is not None:
+        kind, content = "photo", photo
+    elif document is not None:
+        kind, (filename, content) = "document", document
+    elif file_ref is not None:
+        kind, file_id = file_ref
+    if kind == "text":
+        parts = split_message(text)
+    elif utf16_len(to_plain(text)) <= CAPTION_LIMIT or kind in CAPTIONLESS:
+        parts = [text]
+    else:
+        # A caption over Telegram's limit would fail the whole file: the text goes first.
+        parts = [*split_message(text), ""]
+    if priority is None:
+        priority = Priority.BULK if len(parts) > BULK_PARTS else Priority.NORMAL
+    rows: list[dict[str, Any]] = []
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        carries = last or kind == "text"  # the file rides on the last part only
+        rows.append(
+            {
+                "channel": channel,
+                "chat_id": chat_id,
+                "actor_id": actor_id,
+                "call_id": call_id,
+                "cause_id": cause_id,
+                "about_id": about_id,
+                "priority": priority,
+                "kind": kind if carries else "text",
+                "text": part,
+                "file": content if carries else None,
+                "filename": filename if carries else None,
+                "file_id": file_id if carries else None,
+                "buttons": keyboard_to_json(buttons) if last else None,
+                "dedup_key": dedup_key
+                if index == 0
+                else (f"{dedup_key}#{index}" if dedup_key else None),
+                "status": DeliveryStatus.PENDING,
+                "attempts": 0,
+                "not_before": not_before or now,
+                "created_at": now,
+            }
+        )
+    return rows
 
 
 async def enqueue(
@@ -66,49 +135,26 @@ async def enqueue(
         )
         if existing is not None:
             return []
-    kind, content, filename, file_id = "text", None, None, None
-    if photo is not None:
-        kind, content = "photo", photo
-    elif document is not None:
-        kind, (filename, content) = "document", document
-    elif file_ref is not None:
-        kind, file_id = file_ref
-    if kind == "text":
-        parts = split_message(text)
-    elif utf16_len(to_plain(text)) <= CAPTION_LIMIT or kind in CAPTIONLESS:
-        parts = [text]
-    else:
-        # A caption over Telegram's limit would fail the whole file: the text goes first.
-        parts = [*split_message(text), ""]
-    if priority is None:
-        priority = Priority.BULK if len(parts) > BULK_PARTS else Priority.NORMAL
-    rows: list[OutboxMessage] = []
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        carries = last or kind == "text"  # the file rides on the last part only
-        rows.append(
-            OutboxMessage(
-                channel=channel,
-                chat_id=chat_id,
-                actor_id=actor_id,
-                call_id=call_id,
-                cause_id=cause_id,
-                about_id=about_id,
-                priority=priority,
-                kind=kind if carries else "text",
-                text=part,
-                file=content if carries else None,
-                filename=filename if carries else None,
-                file_id=file_id if carries else None,
-                buttons=keyboard_to_json(buttons) if last else None,
-                dedup_key=dedup_key
-                if index == 0
-                else (f"{dedup_key}#{index}" if dedup_key else None),
-                status=DeliveryStatus.PENDING,
-                not_before=not_before or now,
-                created_at=now,
-            )
+    rows = [
+        OutboxMessage(**values)
+        for values in message_rows(
+            channel=channel,
+            chat_id=chat_id,
+            text=text,
+            now=now,
+            buttons=buttons,
+            photo=photo,
+            document=document,
+            file_ref=file_ref,
+            actor_id=actor_id,
+            call_id=call_id,
+            cause_id=cause_id,
+            dedup_key=dedup_key,
+            not_before=not_before,
+            about_id=about_id,
+            priority=priority,
         )
+    ]
     if dedup_key is None:
         session.add_all(rows)
         await session.flush()
@@ -122,6 +168,23 @@ async def enqueue(
     except IntegrityError:
         return []
     return rows
+
+
+async def enqueue_keyed(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
+    """Store many keyed messages (`message_rows` with a dedup_key) in one statement, for a
+    scan: a key already enqueued, by this scan earlier or by another process at the same
+    moment, is skipped by the unique index. Returns the keys stored."""
+    if not rows:
+        return set()
+    connection = await session.connection()
+    values = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        values(OutboxMessage)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=[OutboxMessage.dedup_key])
+        .returning(OutboxMessage.dedup_key)
+    )
+    return {key for key in (await connection.execute(statement)).scalars() if key is not None}
 
 
 async def enqueue_to(

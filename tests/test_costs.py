@@ -270,3 +270,37 @@ async def test_an_input_change_brings_a_commitment_back_to_the_scan(
         )
     assert due_again == 3
     await db.dispose()
+
+
+async def test_due_reminders_are_stored_in_one_statement_per_batch(
+    database_url: str, settings: Settings
+) -> None:
+    clock = ManualClock(_morning())
+    db, context = _context(database_url, clock, settings)
+    await seed_commitments(db, 10, due_every=1, now=clock.now(), owners=10)
+    with counting(db) as ten:
+        await reminders.scan(context)
+    await seed_commitments(db, 60, due_every=1, now=clock.now(), owners=60)
+    with counting(db) as sixty:
+        await reminders.scan(context)
+    # Six times as many due, the same statements: one INSERT for the batch's reminders (the
+    # dedup keys kept by the unique index), not a look-up, savepoint and insert for each.
+    assert len(sixty.sql) == len(ten.sql)
+    assert sum("INSERT INTO outbox" in sql for sql in sixty.sql) == 1
+    async with db.transaction() as session:
+        sent = await session.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.dedup_key.like("reminder:%"))
+        )
+    assert sent == 70
+    # Scanned again at the same moment (another process, a restart): nothing twice.
+    async with db.transaction() as session:
+        rows = (await session.scalars(select(Commitment))).all()
+        for row in rows:
+            row.remind_at = clock.now()
+    await reminders.scan(context)
+    async with db.transaction() as session:
+        again = await session.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.dedup_key.like("reminder:%"))
+        )
+    assert again == 70
+    await db.dispose()

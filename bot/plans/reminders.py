@@ -31,17 +31,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.cases.service import open_case
 from bot.clock import LOCAL_TZ, local
 from bot.config import Settings
 from bot.effects import Button, Keyboard
 from bot.i18n import N_, Translator, translator
-from bot.outbox import enqueue_to
+from bot.outbox import enqueue_keyed, enqueue_to, message_rows
 from bot.plans import service
 from bot.scheduler import ScanContext
 from bot.text import escape
@@ -229,21 +231,46 @@ async def _scan_batch(
         return 0, 0
     # What every row needs, in one query each rather than one per row.
     owner_ids = {c.owner_id for c, _ in rows if c.owner_id is not None}
-    if owner_ids:
-        await session.scalars(select(Actor).where(Actor.id.in_(owner_ids)))
+    # Held here: the session keeps only weak references, and `session.get` finds them then.
+    owners = (
+        (await session.scalars(select(Actor).where(Actor.id.in_(owner_ids)))).all()
+        if owner_ids
+        else []
+    )
     answers = await _answered(session, [c.id for c, _ in rows])
     sent = 0
+    queued: list[dict[str, Any]] = []  # the reminders of the batch, stored in one statement
+    moved: list[dict[str, Any]] = []  # rows whose next look is set in one statement
+    stored: set[str] = set()  # the dedup keys stored
     for commitment, plan in rows:
         due = service.due_day(commitment)
         remindable = (
             commitment.status in service.OPEN_STATUSES and not commitment.due_needs_confirmation
         )
         if due is not None and remindable:
-            sent += await _remind_owner(session, commitment, plan, due, now, policy, answers)
+            await _remind_owner(session, commitment, plan, due, now, policy, answers, queued)
             if now >= policy.falls_due(due + timedelta(days=policy.overdue_after_days)):
+                # Rare (once per deadline): what is queued goes first, keeping the order.
+                stored |= await enqueue_keyed(session, queued)
+                queued.clear()
                 sent += await _alert_coach(session, settings, commitment, plan, due, now, True)
-        commitment.remind_at = next_check(commitment, plan, policy, now)
+        later = next_check(commitment, plan, policy, now)
+        if commitment in session.dirty:  # changed by an alert: its hooks see the new time
+            commitment.remind_at = later
+        else:
+            moved.append({"row": commitment.id, "at": later})
+            set_committed_value(commitment, "remind_at", later)
+    stored |= await enqueue_keyed(session, queued)
+    sent += sum(1 for key in stored if "#" not in key)  # a message, not each of its parts
     await session.flush()
+    if moved:  # one statement for the batch, not one UPDATE per row
+        await (await session.connection()).execute(
+            update(Commitment)
+            .where(Commitment.id == bindparam("row"))
+            .values(remind_at=bindparam("at", type_=Commitment.remind_at.type)),
+            moved,
+        )
+    del owners
     return len(rows), sent
 
 
@@ -276,29 +303,32 @@ async def _remind_owner(
     now: datetime,
     policy: ReminderPolicy,
     answers: dict[int, tuple[datetime | None, datetime | None]],
-) -> int:
+    queued: list[dict[str, Any]],
+) -> None:
+    """Adds the reminder due now, if any, to `queued` (its dedup key makes it go out once)."""
     if commitment.owner_id is None:
         answered = answers.get(commitment.id, (None, None))[1]
-        return await _relay_to_coaches(session, commitment, plan, due, now, policy, answered)
-    owner = await session.get(Actor, commitment.owner_id)
+        await _relay_to_coaches(session, commitment, plan, due, now, policy, answered, queued)
+        return
+    owner = await session.get(Actor, commitment.owner_id)  # loaded with the batch
     if owner is None or not owner.reachable or owner.reminders_stopped:
-        return 0
+        return
     answered = answers.get(commitment.id, (None, None))[0]
     offsets = plan.reminder_offsets or policy.offsets
     offset = due_offset(offsets, due, now, policy, answered)
     if offset is None:
-        return 0
+        return
     t = translator(owner.lang)
-    rows = await enqueue_to(
-        session,
-        owner,
-        reminder_text(t, plan, commitment, offset),
+    queued += message_rows(
+        channel=owner.channel,
+        chat_id=owner.chat_id,
+        actor_id=owner.id,
+        text=reminder_text(t, plan, commitment, offset),
         buttons=answer_buttons(t, commitment.id),
         now=now,
         dedup_key=reminder_key(commitment, due, offset),
         priority=Priority.BULK,
     )
-    return 1 if rows else 0
 
 
 async def _relay_to_coaches(
@@ -309,16 +339,16 @@ async def _relay_to_coaches(
     now: datetime,
     policy: ReminderPolicy,
     answered: datetime | None,
-) -> int:
+    queued: list[dict[str, Any]],
+) -> None:
     """A row of the committee as a whole: its reminders go to the plan's coach to relay."""
     committee = await service.committee_of(session, plan)
     if not service.is_committee_owned(commitment, committee):
-        return 0  # a pending person: nobody to remind until the coach links them
+        return  # a pending person: nobody to remind until the coach links them
     assert committee is not None
     offset = due_offset(plan.reminder_offsets or policy.offsets, due, now, policy, answered)
     if offset is None:
-        return 0
-    sent = 0
+        return
     for coach in await service.coaches_of(session, plan):
         if not coach.reachable or coach.reminders_stopped:
             continue
@@ -334,17 +364,16 @@ async def _relay_to_coaches(
             due=due_label(t, commitment),
             when=when_text(t, offset),
         )
-        rows = await enqueue_to(
-            session,
-            coach,
-            text,
+        queued += message_rows(
+            channel=coach.channel,
+            chat_id=coach.chat_id,
+            actor_id=coach.id,
+            text=text,
             buttons=((Button(t.gettext("Update this commitment"), f"pcm:{commitment.id}"),),),
             now=now,
             dedup_key=f"{reminder_key(commitment, due, offset)}:coach{coach.id}",
             priority=Priority.BULK,
         )
-        sent += 1 if rows else 0
-    return sent
 
 
 async def _alert_coach(

@@ -51,3 +51,13 @@ def test_messages_leave_evenly_spaced_a_little_under_the_limit() -> None:
     # No second ever holds 31: a sliding window on the other side has slack for jitter.
     windows = [later - first for first, later in zip(times, times[30:], strict=False)]
     assert min(windows) > timedelta(seconds=1)
+
+
+def test_a_refused_message_gives_its_place_to_the_next() -> None:
+    limiter = RateLimiter()
+    spacing = limiter.limits.spacing
+    for n in range(3):
+        limiter.record(str(n), s(0) + n * spacing)
+    without = limiter.overall_allowed(s(0))
+    limiter.give_back(s(0) + 2 * spacing)  # the last one got a 429: Telegram did not count it
+    assert limiter.overall_allowed(s(0)) == without - spacing

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import ManualClock
 from bot.delivery import Blocked, Limits, Policy, Sender
@@ -336,3 +338,54 @@ async def test_an_urgent_message_passes_bulk_output_to_the_same_person(
     await sender.run_until_idle()
     await db.dispose()
     assert order == ["ALERTE", "réponse", *bulk]  # bulk still in its own order
+
+
+class BreakableDatabase(Database):
+    """A database whose transactions fail from the moment it is broken."""
+
+    broken = False
+
+    @contextlib.asynccontextmanager
+    async def transaction(self, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        if self.broken:
+            raise OSError("database unreachable")
+        async with super().transaction(urgent) as session:
+            yield session
+
+
+async def test_a_failing_step_leaves_no_request_running_behind_it(
+    database_url: str, clock: ManualClock
+) -> None:
+    """A slow request overlapped by the next ones must still be awaited when a later
+    settlement fails: otherwise a stop abandons it mid-flight, its row stays "sending"
+    (sent, maybe received) and the next start repeats it."""
+    db = BreakableDatabase(database_url)
+    in_flight: set[str] = set()
+
+    async def send(effect: Effect) -> str:
+        in_flight.add(effect.chat_id)
+        try:
+            if effect.chat_id == "1":
+                await asyncio.sleep(0.3)  # slower than `overlap_after`: the next one goes on
+            else:
+                db.broken = True  # the database goes away once this one is requested
+            return "1"
+        finally:
+            in_flight.discard(effect.chat_id)
+
+    async with db.transaction() as session:
+        for chat in ("1", "2"):
+            await enqueue(session, channel="telegram", chat_id=chat, text="x", now=clock.now())
+    sender = Sender(
+        db,
+        clock,
+        "telegram",
+        send,
+        policy=Policy(overlap_after=0.05, settle_attempts=1),
+        wait=virtual_wait(clock),
+    )
+    with pytest.raises(OSError):
+        await sender.step()
+    assert in_flight == set()  # the slow request ended before the step gave up
+    db.broken = False
+    await db.dispose()
