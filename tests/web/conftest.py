@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from bot.clock import ManualClock
@@ -153,11 +154,29 @@ async def link_for(engine: Engine, served: Served, actor_id: int) -> str:
         return await auth.issue_link(session, person, engine.clock.now(), served.url)
 
 
+def _replaced(element: WebElement) -> Callable[[webdriver.Chrome], bool]:
+    """Like selenium's `staleness_of`, but Chromium asked in the middle of a navigation may
+    also answer that the node no longer belongs to the document: gone all the same."""
+
+    def check(_browser: webdriver.Chrome) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+        return False
+
+    return check
+
+
 def press(browser: webdriver.Chrome, element_id: str) -> None:
     """Click a button that submits a form, and wait for the next page."""
     old = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.ID, element_id).click()
-    WebDriverWait(browser, 10).until(staleness_of(old))
+    WebDriverWait(browser, 10).until(_replaced(old))
 
 
 async def sign_in(browser: webdriver.Chrome, engine: Engine, served: Served, actor_id: int) -> None:
