@@ -76,6 +76,10 @@ class Settings:
     overdue_alert_days: int = 7
     # Invitation tokens (the golden transcripts use a counter, to read the same every run).
     new_token: Callable[[], str] = field(default=random_token, compare=False, repr=False)
+    # Files people sent (photos, voice notes, documents), fetched from the Bot API for the
+    # console and kept here, the least recently shown removed past the size bound.
+    file_cache_dir: Path = Path("var/file-cache")
+    file_cache_bytes: int = 200 * 1024 * 1024
 
     @property
     def console_listen(self) -> str:
@@ -132,4 +136,6 @@ class Settings:
             working_hours=_hours(working) if working else defaults.working_hours,
             waking_hours=_hours(waking) if waking else defaults.waking_hours,
             overdue_alert_days=int(overdue) if overdue else defaults.overdue_alert_days,
+            file_cache_dir=Path(env.get("HOTLINE_FILE_CACHE_DIR") or defaults.file_cache_dir),
+            file_cache_bytes=int(env.get("HOTLINE_FILE_CACHE_MB") or 200) * 1024 * 1024,
         )

@@ -68,6 +68,7 @@ def test_every_setting_is_read_from_the_environment_or_known_not_to_be() -> None
         "HOTLINE_WAKING_HOURS": "07:00-21:00",
         "HOTLINE_OVERDUE_ALERT_DAYS": "4",
         "HOTLINE_NLU_CACHE_DIR": "",
+        "HOTLINE_FILE_CACHE_MB": "50",
     }
     changed: set[str] = set()
     for name in set(env.asked):

@@ -134,7 +134,8 @@ async def run_chat(
 
         try:
             site = await start_site(
-                create_app(engine.db, engine.clock, settings), settings.console_listen
+                create_app(engine.db, engine.clock, settings, understander=engine.understander),
+                settings.console_listen,
             )
             out.write(f"Web console: {settings.console_url} (a coach sends /web for a link)\n")
         except OSError as error:

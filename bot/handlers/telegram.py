@@ -404,7 +404,14 @@ async def run_telegram(
             # One server: the webhook and, beside it, the web console.
             app = runtime.webhook_app(settings.webhook_secret, path)
             if settings.web_listen != "off":
-                mount_console(app, engine.db, engine.clock, settings, runtime.sender.wake)
+                mount_console(
+                    app,
+                    engine.db,
+                    engine.clock,
+                    settings,
+                    runtime.sender.wake,
+                    understander=engine.understander,
+                )
             site = await start_site(app, settings.webhook_listen)
             await adapter.set_webhook(settings.webhook_url, settings.webhook_secret)
             log.warning("webhook for @%s listening on %s", username, settings.webhook_listen)
@@ -437,7 +444,8 @@ async def _console_beside_polling(
 
     try:
         site = await start_site(
-            create_app(engine.db, engine.clock, settings, wake), settings.console_listen
+            create_app(engine.db, engine.clock, settings, wake, understander=engine.understander),
+            settings.console_listen,
         )
     except OSError as error:
         log.warning("web console not started on %s: %s", settings.console_listen, error)

@@ -7,27 +7,19 @@ filed message joins the training data at the next /reload.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from bot.access import COACHES, requires
 from bot.effects import Button, Keyboard
-from bot.i18n import N_, translator
+from bot.i18n import N_
 from bot.nlu.corpus import NONE
 from bot.nlu.knowledge import title_of
 from bot.review import service
 from bot.router import Router
 from bot.text import escape
 from bot.turn import Turn
-from storage.models import Actor, InboundMessage, ReviewItem, ReviewReason
+from storage.models import InboundMessage, ReviewItem, ReviewReason
 
 router = Router("review")
 
-# A person still waits for an answer this long after asking; later, filing teaches the model
-# only (an answer days later about a question they have forgotten would puzzle them).
-ANSWER_WITHIN = timedelta(days=3)
-GUESSES = 3
-# Labels offered under "Other label…", two a row; the rest are small talk and never asked.
-_NOT_OFFERED = frozenset({"greeting", "goodbye", "thanks", "acknowledge"})
 _VARIANT_NAMES = {
     "fr": N_("French"),
     "ary": N_("Darija in Arabic script"),
@@ -68,13 +60,7 @@ def _card(turn: Turn, item: ReviewItem, left: int) -> str:
 
 
 def _guess_buttons(turn: Turn, item: ReviewItem) -> Keyboard:
-    understander = turn.engine.understander
-    scores = understander.scores(item.text)
-    ranked = [
-        label
-        for label, _ in sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-        if label != NONE and understander.entry(label) is not None
-    ][:GUESSES]
+    ranked = service.best_guesses(turn.engine.understander, item.text)
     rows: list[tuple[Button, ...]] = [
         (Button(_title(turn, label), f"rv:{item.id}:{label}"),) for label in ranked
     ]
@@ -94,8 +80,7 @@ def _title(turn: Turn, label: str) -> str:
 
 
 def _all_labels(turn: Turn, item: ReviewItem) -> Keyboard:
-    understander = turn.engine.understander
-    labels = [label for label in understander.labels if label not in _NOT_OFFERED]
+    labels = service.offered_labels(turn.engine.understander)
     buttons = [Button(_title(turn, label), f"rv:{item.id}:{label}") for label in labels]
     rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
     rows.append((Button(turn._("Out of scope"), f"rv:{item.id}:{NONE}"),))
@@ -117,8 +102,8 @@ async def review_button(turn: Turn, fields: list[str]) -> None:
     if label == "more":
         await turn.reply(turn._("Choose the label:"), _all_labels(turn, item))
         return
-    known = label in (NONE, service.SKIP) or turn.engine.understander.entry(label) is not None
-    if not known:
+    understander = turn.engine.understander
+    if not service.can_file_under(understander, label):
         await turn.reply(turn._("This button is no longer active."))
         return
     if not service.file(item, label, turn.actor, turn.now):
@@ -133,33 +118,10 @@ async def review_button(turn: Turn, fields: list[str]) -> None:
                 label=escape(name),
             )
         )
-        await _answer_the_asker(turn, item, label)
-    await _show_next(turn, after_id=item.id)
-
-
-async def _answer_the_asker(turn: Turn, item: ReviewItem, label: str) -> None:
-    """The person who asked gets the answer, if the question is a topic and recent."""
-    if item.message_id is None:
-        return
-    message = await turn.session.get(InboundMessage, item.message_id)
-    if message is None or turn.now - message.received_at > ANSWER_WITHIN:
-        return
-    asker = await turn.session.get(Actor, message.actor_id)
-    # In the variant of the question, unless the person chose one.
-    lang = (asker.lang if asker.lang_chosen else item.lang) if asker else "fr"
-    answer = turn.engine.understander.answer(label, lang) if asker else None
-    if asker is None or answer is None or not asker.reachable or asker.id == turn.actor.id:
-        return
-    t = translator(lang)
-    await turn.send_to(
-        asker,
-        t.gettext(
-            "A coach looked at your question «{question}». Here is the answer:",
-            question=escape(message.text or ""),
+        turn.sent += await service.answer_asker(
+            turn.session, understander, item, turn.actor, turn.now, cause_id=turn.message.id
         )
-        + "\n\n"
-        + escape(answer),
-    )
+    await _show_next(turn, after_id=item.id)
 
 
 @router.button("nothelp")

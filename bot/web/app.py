@@ -7,6 +7,7 @@ transaction; what it enqueues for Telegram is delivered by the outbox sender.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -26,9 +27,12 @@ from bot.cases import labels
 from bot.clock import Clock, local
 from bot.config import Settings
 from bot.i18n import VARIANTS, translator
+from bot.nlu import lexicon
+from bot.nlu.understander import Understander
 from bot.plans.reminders import due_label, status_label
 from bot.plans.timeline import _font_file
 from bot.web import auth
+from bot.web.files import FileCache
 from storage.db import Database
 from storage.models import Actor, OutboxMessage, WebSession
 
@@ -65,8 +69,9 @@ def me_of(request: web.Request) -> Actor:
 
 
 class Console:
-    """What the pages need: the database, the clock, the settings, and a way to wake the
-    outbox sender when a page enqueued messages (in the bot's own process)."""
+    """What the pages need: the database, the clock, the settings, a way to wake the outbox
+    sender when a page enqueued messages (in the bot's own process), the understanding (the
+    engine's, so a /reload is seen here too), and the cache of files fetched from the Bot API."""
 
     def __init__(
         self,
@@ -75,6 +80,7 @@ class Console:
         settings: Settings,
         on_enqueued: Callable[[], None] | None = None,
         upload_dir: Path | None = None,
+        understander: Understander | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -82,6 +88,25 @@ class Console:
         self.on_enqueued = on_enqueued
         self.upload_dir = upload_dir or Path(tempfile.gettempdir()) / "hotline-uploads"
         self.secure_cookie = settings.console_url.startswith("https://")
+        self._understander = understander
+        self._loading = asyncio.Lock()
+        self.files = FileCache.from_settings(settings)
+
+    async def understander(self) -> Understander:
+        """The engine's understander when the console runs beside the bot; alone, one built
+        from the knowledge base at first need (the trained model is cached on disk)."""
+        if self._understander is None:
+            async with self._loading:
+                if self._understander is None:
+                    self._understander = await asyncio.to_thread(build_understander, self.settings)
+        return self._understander
+
+
+def build_understander(settings: Settings) -> Understander:
+    """The understanding built as `bot.app.build_engine` builds the engine's (the console
+    cannot import the composition root, which imports it)."""
+    lexicon.use(settings.knowledge_dir)
+    return Understander(settings.knowledge_dir, cache_dir=settings.nlu_cache_dir)
 
 
 def see_other(location: str) -> web.Response:
@@ -306,10 +331,11 @@ def mount(
     settings: Settings,
     on_enqueued: Callable[[], None] | None = None,
     upload_dir: Path | None = None,
+    understander: Understander | None = None,
 ) -> Console:
-    from bot.web import cases, plans, territory
+    from bot.web import cases, plans, review, territory
 
-    console = Console(db, clock, settings, on_enqueued, upload_dir)
+    console = Console(db, clock, settings, on_enqueued, upload_dir, understander)
     app[CONSOLE] = console
     app.middlewares.append(lifecycle)
     aiohttp_jinja2.setup(
@@ -332,6 +358,7 @@ def mount(
     cases.routes(r)
     plans.routes(r)
     territory.routes(r)
+    review.routes(r)
     return console
 
 
@@ -344,9 +371,10 @@ def create_app(
     settings: Settings,
     on_enqueued: Callable[[], None] | None = None,
     upload_dir: Path | None = None,
+    understander: Understander | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=10 * 1024 * 1024)
-    mount(app, db, clock, settings, on_enqueued, upload_dir)
+    mount(app, db, clock, settings, on_enqueued, upload_dir, understander)
     return app
 
 

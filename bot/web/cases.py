@@ -14,7 +14,7 @@ from bot.cases import alerts, visibility, work
 from bot.cases.labels import DEFAULT_SIGNATURE
 from bot.i18n import translator
 from bot.plans import service as plans
-from bot.web import queries
+from bot.web import files, queries
 from bot.web.app import audit_read, console_of, form_of, page, render, see_other
 from storage.models import (
     ActionPlan,
@@ -38,6 +38,7 @@ def routes(r: web.UrlDispatcher) -> None:
     r.add_get("/inbox/rows", inbox_rows, name="web:inbox_rows")
     r.add_get("/case/{id:\\d+}", case_page, name="web:case")
     r.add_get("/case/{id:\\d+}/canned", canned_text, name="web:canned_text")
+    r.add_get("/case/{id:\\d+}/file/{event:\\d+}", case_file, name="web:case_file")
     r.add_post("/case/{id:\\d+}/{action:take|reply|resolve|handover|note}", act, name="web:act")
     r.add_get("/canned", canned_page, name="web:canned")
     r.add_post("/canned", canned_add, name="web:canned_add")
@@ -133,6 +134,16 @@ async def case_page(request: web.Request) -> web.Response:
     others = await work.handover_candidates(session, page(request).me)
     opened = next((e for e in events if e.kind == "opened"), None)
     answers = (opened.details or {}).get("answers", {}) if opened else {}
+    settings = console_of(request).settings
+    # A file can be shown when its id is Telegram's and the console holds the bot's token:
+    # the id belongs to the channel of whoever sent it.
+    fetchable = {
+        e.id
+        for e in events
+        if e.file_id
+        and e.actor_id in people
+        and files.fetchable(settings, people[e.actor_id].channel)
+    }
     me = page(request).me
     t_actor = translator(case.lang)
     signed = me.coach_signature or t_actor.gettext(DEFAULT_SIGNATURE)
@@ -161,8 +172,44 @@ async def case_page(request: web.Request) -> web.Response:
             "closed": case.status in work.CLOSED,
             "text": "",
             "reply_limit": REPLY_LIMIT,
+            "fetchable": fetchable,
+            "file_kinds": files.KINDS,
+            "file_kind_default": files.FILE,
         },
     )
+
+
+async def case_file(request: web.Request) -> web.StreamResponse:
+    """A file of the conversation, for whoever may see the case: fetched from the Bot API by
+    its id the first time, then from the cache. Each showing is in the audit trail."""
+    session = page(request).db
+    case = await _visible_case(request)
+    found = await session.get(CaseEvent, int(request.match_info["event"]))
+    if found is None or found.case_id != case.id or not found.file_id:
+        raise web.HTTPNotFound()
+    sender = await session.get(Actor, found.actor_id) if found.actor_id else None
+    console = console_of(request)
+    if console.files is None or not files.fetchable(
+        console.settings, sender.channel if sender else None
+    ):
+        raise web.HTTPNotFound()
+    kind = str((found.details or {}).get("kind") or "file")
+    # Fetched before anything is written, so no write transaction waits on the network.
+    try:
+        fetched = await console.files.get(found.file_id)
+    except files.FileUnavailable:
+        return web.Response(status=502, text="file unavailable")
+    await audit_read(request, f"case:{case.id}", via="web", file_event=found.id, kind=kind)
+    headers = {"Content-Type": fetched.content_type}
+    if not files.shown_inline(kind, fetched.content_type):
+        # Documents (and anything not of its kind's type) are downloaded, never rendered by
+        # the browser from the console's own origin.
+        name = f"case{case.id}-{files.safe_name(kind)}-{found.id}{fetched.suffix}"
+        headers["Content-Type"] = "application/octet-stream"
+        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    if fetched.path is not None:
+        return web.FileResponse(fetched.path, headers=headers)
+    return web.Response(body=fetched.body, headers=headers)
 
 
 async def canned_text(request: web.Request) -> web.Response:

@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.review import service as review_service
 from bot.web import auth
-from bot.web.app import create_app
+from bot.web.app import build_understander, create_app
 from storage.db import Database
 from storage.models import Actor
 
@@ -77,7 +78,15 @@ async def serve(settings: Settings, listen: str, stop: asyncio.Event | None = No
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signum, stop.set)
     db = Database(settings.database_url)
-    runner = await start_site(create_app(db, SystemClock(), settings), listen)
+    # The review page ranks labels with the understanding built as the bot builds it: the
+    # knowledge base and the messages coaches already filed (as `bot.app.learn_reviews`).
+    understander = await asyncio.to_thread(build_understander, settings)
+    async with db.transaction() as session:
+        reviewed = await review_service.training_examples(session, understander.labels)
+    if reviewed:
+        await asyncio.to_thread(understander.reload, reviewed)
+    app = create_app(db, SystemClock(), settings, understander=understander)
+    runner = await start_site(app, listen)
     print(f"web console: {settings.console_url if settings.web_url else f'http://{listen}'}")
     sys.stdout.flush()
     try:

@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.engine import Engine
+from bot.nlu import Understander
 from bot.web import auth
 from bot.web.app import create_app
 from bot.web.server import start_site
@@ -50,9 +54,17 @@ class Served:
 
 
 class _ServerThread(threading.Thread):
-    def __init__(self, settings: Settings, clock: ManualClock, listen: str, uploads: Path) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: ManualClock,
+        listen: str,
+        uploads: Path,
+        understander: Understander | None,
+    ) -> None:
         super().__init__(daemon=True)
         self.settings, self.clock, self.listen, self.uploads = settings, clock, listen, uploads
+        self.understander = understander
         self.ready = threading.Event()
         self.loop = asyncio.new_event_loop()
         self.error: BaseException | None = None
@@ -65,7 +77,13 @@ class _ServerThread(threading.Thread):
         db = Database(self.settings.database_url)
         self.stop = asyncio.Event()
         try:
-            app = create_app(db, self.clock, self.settings, upload_dir=self.uploads)
+            app = create_app(
+                db,
+                self.clock,
+                self.settings,
+                upload_dir=self.uploads,
+                understander=self.understander,
+            )
             runner = await start_site(app, self.listen)
         except BaseException as error:
             self.error = error
@@ -82,8 +100,16 @@ class _ServerThread(threading.Thread):
         self.join(10)
 
 
-@pytest.fixture
-def served(settings: Settings, clock: ManualClock, tmp_path: Path) -> Iterator[Served]:
+@contextmanager
+def serving(
+    settings: Settings,
+    clock: ManualClock,
+    tmp_path: Path,
+    understander: Understander | None,
+    **more: Any,
+) -> Iterator[Served]:
+    """The console on a free port; `more` are further settings (the Bot API, the cache).
+    Without an understander, the console builds its own, as `hotline web` alone does."""
     listen = f"127.0.0.1:{_free_port()}"
     url = f"http://{listen}"
     console_settings = Settings(
@@ -91,8 +117,10 @@ def served(settings: Settings, clock: ManualClock, tmp_path: Path) -> Iterator[S
         knowledge_dir=settings.knowledge_dir,
         web_listen=listen,
         web_url=url,
+        **more,
     )
-    thread = _ServerThread(console_settings, clock, listen, tmp_path / "uploads")
+    # The engine's understander, as when the console runs beside the bot.
+    thread = _ServerThread(console_settings, clock, listen, tmp_path / "uploads", understander)
     thread.start()
     thread.ready.wait(10)
     if thread.error is not None:
@@ -101,6 +129,14 @@ def served(settings: Settings, clock: ManualClock, tmp_path: Path) -> Iterator[S
         yield Served(url, console_settings, tmp_path / "uploads")
     finally:
         thread.shutdown()
+
+
+@pytest.fixture
+def served(
+    settings: Settings, clock: ManualClock, tmp_path: Path, understander: Understander
+) -> Iterator[Served]:
+    with serving(settings, clock, tmp_path, understander) as found:
+        yield found
 
 
 @pytest.fixture
@@ -118,11 +154,29 @@ async def link_for(engine: Engine, served: Served, actor_id: int) -> str:
         return await auth.issue_link(session, person, engine.clock.now(), served.url)
 
 
+def _replaced(element: WebElement) -> Callable[[webdriver.Chrome], bool]:
+    """Like selenium's `staleness_of`, but Chromium asked in the middle of a navigation may
+    also answer that the node no longer belongs to the document: gone all the same."""
+
+    def check(_browser: webdriver.Chrome) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+        return False
+
+    return check
+
+
 def press(browser: webdriver.Chrome, element_id: str) -> None:
     """Click a button that submits a form, and wait for the next page."""
     old = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.ID, element_id).click()
-    WebDriverWait(browser, 10).until(staleness_of(old))
+    WebDriverWait(browser, 10).until(_replaced(old))
 
 
 async def sign_in(browser: webdriver.Chrome, engine: Engine, served: Served, actor_id: int) -> None:

@@ -1,30 +1,153 @@
 """A picture of each page of the console, on a small but lived-in region. `make screenshots`
 writes them to docs/screenshots/ for the README (HOTLINE_SCREENSHOTS); otherwise they go to
-a temporary folder and the test only checks that every page renders."""
+a temporary folder and the test only checks that every page renders. The console holds a
+bot token here, with a stand-in Bot API on 127.0.0.1 that serves the photo of a case."""
 
 from __future__ import annotations
 
+import io
 import os
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageDraw
 from selenium import webdriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from bot.cases import work
+from bot.cases.service import open_case
+from bot.clock import ManualClock
+from bot.config import Settings
 from bot.engine import Engine
+from bot.nlu import Understander
 from bot.plans import importer
-from storage.models import Actor, CannedReply, Case, CaseNote
-from tests.web.conftest import Served, press
-from tests.web.scenario import region
+from storage.models import Actor, CannedReply, Case, CaseEvent, CaseNote, InboundMessage, Role
+from tests.cases.helpers import open_call, person, say
+from tests.web.conftest import Served, press, serving
+from tests.web.fake_bot_api import TOKEN, FakeBotApi
+from tests.web.scenario import Region, region
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 MAX_HEIGHT = 1800
+# What the bot did not understand, in the three variants, and an answer marked unhelpful.
+UNCLEAR = (
+    ("driss", "ary-Latn", "wach 3andkom dik lwer9a li fiha chkoun m3a chkoun"),
+    ("hanane", "ary", "واش ممكن نديرو الاجتماع فدار الشباب ولا خاصنا رخصة من الباشا؟"),
+    ("fatima", "fr", "bonjour je voudrais savoir si on peut changer le trésorier en cours d année"),
+)
 
 
-async def _lived_in(engine: Engine) -> tuple[int, int]:
+def _photo() -> bytes:
+    """A picture of a meeting's flip chart, drawn for the screenshot."""
+    image = Image.new("RGB", (480, 320), (236, 232, 222))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((60, 30, 420, 290), fill=(255, 255, 255), outline=(120, 120, 120), width=3)
+    for row, color in enumerate(((11, 110, 79), (74, 127, 181), (179, 38, 30))):
+        y = 70 + row * 70
+        draw.ellipse((90, y - 15, 120, y + 15), fill=color)
+        draw.rectangle((140, y - 6, 380 - row * 60, y + 6), fill=(200, 205, 210))
+    return _jpeg(image)
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+@pytest.fixture
+def bot_api() -> Iterator[FakeBotApi]:
+    files = {
+        "PHOTO-1": ("photos/file_1.jpg", _photo()),
+        "VOICE-1": ("voice/file_2.oga", b"OggS" + b"\0" * 400),
+        "DOC-1": ("documents/file_3.pdf", b"%PDF-1.4"),
+    }
+    with FakeBotApi(files) as api:
+        yield api
+
+
+@pytest.fixture
+def served(
+    settings: Settings,
+    clock: ManualClock,
+    tmp_path: Path,
+    understander: Understander,
+    bot_api: FakeBotApi,
+) -> Iterator[Served]:
+    with serving(
+        settings,
+        clock,
+        tmp_path,
+        understander,
+        telegram_token=TOKEN,
+        telegram_api_base_url=bot_api.url,
+        file_cache_dir=tmp_path / "file-cache",
+    ) as found:
+        yield found
+
+
+async def _unclear_questions(engine: Engine) -> None:
+    for name, lang, text in UNCLEAR:
+        await person(engine, name, lang=lang)
+        await open_call(engine, name)
+        await say(engine, name, text)
+    await person(engine, "rachid")
+    await open_call(engine, "rachid")
+    await say(engine, "rachid", "Comment préparer la réunion du comité ?")
+    async with engine.db.transaction() as session:
+        asked = await session.scalar(
+            select(InboundMessage.id)
+            .where(InboundMessage.chat_id == "rachid", InboundMessage.text.is_not(None))
+            .order_by(InboundMessage.id.desc())
+        )
+    await say(engine, "rachid", button=f"nothelp:{asked}")
+
+
+async def _case_with_files(engine: Engine, people: Region) -> int:
+    """Someone on Telegram sends the coach a photo, a voice note and the minutes."""
+    async with engine.db.transaction() as session:
+        amina = await session.get_one(Actor, people.amina)
+        youssef = Actor(
+            channel="telegram",
+            external_id="5550001",
+            chat_id="5550001",
+            display_name="Youssef",
+            role=Role.ACTOR,
+            lang="fr",
+            lang_chosen=True,
+            territory_id=amina.territory_id,
+            created_at=engine.clock.now(),
+        )
+        session.add(youssef)
+        await session.flush()
+        case = await open_case(
+            session,
+            now=engine.clock.now(),
+            actor=youssef,
+            category="idea",
+            summary="Le tableau de l'atelier de samedi, et mon message pour le comité.",
+            attachments=[("photo", "PHOTO-1"), ("voice", "VOICE-1")],
+            settings=engine.settings,
+        )
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                actor_id=youssef.id,
+                at=engine.clock.now(),
+                kind="message_in",
+                text="Le compte rendu de l'atelier",
+                file_id="DOC-1",
+                details={"kind": "document"},
+            )
+        )
+        return case.id
+
+
+async def _lived_in(engine: Engine) -> tuple[Region, int]:
     """The region, a plan imported for Karim, a case taken and answered, a note, canned
     replies, and a week of history."""
     people = await region(engine)
@@ -72,7 +195,7 @@ async def _lived_in(engine: Engine) -> tuple[int, int]:
             )
         )
     assert report.plan_id is not None
-    return people.karim, report.plan_id
+    return people, report.plan_id
 
 
 def _shoot(browser: webdriver.Chrome, folder: Path, name: str) -> Path:
@@ -90,7 +213,10 @@ async def test_screenshots_of_every_page(
 ) -> None:
     folder = Path(os.environ.get("HOTLINE_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
-    karim, plan_id = await _lived_in(engine)
+    people, plan_id = await _lived_in(engine)
+    karim = people.karim
+    files_case = await _case_with_files(engine, people)
+    await _unclear_questions(engine)
     engine.clock.advance(timedelta(hours=3))  # the untaken case is now late
     async with engine.db.transaction() as session:
         figuig_case = await session.scalar(select(Case.id).where(Case.coach_id == karim))
@@ -104,10 +230,20 @@ async def test_screenshots_of_every_page(
         ("plan", f"/plans/{plan_id}"),
         ("territory", "/territory"),
         ("canned", "/canned"),
+        ("review", "/review"),
+        ("case-files", f"/case/{files_case}"),
     ]
     for name, path in pages:
         browser.get(served.url + path)
         assert browser.find_elements(By.CSS_SELECTOR, "main h1")
+        for image in browser.find_elements(By.CSS_SELECTOR, "img.photo"):
+            browser.execute_script("arguments[0].scrollIntoView()", image)
+            WebDriverWait(browser, 10).until(
+                lambda b, image=image: b.execute_script(
+                    "return arguments[0].complete && arguments[0].naturalWidth > 0", image
+                )
+            )
+        browser.execute_script("window.scrollTo(0, 0)")
         shots.append(_shoot(browser, folder, name))
     browser.get(served.url + "/plans/import")
     browser.find_element(By.ID, "file").send_keys(str(FIXTURES / "bouanane_plan.xlsx"))
@@ -118,6 +254,8 @@ async def test_screenshots_of_every_page(
     shots.append(_shoot(browser, folder, "case-ary"))
     browser.get(f"{served.url}/lang/ary?back=/inbox")
     shots.append(_shoot(browser, folder, "inbox-ary"))
+    browser.get(f"{served.url}/lang/ary?back=/review")
+    shots.append(_shoot(browser, folder, "review-ary"))
     browser.get(f"{served.url}/lang/fr?back=/inbox")
     assert all(shot.stat().st_size > 10_000 for shot in shots)
 

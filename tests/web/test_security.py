@@ -77,7 +77,8 @@ async def test_an_expired_link_is_refused(
 
 
 @pytest.mark.parametrize(
-    "path", ["/inbox", "/inbox/rows", "/case/1", "/plans", "/territory", "/canned", "/sessions"]
+    "path",
+    ["/inbox", "/inbox/rows", "/case/1", "/plans", "/territory", "/canned", "/sessions", "/review"],
 )
 async def test_no_cookie_no_page(engine: Engine, served: Served, path: str) -> None:
     await region(engine)
