@@ -33,13 +33,13 @@ import asyncpg
 
 from bench.workload import counting, seed_commitments
 from bot.app import build_engine
-from bot.clock import LOCAL_TZ, ManualClock
-from bot.config import Settings
-from bot.engine import Engine
-from bot.events import Event, Sender
+from bot.core.clock import LOCAL_TZ, ManualClock
+from bot.core.config import Settings
+from bot.core.engine import Engine
+from bot.core.events import Event, Sender
+from bot.core.scheduler import ScanContext
 from bot.nlu import Understander
 from bot.plans import reminders
-from bot.scheduler import ScanContext
 from storage.db import Database
 from storage.migrate import upgrade_async
 

@@ -22,10 +22,10 @@ from pathlib import Path
 import asyncpg
 
 from bot.app import build_engine
-from bot.clock import SystemClock
-from bot.config import Settings
-from bot.engine import Engine
-from bot.events import Event, Sender
+from bot.core.clock import SystemClock
+from bot.core.config import Settings
+from bot.core.engine import Engine
+from bot.core.events import Event, Sender
 from bot.nlu import Understander
 from storage.db import Database
 from storage.migrate import upgrade

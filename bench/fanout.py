@@ -5,7 +5,7 @@
 
 10,000 commitments (in 500 plans of 20), each owned by a different actor with a private
 chat, are due so that exactly one reminder each falls due now. The real reminders scan
-(`bot.scheduler.run_once` with the `plan_reminders` job of `bot.app.periodic_jobs()`)
+(`bot.core.scheduler.run_once` with the `plan_reminders` job of `bot.app.periodic_jobs()`)
 enqueues them, then the real `Sender` with a real adapter delivers them to
 `bench/fake_bot_api.py` (a separate process on 127.0.0.1), which refuses with 429 whatever
 breaks Telegram's limits plus a share of calls at random. Reported: how long the scan took,
@@ -38,12 +38,12 @@ from sqlalchemy import delete, func, insert, select
 
 from bench.engine import REPO, fresh_postgres_database, rss_mib
 from bot.app import periodic_jobs
-from bot.clock import LOCAL_TZ, ManualClock, SystemClock, local
-from bot.config import Settings
-from bot.delivery import Limits, RateLimiter, Sender
-from bot.effects import Effect
+from bot.core.clock import LOCAL_TZ, ManualClock, SystemClock, local
+from bot.core.config import Settings
+from bot.core.effects import Effect
+from bot.core.scheduler import ScanContext, run_once
 from bot.plans.service import due_to_storage
-from bot.scheduler import ScanContext, run_once
+from bot.transports.delivery import Limits, RateLimiter, Sender
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import (
@@ -175,7 +175,7 @@ def fake_bot_api(random_429: float) -> Iterator[str]:
             process.wait()
 
 
-ADAPTERS = {"aiogram": "bot.handlers.tg_aiogram", "ptb": "bot.handlers.tg_ptb"}
+ADAPTERS = {"aiogram": "bot.transports.tg_aiogram", "ptb": "bot.transports.tg_ptb"}
 
 
 def adapter_for(transport: str, base_url: str) -> Any:

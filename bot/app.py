@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 
-from bot import invitations
 from bot.cases import actor_side as cases_actor
 from bot.cases import coach_side as cases_coach
 from bot.cases import scans as case_scans
-from bot.clock import Clock, SystemClock
-from bot.config import Settings
 from bot.conversation import knowledge
 from bot.conversation import router as conversation
-from bot.engine import Engine
+from bot.core.clock import Clock, SystemClock
+from bot.core.config import Settings
+from bot.core.engine import Engine
+from bot.core.router import Router
+from bot.core.scheduler import Periodic
+from bot.invitations import service as invitations
 from bot.nlu import Understander, lexicon
 from bot.plans import reminders as plan_reminders
 from bot.plans import router as plans
@@ -20,16 +22,14 @@ from bot.privacy import router as privacy
 from bot.privacy import service as privacy_service
 from bot.review import router as review
 from bot.review import service as review_service
-from bot.router import Router
 from bot.safety import router as safety
-from bot.scheduler import Periodic
 from bot.web import chat as web_console
 from storage.db import Database
 
 
 def routers() -> list[Router]:
     # One handler per command, button, intent and flow: a later router replaces an earlier
-    # one's only where it declares override=True (bot/router.py).
+    # one's only where it declares override=True (bot/core/router.py).
     return [
         conversation.router,
         knowledge.router,

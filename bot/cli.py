@@ -7,8 +7,8 @@ import asyncio
 import logging
 import sys
 
-from bot import redact
-from bot.config import Settings
+from bot.core import redact
+from bot.core.config import Settings
 from storage.models import Role
 
 
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # These subcommands parse their own options.
     if argv[:1] == ["ask"]:
-        from bot.nlu.ask import main as ask_main
+        from bot.review.ask import main as ask_main
 
         return ask_main(argv[1:])
     if argv[:1] == ["nlu"]:
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         upgrade(settings.database_url)
         return 0
     if args.command == "role":
-        from bot.access import set_role
+        from bot.core.access import set_role
 
         found = asyncio.run(set_role(settings.database_url, args.channel, args.user, args.role))
         if not found:
@@ -80,11 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.user} is now {args.role}")
         return 0
     if args.command == "run" and settings.telegram_token:
-        from bot.handlers.telegram import run_telegram
+        from bot.transports.telegram import run_telegram
 
         asyncio.run(run_telegram(settings))
         return 0
-    from bot.handlers.console import run_chat
+    from bot.transports.console import run_chat
 
     user = getattr(args, "user", "local")
     asyncio.run(

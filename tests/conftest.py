@@ -24,9 +24,9 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.app import build_engine
-from bot.clock import LOCAL_TZ, ManualClock
-from bot.config import Settings
-from bot.engine import Engine
+from bot.core.clock import LOCAL_TZ, ManualClock
+from bot.core.config import Settings
+from bot.core.engine import Engine
 from bot.nlu import Understander
 from storage.db import Database
 from storage.migrate import upgrade, upgrade_async

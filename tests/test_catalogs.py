@@ -9,7 +9,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR, VARIANTS, Translator
+from bot.core.i18n import LOCALES_DIR, VARIANTS, Translator
 
 REPO = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}

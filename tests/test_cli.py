@@ -34,7 +34,7 @@ def test_ask_through_the_main_command(capsys: pytest.CaptureFixture[str]) -> Non
 async def test_role_names_an_admin(database_url: str) -> None:
     from datetime import UTC, datetime
 
-    from bot.access import set_role
+    from bot.core.access import set_role
 
     db = Database(database_url)
     async with db.transaction() as session:

@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.effects import body
-from bot.engine import Engine, _note_variant
-from bot.flows.framework import ACK, THANKS
-from bot.flows.leaving import acknowledges, leaves
-from bot.i18n import Translator
+from bot.conversation.framework import ACK, THANKS
+from bot.core.effects import body
+from bot.core.engine import Engine, _note_variant
+from bot.core.i18n import Translator
+from bot.core.leaving import acknowledges, leaves
+from bot.core.telegram_html import escape
 from bot.nlu import Understander
-from bot.text import escape
 from storage.models import Actor, Case, FlowSession
 from tests.trust.helpers import actor_named, say
 

@@ -15,12 +15,12 @@ from bench.workload import counting, query_plan, seed_commitments
 from bot.app import periodic_jobs
 from bot.cases.scans import sla_scan
 from bot.cases.service import open_case
-from bot.clock import LOCAL_TZ, ManualClock
-from bot.config import Settings
-from bot.engine import Engine
-from bot.events import Event, Sender
+from bot.core.clock import LOCAL_TZ, ManualClock
+from bot.core.config import Settings
+from bot.core.engine import Engine
+from bot.core.events import Event, Sender
+from bot.core.scheduler import ScanContext
 from bot.plans import reminders
-from bot.scheduler import ScanContext
 from storage.db import Database
 from storage.models import Actor, Case, Commitment, InboundMessage, OutboxMessage
 

@@ -34,14 +34,14 @@ from sqlalchemy import select
 from bot.cases import alerts, labels, routing
 from bot.cases.message_flow import OneMessageFlow, attachment_of
 from bot.cases.service import open_case
-from bot.effects import Button, Keyboard
-from bot.flows.base import Flow
-from bot.i18n import N_
+from bot.core.effects import Button, Keyboard
+from bot.core.flow import Flow
+from bot.core.i18n import N_
+from bot.core.router import Router
+from bot.core.telegram_html import escape, escape_clip
+from bot.core.turn import Turn
 from bot.nlu import lexicon
 from bot.nlu.normalize import key_set, tokens
-from bot.router import Router
-from bot.text import escape, escape_clip
-from bot.turn import Turn
 from storage.models import (
     Actor,
     Case,

@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases import labels
 from bot.cases.routing import COACH_ROLES
-from bot.config import Settings
-from bot.effects import CAPTIONLESS, Button, Keyboard
-from bot.i18n import N_, Translator, translator
-from bot.outbox import enqueue
-from bot.text import CAPTION_LIMIT, escape, to_plain, utf16_len
+from bot.core.config import Settings
+from bot.core.effects import CAPTIONLESS, Button, Keyboard
+from bot.core.i18n import N_, Translator, translator
+from bot.core.outbox import enqueue
+from bot.core.telegram_html import CAPTION_LIMIT, escape, to_plain, utf16_len
 from storage.models import (
     ActionPlan,
     Actor,

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot import audit
 from bot.cases.export import cases_csv
-from bot.clock import SystemClock
-from bot.config import Settings
+from bot.core import audit
+from bot.core.clock import SystemClock
+from bot.core.config import Settings
 from storage.db import Database
 from storage.models import Case, CaseStatus
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import audit
-from bot.access import ADMINS, COACHES, requires
 from bot.cases import alerts, export, labels, visibility, work
 from bot.cases.message_flow import OneMessageFlow
 from bot.cases.routing import COACH_ROLES
-from bot.clock import local
-from bot.effects import Button, Keyboard
-from bot.i18n import N_, translator
-from bot.router import Router
-from bot.text import button_label, escape, escape_clip
-from bot.turn import Turn
+from bot.core import audit
+from bot.core.access import ADMINS, COACHES, requires
+from bot.core.clock import local
+from bot.core.effects import Button, Keyboard
+from bot.core.i18n import N_, translator
+from bot.core.router import Router
+from bot.core.telegram_html import button_label, escape, escape_clip
+from bot.core.turn import Turn
 from storage.models import (
     Actor,
     Case,

@@ -9,8 +9,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import local
-from bot.spreadsheet import csv_cell
+from bot.core.clock import local
+from bot.core.spreadsheet import csv_cell
 from storage.models import ActionPlan, Actor, Case, Territory
 
 HEADER = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.i18n import N_, Translator
+from bot.core.i18n import N_, Translator
 from storage.models import CaseCategory, CaseSeverity, CaseStatus
 
 CATEGORY: dict[str, str] = {

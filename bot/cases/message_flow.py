@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.flows.base import Flow
-from bot.i18n import N_
-from bot.turn import Turn
+from bot.core.flow import Flow
+from bot.core.i18n import N_
+from bot.core.turn import Turn
 from storage.models import InboundKind
 
 

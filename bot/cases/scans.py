@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases import alerts, labels
 from bot.cases.sla import SlaPolicy
-from bot.clock import LOCAL_TZ, local
-from bot.i18n import Translator, translator
-from bot.outbox import enqueue_to
-from bot.scheduler import Periodic, ScanContext
-from bot.text import escape
+from bot.core.clock import LOCAL_TZ, local
+from bot.core.i18n import Translator, translator
+from bot.core.outbox import enqueue_to
+from bot.core.scheduler import Periodic, ScanContext
+from bot.core.telegram_html import escape
 from storage.models import (
     ActionPlan,
     Actor,

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases import alerts, routing
 from bot.cases.sla import SlaPolicy
-from bot.config import Settings
+from bot.core.config import Settings
 from storage.models import Actor, Case, CaseEvent, CaseSeverity, CaseStatus, OutboxMessage
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.cases.worktime import WorkingHours
-from bot.config import Settings
+from bot.core.config import Settings
 from storage.models import CaseSeverity
 
 

@@ -17,14 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases import alerts, labels
 from bot.cases.routing import COACH_ROLES
-from bot.config import Settings
-from bot.effects import Button, Keyboard
-from bot.i18n import Translator, translator
-from bot.text import escape
+from bot.core.config import Settings
+from bot.core.effects import Button, Keyboard
+from bot.core.i18n import Translator, translator
+from bot.core.telegram_html import escape
 from storage.models import Actor, Case, CaseEvent, CaseStatus, OutboxMessage
 
 if TYPE_CHECKING:
-    from bot.turn import Turn
+    from bot.core.turn import Turn
 
 CLOSED = (CaseStatus.RESOLVED, CaseStatus.CLOSED)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.clock import LOCAL_TZ
+from bot.core.clock import LOCAL_TZ
 
 # Far enough for any target we use, short enough that a misconfiguration cannot loop forever.
 _MAX_DAYS = 366

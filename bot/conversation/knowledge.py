@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.access import ADMINS, requires
-from bot.effects import Button
-from bot.i18n import reload_catalogs
-from bot.outbox import enqueue
+from bot.core.access import ADMINS, requires
+from bot.core.effects import Button
+from bot.core.i18n import reload_catalogs
+from bot.core.outbox import enqueue
+from bot.core.router import Router
+from bot.core.telegram_html import escape, escape_clip
+from bot.core.turn import Turn
 from bot.review import service as review
-from bot.router import Router
-from bot.text import escape, escape_clip
-from bot.turn import Turn
 from storage.models import InboundKind, OutboxMessage, ReviewReason
 
 router = Router("knowledge")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.effects import Button, Keyboard
-from bot.flows.base import Flow
-from bot.flows.framework import FULL_TEXT, FrameworkFlow
-from bot.i18n import N_, VARIANTS, Translator
-from bot.router import Router
-from bot.text import escape
-from bot.turn import Turn
+from bot.conversation.framework import FULL_TEXT, FrameworkFlow
+from bot.core.effects import Button, Keyboard
+from bot.core.flow import Flow
+from bot.core.i18n import N_, VARIANTS, Translator
+from bot.core.router import Router
+from bot.core.telegram_html import escape
+from bot.core.turn import Turn
 
 router = Router("basics")
 router.flow(FrameworkFlow())
@@ -94,7 +94,7 @@ async def menu_command(turn: Turn, _argument: str) -> None:
 @router.command("start")
 async def start(turn: Turn, argument: str) -> None:
     if argument:  # a deep link t.me/<bot>?start=<token>: an invitation
-        from bot.invitations import accept
+        from bot.invitations.service import accept
 
         await accept(turn, argument)
     # The call was reopened by /start, so the framework was already shown: nothing to add.

@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 
-from bot.config import NLU_CACHE_DIR
 from bot.nlu.corpus import Example, data_hash
 from bot.nlu.knowledge import KnowledgeError
 from bot.nlu.normalize import strip_accents, tokens
@@ -38,6 +37,8 @@ log = logging.getLogger(__name__)
 
 # Bumped when the featuriser or training code changes, so stale caches are not reused.
 MODEL_VERSION = "6"
+# Where trained models are cached by a hash of their data, relative to the working directory.
+DEFAULT_CACHE_DIR = Path("var/nlu-cache")
 EMERGENCY = "emergency"
 FIELD_WEIGHT = 3.0
 KEEP_CACHED = 4
@@ -358,7 +359,7 @@ def _identity(text: str) -> str:
 def load_or_train(
     examples: Sequence[Example],
     params: ModelParams,
-    directory: Path | None = NLU_CACHE_DIR,
+    directory: Path | None = DEFAULT_CACHE_DIR,
     extra_key: str = "",
 ) -> Model:
     """The model for these examples: from the cache in `directory` when it has one, else

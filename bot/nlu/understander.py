@@ -8,12 +8,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.config import NLU_CACHE_DIR
 from bot.nlu import langid, lexicon
 from bot.nlu.corpus import NONE, Example, load_corpus
 from bot.nlu.knowledge import VARIANTS, KnowledgeEntry, load_knowledge
 from bot.nlu.langid import identify_language
-from bot.nlu.model import EMERGENCY, Model, ModelParams, load_or_train, load_params
+from bot.nlu.model import (
+    DEFAULT_CACHE_DIR,
+    EMERGENCY,
+    Model,
+    ModelParams,
+    load_or_train,
+    load_params,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +65,7 @@ class Understander:
         threshold: float | None = None,
         *,
         extra: Iterable[Example] = (),
-        cache_dir: Path | None = NLU_CACHE_DIR,
+        cache_dir: Path | None = DEFAULT_CACHE_DIR,
     ) -> None:
         self.knowledge_dir = Path(knowledge_dir)
         self._threshold = threshold

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.clock import local
-from bot.effects import Button
-from bot.i18n import N_, translator
+from bot.core.clock import local
+from bot.core.effects import Button
+from bot.core.i18n import N_, translator
+from bot.core.telegram_html import clip, escape
+from bot.core.turn import Turn
 from bot.plans import service
 from bot.plans.due_dates import from_iso, show
 from bot.plans.reminders import due_label, status_label
-from bot.text import clip, escape
-from bot.turn import Turn
 from storage.models import ActionPlan, Actor, Commitment, CommitmentEvent
 
 FIELD_LABELS = {

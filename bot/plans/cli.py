@@ -18,9 +18,9 @@ from typing import TextIO
 
 from sqlalchemy import select
 
-from bot import audit
-from bot.clock import SystemClock
-from bot.config import Settings
+from bot.core import audit
+from bot.core.clock import SystemClock
+from bot.core.config import Settings
 from bot.plans import export, importer, service
 from storage.db import Database
 from storage.models import ActionPlan, Actor

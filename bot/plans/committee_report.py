@@ -7,12 +7,12 @@ from datetime import datetime
 
 from babel.dates import get_month_names
 
-from bot.clock import local
-from bot.i18n import Translator
+from bot.core.clock import local
+from bot.core.i18n import Translator
+from bot.core.telegram_html import escape
 from bot.plans import service
 from bot.plans.reminders import due_label, status_label
 from bot.plans.timeline import TimelineItem, TimelineLabels, render_timeline
-from bot.text import escape
 from storage.models import ActionPlan, Actor, Commitment
 
 _ICONS = {"done": "✅", "in_progress": "🔄", "blocked": "⛔", "not_started": "⏸"}

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from bot.clock import LOCAL_TZ, local
+from bot.core.clock import LOCAL_TZ, local
+from bot.core.turn import Turn
 from bot.plans import service
 from bot.plans.dates import DueDate, resolve_due
 from bot.plans.reminders import DATETIME_PATTERN
-from bot.turn import Turn
 
 
 async def read_due(turn: Turn) -> tuple[DueDate, date | datetime] | None:

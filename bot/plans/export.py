@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from bot.core.spreadsheet import xlsx_text_cells
 from bot.plans import service
-from bot.spreadsheet import xlsx_text_cells
 from storage.models import ActionPlan, Actor, Commitment
 
 HEADER = ("Quoi", "Où", "Quand", "Responsable", "Comment", "Livrables", "Échéance", "Statut")

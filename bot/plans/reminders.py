@@ -39,14 +39,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.cases.service import open_case
-from bot.clock import LOCAL_TZ, local
-from bot.config import Settings
-from bot.effects import Button, Keyboard
-from bot.i18n import N_, Translator, translator
-from bot.outbox import enqueue_keyed, enqueue_to, message_rows
+from bot.core.clock import LOCAL_TZ, local
+from bot.core.config import Settings
+from bot.core.effects import Button, Keyboard
+from bot.core.i18n import N_, Translator, translator
+from bot.core.outbox import enqueue_keyed, enqueue_to, message_rows
+from bot.core.scheduler import ScanContext
+from bot.core.telegram_html import escape
 from bot.plans import service
-from bot.scheduler import ScanContext
-from bot.text import escape
 from storage.models import (
     ActionPlan,
     Actor,

@@ -7,16 +7,16 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
-from bot import audit
-from bot.access import COACHES, requires
-from bot.effects import Button
+from bot.core import audit
+from bot.core.access import COACHES, requires
+from bot.core.effects import Button
+from bot.core.router import Router
+from bot.core.telegram_html import button_label, escape
+from bot.core.turn import Turn
 from bot.plans import cards, committee_report, export, service
 from bot.plans.flows.check import PlanCheckFlow
 from bot.plans.flows.commitment_edit import CommitmentEditFlow
 from bot.plans.flows.edit import PlanEditFlow
-from bot.router import Router
-from bot.text import button_label, escape
-from bot.turn import Turn
 from storage.models import ActionPlan, Actor, Commitment, CommitmentStatus
 
 router = Router("plans")

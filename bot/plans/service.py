@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import LOCAL_TZ, local
+from bot.core.clock import LOCAL_TZ, local
 from bot.plans.dates import DueDate, normalize
 from storage.models import (
     ActionPlan,

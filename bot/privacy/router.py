@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from bot import audit
 from bot.conversation import router as conversation
-from bot.effects import Button
-from bot.i18n import N_
+from bot.core import audit
+from bot.core.effects import Button
+from bot.core.i18n import N_
+from bot.core.router import Router
+from bot.core.turn import Turn
 from bot.privacy import service
-from bot.router import Router
-from bot.turn import Turn
 from storage.models import DeliveryStatus, OutboxMessage
 
 router = Router("privacy")

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit
-from bot.i18n import N_, translator
-from bot.scheduler import ScanContext
+from bot.core import audit
+from bot.core.i18n import N_, translator
+from bot.core.scheduler import ScanContext
 from storage.models import (
     Actor,
     Call,

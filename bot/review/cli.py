@@ -17,11 +17,11 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
-from bot.config import Settings
-from bot.nlu.ask import knowledge_dir
+from bot.core.config import Settings
 from bot.nlu.corpus import NONE
 from bot.nlu.knowledge import load_knowledge, title_of
 from bot.review import service
+from bot.review.ask import knowledge_dir
 from storage.db import Database
 from storage.models import ReviewItem
 

@@ -7,15 +7,15 @@ filed message joins the training data at the next /reload.
 
 from __future__ import annotations
 
-from bot.access import COACHES, requires
-from bot.effects import Button, Keyboard
-from bot.i18n import N_
+from bot.core.access import COACHES, requires
+from bot.core.effects import Button, Keyboard
+from bot.core.i18n import N_
+from bot.core.router import Router
+from bot.core.telegram_html import escape
+from bot.core.turn import Turn
 from bot.nlu.corpus import NONE
 from bot.nlu.knowledge import title_of
 from bot.review import service
-from bot.router import Router
-from bot.text import escape
-from bot.turn import Turn
 from storage.models import InboundMessage, ReviewItem, ReviewReason
 
 router = Router("review")

@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import translator
+from bot.core.i18n import translator
+from bot.core.outbox import enqueue_to
+from bot.core.telegram_html import escape
 from bot.nlu.corpus import NONE, Example
 from bot.nlu.knowledge import VARIANTS
 from bot.nlu.understander import Understander
-from bot.outbox import enqueue_to
 from bot.review.mask import mask
-from bot.text import escape
 from storage.models import Actor, InboundMessage, OutboxMessage, ReviewItem, ReviewReason
 
 SKIP = "skip"  # reviewed, but kept out of training (unclear, several questions at once...)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.effects import Button
-from bot.router import Router
-from bot.turn import Turn
+from bot.core.effects import Button
+from bot.core.router import Router
+from bot.core.turn import Turn
 
 router = Router("safety")
 

@@ -22,11 +22,11 @@ from aiohttp import web
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit
 from bot.cases import labels
-from bot.clock import Clock, local
-from bot.config import Settings
-from bot.i18n import VARIANTS, translator
+from bot.core import audit
+from bot.core.clock import Clock, local
+from bot.core.config import Settings
+from bot.core.i18n import VARIANTS, translator
 from bot.nlu import lexicon
 from bot.nlu.understander import Understander
 from bot.plans.reminders import due_label, status_label

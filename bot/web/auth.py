@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit
+from bot.core import audit
 from storage.models import Actor, WebSession, WebSignIn
 
 LINK_LIFETIME = timedelta(minutes=10)

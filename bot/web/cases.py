@@ -9,10 +9,10 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
-from bot import audit
 from bot.cases import alerts, visibility, work
 from bot.cases.labels import DEFAULT_SIGNATURE
-from bot.i18n import translator
+from bot.core import audit
+from bot.core.i18n import translator
 from bot.plans import service as plans
 from bot.web import files, queries
 from bot.web.app import audit_read, console_of, form_of, page, render, see_other

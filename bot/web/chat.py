@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.access import COACHES, requires
-from bot.router import Router
-from bot.text import escape
-from bot.turn import Turn
+from bot.core.access import COACHES, requires
+from bot.core.router import Router
+from bot.core.telegram_html import escape
+from bot.core.turn import Turn
 from bot.web import auth
 
 router = Router("web")

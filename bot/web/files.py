@@ -21,8 +21,8 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.config import Settings
-from bot.i18n import N_
+from bot.core.config import Settings
+from bot.core.i18n import N_
 
 log = logging.getLogger(__name__)
 

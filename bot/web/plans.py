@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import audit
+from bot.core import audit
 from bot.plans import committee_report, export, importer, service
 from bot.web.app import console_of, form_of, page, render, see_other, today
 from storage.models import ActionPlan, Actor, Commitment, CommitmentStatus
@@ -95,7 +95,7 @@ async def plan_page(request: web.Request) -> web.Response:
 
 
 async def timeline(request: web.Request) -> web.Response:
-    from bot.i18n import translator
+    from bot.core.i18n import translator
     from bot.web.app import variant_of
 
     plan = await _visible_plan(request)

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases.visibility import visible_cases
-from bot.clock import local
+from bot.core.clock import local
 from bot.plans import service as plans
 from storage.models import (
     ActionPlan,

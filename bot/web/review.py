@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
-from bot import audit
+from bot.core import audit
 from bot.nlu.corpus import NONE
 from bot.nlu.knowledge import title_of
 from bot.nlu.understander import Understander

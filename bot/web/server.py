@@ -13,8 +13,8 @@ import sys
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.clock import SystemClock
-from bot.config import Settings
+from bot.core.clock import SystemClock
+from bot.core.config import Settings
 from bot.review import service as review_service
 from bot.web import auth
 from bot.web.app import build_understander, create_app

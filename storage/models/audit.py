@@ -1,6 +1,6 @@
 """The audit trail: who among coaches and admins read, exported or deleted what, and when.
 
-Append-only: rows are added through `bot.audit.record` and never changed or removed (the
+Append-only: rows are added through `bot.core.audit.record` and never changed or removed (the
 session refuses to flush an update or a delete of one).
 """
 

@@ -96,7 +96,7 @@ class OutboxMessage(Base):
     # When a sender took the row (status "sending"): a lease, reclaimed after a timeout.
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     # Which sender process took it, and when its request started: a row claimed but not yet
-    # started is released at once when its process is gone (see bot.delivery).
+    # started is released at once when its process is gone (see bot.transports.delivery).
     claimed_by: Mapped[str | None] = mapped_column(String(32), default=None)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     external_id: Mapped[str | None] = mapped_column(String(64), default=None)

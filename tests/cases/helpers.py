@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.effects import body
-from bot.engine import Engine
-from bot.events import Event, Sender
+from bot.core.effects import body
+from bot.core.engine import Engine
+from bot.core.events import Event, Sender
 from storage.models import Actor, Role
 
 CHANNEL = "console"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.cases.service import open_case
-from bot.engine import Engine
+from bot.core.engine import Engine
 from storage.models import Actor, Case, CaseEvent, CaseStatus, OutboxMessage, Role
 from tests.cases.helpers import open_call, person, say
 

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from bot.cases import alerts
 from bot.cases.service import open_case
-from bot.effects import Effect, SendFile, SendMessage, body
-from bot.engine import Engine
-from bot.events import Attachment, Event, Sender
-from bot.i18n import translator
+from bot.core.effects import Effect, SendFile, SendMessage, body
+from bot.core.engine import Engine
+from bot.core.events import Attachment, Event, Sender
+from bot.core.i18n import translator
 from storage.models import Actor, Case, CaseEvent, CaseSeverity, OutboxMessage, Role
 from tests.cases.helpers import CHANNEL, open_call, person, say
 

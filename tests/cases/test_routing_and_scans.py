@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from bot.app import periodic_jobs
 from bot.cases.service import open_case
 from bot.cases.sla import SlaPolicy
-from bot.clock import LOCAL_TZ, ManualClock
-from bot.config import Settings
-from bot.engine import Engine
-from bot.scheduler import ScanContext, run_once
+from bot.core.clock import LOCAL_TZ, ManualClock
+from bot.core.config import Settings
+from bot.core.engine import Engine
+from bot.core.scheduler import ScanContext, run_once
 from storage.db import Database
 from storage.models import (
     ActionPlan,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from bot.cases.worktime import WorkingHours
-from bot.clock import LOCAL_TZ
+from bot.core.clock import LOCAL_TZ
 
 HOURS = WorkingHours()
 

@@ -18,12 +18,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.config import Settings
-from bot.flows.framework import ACK, KEPT, THANKS, VARIANT_NAMES
-from bot.handlers.telegram import run_telegram
-from bot.i18n import Translator
+from bot.conversation.framework import ACK, KEPT, THANKS, VARIANT_NAMES
+from bot.core.config import Settings
+from bot.core.i18n import Translator
+from bot.core.telegram_html import escape
 from bot.nlu import Understander
-from bot.text import escape
+from bot.transports.telegram import run_telegram
 from storage.db import Database
 from storage.models import (
     Actor,

@@ -50,15 +50,15 @@ from pathlib import Path
 from sqlalchemy import select, text, update
 
 from bot.app import build_engine, periodic_jobs
-from bot.clock import LOCAL_TZ, ManualClock
-from bot.config import Settings
-from bot.effects import Button, Effect, SendDocument, SendFile, SendPhoto, body
-from bot.engine import Engine
-from bot.events import Attachment, Event, Sender
+from bot.core.clock import LOCAL_TZ, ManualClock
+from bot.core.config import Settings
+from bot.core.effects import Button, Effect, SendDocument, SendFile, SendPhoto, body
+from bot.core.engine import Engine
+from bot.core.events import Attachment, Event, Sender
+from bot.core.outbox import deliver_pending
+from bot.core.scheduler import ScanContext, run_once
 from bot.nlu import Understander
-from bot.outbox import deliver_pending
 from bot.plans import importer
-from bot.scheduler import ScanContext, run_once
 from storage.db import Database
 from storage.models import ActionPlan, Actor, Commitment, CommitteeMember, Role
 

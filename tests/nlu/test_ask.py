@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from bot.config import Settings
-from bot.nlu import ask
+from bot.core.config import Settings
+from bot.review import ask
 from tests.nlu.conftest import KNOWLEDGE
 
 

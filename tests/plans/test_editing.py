@@ -8,10 +8,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import LOCAL_TZ, ManualClock
-from bot.config import Settings
-from bot.engine import Engine
-from bot.events import Event, Sender
+from bot.core.clock import LOCAL_TZ, ManualClock
+from bot.core.config import Settings
+from bot.core.engine import Engine
+from bot.core.events import Event, Sender
 from bot.plans import importer, service
 from bot.plans.reminders import scan_session
 from storage.db import Database

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import LOCAL_TZ
+from bot.core.clock import LOCAL_TZ
 from bot.plans import importer
 from bot.plans.cli import main as plan_main
 from storage.db import Database

@@ -8,11 +8,11 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from bot.app import periodic_jobs
-from bot.clock import LOCAL_TZ, ManualClock
-from bot.config import Settings
+from bot.core.clock import LOCAL_TZ, ManualClock
+from bot.core.config import Settings
+from bot.core.scheduler import ScanContext, run_once
 from bot.plans import importer
 from bot.plans.reminders import ReminderPolicy, due_offset
-from bot.scheduler import ScanContext, run_once
 from storage.db import Database
 from storage.models import Actor, Case, Commitment, CommitmentStatus, OutboxMessage
 

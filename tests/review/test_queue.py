@@ -8,9 +8,9 @@ from pathlib import Path
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
-from bot.config import Settings
-from bot.engine import Engine
-from bot.events import Event, Sender
+from bot.core.config import Settings
+from bot.core.engine import Engine
+from bot.core.events import Event, Sender
 from bot.review import cli, service
 from storage.models import InboundMessage, ReviewItem, Role
 from tests.cases.helpers import actor_id, open_call, person, say

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.effects import Effect
-from bot.engine import Engine
-from bot.events import Event, Sender
+from bot.core.effects import Effect
+from bot.core.engine import Engine
+from bot.core.events import Event, Sender
 from storage.models import Actor, Call, Reminder
 
 CHANNEL = "console"

@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 from bot.app import build_engine
-from bot.clock import SystemClock
-from bot.config import Settings
-from bot.events import Event, Sender
+from bot.core.clock import SystemClock
+from bot.core.config import Settings
+from bot.core.events import Event, Sender
 from storage.db import Database
 
 ACTORS = [f"actor{i}" for i in range(6)]

@@ -10,12 +10,12 @@ import asyncio
 from sqlalchemy import func, select
 
 from bot.app import build_engine
-from bot.clock import ManualClock
-from bot.config import Settings
-from bot.engine import Engine
-from bot.events import Attachment, Event, Sender
+from bot.core.clock import ManualClock
+from bot.core.config import Settings
+from bot.core.engine import Engine
+from bot.core.events import Attachment, Event, Sender
+from bot.core.outbox import enqueue
 from bot.nlu import Understander
-from bot.outbox import enqueue
 from storage.db import Database
 from storage.models import Actor, InboundMessage, OutboxMessage
 from tests.trust.helpers import CHANNEL, declare

@@ -13,9 +13,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.audit import Action, entries
 from bot.cli import main
-from bot.spreadsheet import csv_cell
+from bot.core.audit import Action, entries
+from bot.core.spreadsheet import csv_cell
 from storage.db import Database
 from storage.models import Actor, Case
 

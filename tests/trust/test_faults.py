@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from bot.engine import Engine
-from bot.events import Event, Sender
+from bot.core.engine import Engine
+from bot.core.events import Event, Sender
 from storage.models import InboundMessage, OutboxMessage
 from tests.pgserver import Cluster
 from tests.trust import scripted_run

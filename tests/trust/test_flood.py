@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.effects import body
-from bot.engine import Engine
-from bot.flood import SLOW_DOWN
-from bot.i18n import Translator
+from bot.core.effects import body
+from bot.core.engine import Engine
+from bot.core.flood import SLOW_DOWN
+from bot.core.i18n import Translator
 from storage.models import InboundMessage
 from tests.trust.helpers import declare, say
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.clock import ManualClock
-from bot.config import Settings
-from bot.engine import Engine
+from bot.core.clock import ManualClock
+from bot.core.config import Settings
+from bot.core.engine import Engine
 from bot.plans import importer
 from bot.plans.cli import ProgressBar
 from storage.db import Database

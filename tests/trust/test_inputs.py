@@ -9,12 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import ManualClock
-from bot.effects import Button
-from bot.engine import Engine
-from bot.events import Event, Sender
-from bot.handlers.telegram import event_from_update
-from bot.text import (
+from bot.core.clock import ManualClock
+from bot.core.effects import Button
+from bot.core.engine import Engine
+from bot.core.events import Event, Sender
+from bot.core.telegram_html import (
     MESSAGE_LIMIT,
     clean,
     escape,
@@ -23,6 +22,7 @@ from bot.text import (
     to_plain,
     utf16_len,
 )
+from bot.transports.telegram import event_from_update
 from storage.models import Actor, InboundMessage
 from tests.trust.helpers import CHANNEL, declare, say
 
@@ -130,7 +130,7 @@ async def test_an_update_id_reused_after_the_window_is_stored_and_logged(
     def hello(text: str) -> Event:
         return Event(CHANNEL, "amina", Sender("amina"), clock.now(), text=text, update_id="1")
 
-    caplog.set_level(logging.INFO, logger="bot.engine")
+    caplog.set_level(logging.INFO, logger="bot.core.engine")
     assert await engine.receive(hello("Bonjour")) is not None
     assert await engine.receive(hello("Bonjour")) is None  # a redelivery
     assert "dropped" in caplog.text
@@ -146,7 +146,7 @@ async def test_an_update_id_reused_after_the_window_is_stored_and_logged(
 
 
 async def test_a_caption_over_the_limit_goes_before_its_file(engine: Engine) -> None:
-    from bot.outbox import enqueue
+    from bot.core.outbox import enqueue
 
     async with engine.db.transaction() as session:
         rows = await enqueue(

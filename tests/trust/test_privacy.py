@@ -8,14 +8,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import audit
 from bot.app import periodic_jobs
 from bot.cases.service import open_case
-from bot.effects import SendDocument, body
-from bot.engine import Engine
-from bot.outbox import enqueue
+from bot.core import audit
+from bot.core.effects import SendDocument, body
+from bot.core.engine import Engine
+from bot.core.outbox import enqueue
+from bot.core.scheduler import ScanContext, run_once
 from bot.privacy.service import retention_scan
-from bot.scheduler import ScanContext, run_once
 from storage.models import (
     Actor,
     AuditEntry,
@@ -183,7 +183,7 @@ async def test_forget_leaves_no_copy_anywhere_in_the_database(
     from sqlalchemy import MetaData
     from sqlalchemy.engine import make_url
 
-    from bot.events import Event, Sender
+    from bot.core.events import Event, Sender
     from storage.models import ActionPlan, CaseEvent, Commitment, Role
     from tests.cases.helpers import say as case_say
 

@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot.handlers.telegram import SECRET_HEADER
+from bot.transports.telegram import SECRET_HEADER
 from storage.db import Database
 from storage.models import DeliveryStatus, InboundMessage, OutboxMessage
 from tests.trust.fake_telegram import FakeTelegram

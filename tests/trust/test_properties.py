@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.effects import CALLBACK_DATA_LIMIT, Effect, SendMessage, body
-from bot.engine import Engine
-from bot.events import Attachment, Event, Sender
-from bot.text import MESSAGE_LIMIT
+from bot.core.effects import CALLBACK_DATA_LIMIT, Effect, SendMessage, body
+from bot.core.engine import Engine
+from bot.core.events import Attachment, Event, Sender
+from bot.core.telegram_html import MESSAGE_LIMIT
 from storage.models import InboundMessage
 from tests.trust.helpers import CHANNEL
 

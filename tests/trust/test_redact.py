@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
-from bot.redact import REDACTED, install
+from bot.core.redact import REDACTED, install
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -30,6 +30,6 @@ def test_token_and_passwords_are_redacted_in_messages_and_tracebacks() -> None:
 
 
 def test_unknown_telegram_tokens_are_redacted_too() -> None:
-    from bot.redact import RedactingFilter
+    from bot.core.redact import RedactingFilter
 
     assert TOKEN not in RedactingFilter().redact(f"url /bot{TOKEN}/sendMessage")

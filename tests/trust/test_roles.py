@@ -1,7 +1,7 @@
 """Role checks as a table: every role × every command and button of the merged routes.
 
 The list of actions comes from `bot.app.routers()`, so a new command is covered as soon as
-it is registered. What each needs comes from `bot.access.requires` on its handler; the
+it is registered. What each needs comes from `bot.core.access.requires` on its handler; the
 explicit table below pins the ones we know, so removing a check fails here.
 """
 
@@ -12,13 +12,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.access import ADMINS, COACHES
 from bot.app import routers
-from bot.audit import Action, entries
-from bot.effects import body
-from bot.engine import Engine
-from bot.i18n import Translator
-from bot.router import Routes
+from bot.core.access import ADMINS, COACHES
+from bot.core.audit import Action, entries
+from bot.core.effects import body
+from bot.core.engine import Engine
+from bot.core.i18n import Translator
+from bot.core.router import Routes
 from storage.models import InboundMessage, Invitation, InvitationKind, Role
 from tests.trust.helpers import declare, say
 

@@ -22,9 +22,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
-from bot.clock import ManualClock
-from bot.config import Settings
-from bot.engine import Engine
+from bot.core.clock import ManualClock
+from bot.core.config import Settings
+from bot.core.engine import Engine
 from bot.nlu import Understander
 from bot.web import auth
 from bot.web.app import create_app

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from bot.cases.service import open_case
-from bot.engine import Engine
+from bot.core.engine import Engine
 from storage.models import Actor, Role, Territory, TerritoryCoach
 from tests.cases.helpers import open_call, person
 

@@ -7,7 +7,7 @@ import asyncio
 import aiohttp
 import pytest
 
-from bot.engine import Engine
+from bot.core.engine import Engine
 from bot.web.server import main
 from storage.models import Role
 from tests.cases.helpers import person

@@ -19,9 +19,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from bot.cases.service import open_case
-from bot.clock import ManualClock
-from bot.config import Settings
-from bot.engine import Engine
+from bot.core.clock import ManualClock
+from bot.core.config import Settings
+from bot.core.engine import Engine
 from bot.nlu import Understander
 from bot.web.files import FileCache, FileUnavailable
 from storage.models import Actor, AuditEntry, Case, CaseEvent, Role

@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from bot.cases.labels import DEFAULT_SIGNATURE
 from bot.cases.service import open_case
-from bot.effects import Effect, body
-from bot.engine import Engine
-from bot.i18n import translator
-from bot.outbox import deliver_pending
+from bot.core.effects import Effect, body
+from bot.core.engine import Engine
+from bot.core.i18n import translator
+from bot.core.outbox import deliver_pending
 from storage.models import ActionPlan, Actor, AuditEntry, Case, CaseStatus, Commitment
 from tests.web.conftest import Served, press, sign_in
 from tests.web.scenario import region

@@ -14,11 +14,11 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from sqlalchemy import select
 
-from bot.clock import ManualClock
-from bot.config import Settings
-from bot.engine import Engine
+from bot.core.clock import ManualClock
+from bot.core.config import Settings
+from bot.core.engine import Engine
+from bot.core.telegram_html import escape
 from bot.nlu.corpus import NONE
-from bot.text import escape
 from storage.models import AuditEntry, ReviewItem
 from tests.cases.helpers import open_call, person, say
 from tests.web.conftest import Served, link_for, press, serving, sign_in

@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 from bot.cases import work
 from bot.cases.service import open_case
-from bot.clock import ManualClock
-from bot.config import Settings
-from bot.engine import Engine
+from bot.core.clock import ManualClock
+from bot.core.config import Settings
+from bot.core.engine import Engine
 from bot.nlu import Understander
 from bot.plans import importer
 from storage.models import Actor, CannedReply, Case, CaseEvent, CaseNote, InboundMessage, Role

@@ -14,8 +14,8 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from sqlalchemy import func, select
 
-from bot.clock import ManualClock
-from bot.engine import Engine
+from bot.core.clock import ManualClock
+from bot.core.engine import Engine
 from bot.web import auth
 from storage.models import Actor, Case, CaseStatus, WebSession
 from tests.cases.helpers import person, say

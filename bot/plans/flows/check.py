@@ -11,15 +11,15 @@ so a restart resumes at the same step and /cancel keeps what was already answere
 from __future__ import annotations
 
 from bot.cases.service import open_case
-from bot.clock import local
-from bot.effects import Button, Keyboard
-from bot.flows.base import Flow
-from bot.i18n import N_
+from bot.core.clock import local
+from bot.core.effects import Button, Keyboard
+from bot.core.flow import Flow
+from bot.core.i18n import N_
+from bot.core.telegram_html import escape
+from bot.core.turn import Turn
 from bot.plans import service
 from bot.plans.due_dates import day, from_iso, read_due, show, to_iso
 from bot.plans.reminders import due_label, status_label
-from bot.text import escape
-from bot.turn import Turn
 from storage.models import ActionPlan, CaseCategory, Commitment, CommitmentStatus
 
 NAME = "plan_check"

@@ -9,20 +9,20 @@ and new side by side; a date flagged as uncertain shows how it was read) → sav
 
 Link mode (from the plan card's pending owners): ``pick`` → ``confirm`` links every unlinked
 row of the plan with that owner text; or ``invite`` makes a deep link whose acceptance links
-them (`bot.invitations`). A new owner is told at once what they answer for.
+them (`bot.invitations.service`). A new owner is told at once what they answer for.
 """
 
 from __future__ import annotations
 
-from bot.effects import Button, Keyboard
-from bot.flows.base import Flow
-from bot.i18n import N_
-from bot.invitations import create_owner_invitation
+from bot.core.effects import Button, Keyboard
+from bot.core.flow import Flow
+from bot.core.i18n import N_
+from bot.core.telegram_html import escape
+from bot.core.turn import Turn
+from bot.invitations.service import create_owner_invitation
 from bot.plans import cards, service
 from bot.plans.due_dates import from_iso, read_due, show, to_iso
 from bot.plans.reminders import due_label, status_label
-from bot.text import escape
-from bot.turn import Turn
 from storage.models import ActionPlan, Actor, Commitment, CommitmentStatus
 
 NAME = "cedit"

@@ -13,15 +13,15 @@ from datetime import date
 
 from sqlalchemy import select
 
-from bot.clock import local
-from bot.effects import Button
-from bot.flows.base import Flow
-from bot.i18n import N_
+from bot.core.clock import local
+from bot.core.effects import Button
+from bot.core.flow import Flow
+from bot.core.i18n import N_
+from bot.core.telegram_html import escape
+from bot.core.turn import Turn
 from bot.plans import service
 from bot.plans.dates import DueDate, Reason, resolve_due
 from bot.plans.due_dates import from_iso, read_due, show, to_iso
-from bot.text import escape
-from bot.turn import Turn
 from storage.models import ActionPlan, Commitment, CommitmentStatus
 
 NAME = "plan_edit"

@@ -1,0 +1,1 @@
+"""The core: engine, turn, router, flow base, events, effects, clock, settings, catalogs, outbox."""

@@ -1,0 +1,858 @@
+"""The engine: an event in, effects out. Transports translate; this decides.
+
+Each event is first stored (its own transaction, so nothing said is lost), then handled in a
+second transaction that marks it handled and writes every reply to the outbox. A crash
+between the two leaves an unhandled message that `recover()` picks up on restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, cast, func, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.core import calls, flood
+from bot.core.clock import Clock
+from bot.core.config import Settings
+from bot.core.effects import Button, Effect
+from bot.core.events import Event
+from bot.core.flow import Flow
+from bot.core.i18n import N_, translator
+from bot.core.leaving import leaves
+from bot.core.outbox import enqueue, to_effect
+from bot.core.router import Router, Routes
+from bot.core.telegram_html import clean, escape
+from bot.core.turn import FlowState, Turn
+from bot.nlu import Understander, Understanding
+from bot.nlu.normalize import key_set, tokens
+from storage.db import Database
+from storage.models import (
+    Actor,
+    Call,
+    FlowSession,
+    InboundKind,
+    InboundMessage,
+    OutboxMessage,
+)
+
+log = logging.getLogger(__name__)
+
+
+# The word people write to opt out of messages (as for SMS): the same as /stop.
+STOP_WORDS = frozenset({"stop"})
+# Run even on the message that opens a call (before the framework): opting out, and /start,
+# which opts back in.
+IMMEDIATE_COMMANDS = frozenset({"stop", "start"})
+
+# The interface language switches when this many of a person's last LANG_VOTES messages
+# identified with confidence are in the same other variant.
+LANG_VOTES = 5
+VOTES_TO_SWITCH = 3
+# A flow's data key: set aside while a question asked in its middle is answered.
+PAUSED = "_paused"
+# From this confidence, an intent other than the flow's answer interrupts it (see _interrupts).
+INTERRUPT_SCORE = 0.75
+# "ok", "mzyan", "it is not a problem", "thanks", "bye": nothing more to report. At a step
+# that takes free text, only when short (a longer text is the answer itself).
+CLOSING = frozenset({"acknowledge", "thanks", "goodbye"})
+CLOSING_WORDS = 8
+_QUESTION_WORDS = """
+quoi quel quelle quels quelles comment pourquoi combien qui quand ou est-ce qu'est-ce
+achno chno chnou ach kifach kifash 3lach alach imta fin fayn wach chkoun chkun ch7al
+شنو اشنو اش اشنا كيفاش علاش امتى فين واش شكون شحال ما هل ماهو ماهي
+"""
+QUESTION_WORDS = key_set(_QUESTION_WORDS.split())
+# Telegram keeps an undelivered update for 24 hours: a stored update id older than this is
+# another update that re-uses the id, not a redelivery.
+DEDUP_WINDOW = timedelta(hours=48)
+
+SORRY = N_(
+    "Sorry, something went wrong on our side. Your message is saved and a coach can see it; "
+    "please try again in a moment."
+)
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What the claim query brought along with the message (no query of its own needed)."""
+
+    call: Call | None
+    acknowledged: bool
+    flow: FlowSession | None
+    recent: int | None  # the actor's messages in the flood window, when counted
+
+
+class Engine:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        understander: Understander,
+        routers: list[Router],
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.understander = understander
+        self.routes = Routes(routers)
+        self._chat_locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    # -- entry points -------------------------------------------------------------------------
+
+    async def handle(self, event: Event) -> list[Effect]:
+        """Store then handle one event; messages of one chat are handled one at a time."""
+        async with self._chat_locks[(event.channel, event.chat_id)]:
+            await self.receive(event)
+            return await self._process_chat(event.channel, event.chat_id, event.at)
+
+    async def process(self, channel: str, chat_id: str) -> list[Effect]:
+        """Handle what is stored and not yet handled in this chat (after `receive`)."""
+        async with self._chat_locks[(channel, chat_id)]:
+            return await self._process_chat(channel, chat_id)
+
+    async def receive(self, event: Event) -> int | None:
+        """Store the event; returns its id, or None when the update was already stored."""
+        # Someone known, an update not seen before: one statement, atomic on its own.
+        fields = _fields(event, _update_key(event))
+        async with self.db.single_statement() as session:
+            stored = await session.scalar(self._store_known(fields, event.sender.external_id))
+        if stored is not None:
+            return int(stored)
+        # Someone new, or an update id already stored (a redelivery, or an id re-used).
+        return (await self.receive_many([event]))[0]
+
+    def _store_known(self, fields: dict[str, Any], external_id: str) -> Any:
+        """INSERT ... SELECT the sender's actor id; nothing when the sender is unknown or the
+        update was already stored (then the slower path sorts out which)."""
+        table = InboundMessage.__table__
+        values = []
+        for name, value in fields.items():
+            column_type = table.c[name].type
+            bound = literal(value, column_type)
+            # PostgreSQL infers no type for a bare parameter in a SELECT list.
+            values.append(bound if self.db.is_sqlite else cast(bound, column_type))
+        source = select(*values, Actor.id).where(
+            Actor.channel == fields["channel"], Actor.external_id == external_id
+        )
+        insert = sqlite_insert if self.db.is_sqlite else postgresql_insert
+        return (
+            insert(InboundMessage)
+            .from_select([*fields, "actor_id"], source)
+            .on_conflict_do_nothing(index_elements=["update_key"])
+            .returning(InboundMessage.id)
+        )
+
+    async def receive_many(self, events: list[Event]) -> list[int | None]:
+        """Store events in one short transaction (taken before handling on SQLite); for each,
+        its id, or None when the update was already stored.
+
+        An update id is a redelivery only within `DEDUP_WINDOW`: Telegram re-uses ids (per
+        bot, chosen afresh after a quiet week), so an older holder of the key gives it up.
+        """
+        async with self.db.transaction(urgent=True) as session:
+            keys = [_update_key(event) for event in events]
+            seen = await self._seen(session, [k for k in keys if k is not None])
+            wanted: list[int] = []  # indexes of the events to store
+            taken: set[str] = set()
+            for index, (event, key) in enumerate(zip(events, keys, strict=True)):
+                if key is not None and key in taken:
+                    log.info("update %s dropped: twice in one batch", key)
+                    continue
+                holder = seen.get(key) if key is not None else None
+                if holder is not None:
+                    if holder.received_at >= event.at - DEDUP_WINDOW:
+                        log.info("update %s dropped: already stored as message %s", key, holder.id)
+                        continue
+                    log.warning(
+                        "update key %s re-used after %s: stored as a new message",
+                        key,
+                        event.at - holder.received_at,
+                    )
+                    await session.execute(
+                        update(InboundMessage)
+                        .where(InboundMessage.id == holder.id)
+                        .values(update_key=None)
+                    )
+                if key is not None:
+                    taken.add(key)
+                wanted.append(index)
+            actors = await self._actors_for(session, [events[i] for i in wanted])
+            messages = {
+                index: _message(events[index], keys[index], actor.id)
+                for index, actor in zip(wanted, actors, strict=True)
+            }
+            try:
+                async with session.begin_nested():
+                    session.add_all(messages.values())
+                    await session.flush()
+            except IntegrityError:
+                # Another process stored one of them at the same moment: one at a time.
+                for index, message in list(messages.items()):
+                    fresh = _message(events[index], keys[index], message.actor_id)
+                    try:
+                        async with session.begin_nested():
+                            session.add(fresh)
+                            await session.flush()
+                        messages[index] = fresh
+                    except IntegrityError:
+                        log.info("update %s dropped: stored elsewhere at once", keys[index])
+                        del messages[index]
+            return [messages[i].id if i in messages else None for i in range(len(events))]
+
+    async def _seen(self, session: AsyncSession, keys: list[str]) -> dict[str, Row[Any]]:
+        found: dict[str, Row[Any]] = {}
+        for start in range(0, len(keys), 500):
+            rows = await session.execute(
+                select(
+                    InboundMessage.id, InboundMessage.update_key, InboundMessage.received_at
+                ).where(InboundMessage.update_key.in_(keys[start : start + 500]))
+            )
+            found.update({row.update_key: row for row in rows})
+        return found
+
+    async def _actors_for(self, session: AsyncSession, events: list[Event]) -> list[Actor]:
+        """The actor of each event: known ones in one query, new ones inserted."""
+        known: dict[tuple[str, str], Actor] = {}
+        by_channel: defaultdict[str, set[str]] = defaultdict(set)
+        for event in events:
+            by_channel[event.channel].add(event.sender.external_id)
+        for channel, ids in by_channel.items():
+            listed = sorted(ids)
+            for start in range(0, len(listed), 500):
+                rows = await session.scalars(
+                    select(Actor).where(
+                        Actor.channel == channel, Actor.external_id.in_(listed[start : start + 500])
+                    )
+                )
+                known.update({(a.channel, a.external_id): a for a in rows})
+        new: dict[tuple[str, str], Actor] = {}
+        for event in events:
+            key = (event.channel, event.sender.external_id)
+            if key not in known and key not in new:
+                new[key] = _new_actor(event)
+        if new:
+            try:
+                async with session.begin_nested():  # all at once: one round trip
+                    session.add_all(new.values())
+                    await session.flush()
+                known.update(new)
+            except IntegrityError:  # one of them was stored elsewhere meanwhile: one by one
+                for key in new:
+                    event = next(e for e in events if (e.channel, e.sender.external_id) == key)
+                    known[key] = await self._actor_for(session, event)
+
+        return [known[(e.channel, e.sender.external_id)] for e in events]
+
+    async def recover(self) -> list[Effect]:
+        """Handle whatever was stored but not handled before the last stop."""
+        async with self.db.transaction() as session:
+            chats = (
+                await session.execute(
+                    select(InboundMessage.channel, InboundMessage.chat_id)
+                    .where(InboundMessage.handled_at.is_(None))
+                    .distinct()
+                )
+            ).all()
+        effects: list[Effect] = []
+        for channel, chat_id in chats:
+            async with self._chat_locks[(channel, chat_id)]:
+                effects += await self._process_chat(channel, chat_id)
+        return effects
+
+    # -- handling -----------------------------------------------------------------------------
+
+    async def _process_chat(
+        self, channel: str, chat_id: str, received_at: datetime | None = None
+    ) -> list[Effect]:
+        effects: list[Effect] = []
+        while True:
+            done = await self._handle_next(channel, chat_id, received_at)
+            if done is None:
+                return effects
+            sent, more = done
+            effects += sent
+            received_at = None
+            if not more and not await self._more_waiting(channel, chat_id):
+                return effects
+
+    def _claim(self, channel: str, chat_id: str, received_at: datetime | None) -> Any:
+        """The oldest unhandled message of the chat, locked, with everything handling needs:
+        its actor, their latest call, the chat's flow position, whether they ever
+        acknowledged the framework, how many messages of the chat wait, and their messages
+        in the flood window (when `received_at`, the time of the message expected, is known).
+
+        Several processes may share one PostgreSQL: the row lock makes one of them handle it,
+        and a process that finds it locked leaves the whole chat to the holder, which goes on
+        to the chat's next message (so a chat's messages stay in order). SQLite ignores FOR
+        UPDATE; its write lock, taken at BEGIN, serialises processes instead.
+        """
+        unhandled = (
+            InboundMessage.channel == channel,
+            InboundMessage.chat_id == chat_id,
+            InboundMessage.handled_at.is_(None),
+        )
+        oldest = (
+            select(InboundMessage.id)
+            .where(*unhandled)
+            .order_by(InboundMessage.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        other = aliased(InboundMessage)
+        waiting = (
+            select(func.count(other.id))
+            .where(other.channel == channel, other.chat_id == chat_id, other.handled_at.is_(None))
+            .scalar_subquery()
+        )
+        latest_call = (
+            select(Call.id)
+            .where(Call.actor_id == InboundMessage.actor_id)
+            .order_by(Call.id.desc())
+            .limit(1)
+            .correlate(InboundMessage)
+            .scalar_subquery()
+        )
+        acknowledged = (
+            select(Call.id)
+            .where(Call.actor_id == InboundMessage.actor_id, Call.acknowledged_at.is_not(None))
+            .correlate(InboundMessage)
+            .exists()
+        )
+        recent: Any = literal(None)
+        if received_at is not None and self.settings.flood_limit > 0:
+            recent = (
+                select(func.count(other.id))
+                .where(
+                    other.actor_id == InboundMessage.actor_id,
+                    other.received_at > received_at - self.settings.flood_window,
+                    other.id <= InboundMessage.id,
+                )
+                .correlate(InboundMessage)
+                .scalar_subquery()
+            )
+        return (
+            select(InboundMessage, Actor, Call, FlowSession, waiting, acknowledged, recent)
+            .join(Actor, Actor.id == InboundMessage.actor_id)
+            .outerjoin(Call, Call.id == latest_call)
+            .outerjoin(
+                FlowSession,
+                (FlowSession.channel == InboundMessage.channel)
+                & (FlowSession.chat_id == InboundMessage.chat_id),
+            )
+            .where(InboundMessage.id == oldest, InboundMessage.handled_at.is_(None))
+            .with_for_update(skip_locked=True, of=InboundMessage)
+        )
+
+    async def _handle_next(
+        self, channel: str, chat_id: str, received_at: datetime | None
+    ) -> tuple[list[Effect], bool] | None:
+        """Claim and handle one message in one transaction; (effects, more may wait) or None
+        when nothing is left. A failing handler rolls everything back; the message is then
+        marked with its error and answered with an apology in a transaction of its own."""
+        message_id: int | None = None
+        try:
+            async with self.db.transaction() as session:
+                row = (await session.execute(self._claim(channel, chat_id, received_at))).first()
+                if row is None:
+                    return None
+                message, actor, call, state, waiting, acknowledged, recent = row
+                message_id = message.id
+                if recent is not None and message.received_at != received_at:
+                    recent = None  # an older message came first: its own window is counted
+                known = _Known(call, bool(acknowledged), state, recent)
+                sent, deferred = await self._process(session, message, actor, known)
+                await session.flush()
+                effects = [to_effect(r) for r in sent]
+            for job in deferred:  # committed: the turn's work is safe, the lock released
+                effects += [to_effect(r) for r in await job()]
+            return effects, waiting > 1
+        except Exception as error:
+            if message_id is None:
+                raise
+            log.exception("handling message %s failed", message_id)
+            return await self._failed(message_id, error), True
+
+    async def _failed(self, message_id: int, error: Exception) -> list[Effect]:
+        async with self.db.transaction() as session:
+            message = await session.scalar(
+                select(InboundMessage)
+                .where(InboundMessage.id == message_id, InboundMessage.handled_at.is_(None))
+                .with_for_update(skip_locked=True)
+            )
+            if message is None:
+                return []  # another process took it meanwhile
+            message.error = f"{type(error).__name__}: {error}"[:2000]
+            message.handled_at = self.clock.now()
+            return await self._apologise(session, message)
+
+    async def _more_waiting(self, channel: str, chat_id: str) -> bool:
+        """After a commit: has another process left a message of this chat to us?
+
+        On SQLite no: a process storing a message waits for our write lock, then handles it
+        itself. On PostgreSQL one that found our claimed row locked left the chat to us.
+        """
+        if self.db.is_sqlite:
+            return False
+        async with self.db.single_statement() as session:
+            found = await session.scalar(
+                select(InboundMessage.id)
+                .where(
+                    InboundMessage.channel == channel,
+                    InboundMessage.chat_id == chat_id,
+                    InboundMessage.handled_at.is_(None),
+                )
+                .limit(1)
+            )
+        return found is not None
+
+    async def _process(
+        self, session: AsyncSession, message: InboundMessage, actor: Actor, known: _Known
+    ) -> tuple[list[OutboxMessage], list[Callable[[], Awaitable[list[OutboxMessage]]]]]:
+        now = self.clock.now()
+        # What this turn changes on the message, the actor and the call is set before any
+        # query of the handlers can autoflush it (and the message's after a new call is
+        # flushed): one UPDATE each, not one per change.
+        actor.last_seen_at = now
+        actor.reachable = True  # writing again means they unblocked the bot
+        if _addressed_elsewhere(message.text, self.settings.bot_username):
+            message.handled_at = now
+            return [], []  # "/case@other_bot" in a group: another bot's command
+        if await flood.over_limit(session, message, self.settings, known.recent):
+            message.handled_at = now
+            return await flood.slow_down(session, message, actor, now, self.settings), []
+        understanding = self._understand(message)
+        # "ok", "plan", an emoji: a message whose variant is unsure says nothing of it.
+        sure = understanding.lang if understanding is not None and understanding.lang_sure else None
+        if actor.is_coach and known.flow is not None:
+            sure = None  # a coach's words in a flow are for someone else, or data
+        if sure is not None:
+            _note_variant(actor, sure)
+        command, _ = _command(message.text)
+        call, opened = await calls.current_or_new(
+            session,
+            actor,
+            message.channel,
+            message.chat_id,
+            now,
+            self.settings.call_silence,
+            force_new=command == "start",
+            known=(known.call, known.acknowledged),
+            # A coach's screens stay in his language; a caller is answered in the variant
+            # of the call until he writes surely in another.
+            lang=None if actor.is_coach else sure,
+        )
+        message.handled_at = now
+        message.call_id = call.id
+        if understanding is not None:
+            message.lang = understanding.lang
+            message.intent = understanding.intent
+            message.intent_score = understanding.score
+        state = known.flow
+        flow = FlowState(state.flow, state.step, dict(state.data)) if state else None
+        message_lang = sure if actor.is_coach else (sure or call.lang)
+        turn = Turn(self, session, message, actor, call, now, understanding, flow, message_lang)
+        await self._route(turn, opened)
+        await self._save_flow(session, turn, state)
+        return turn.sent, turn.deferred
+
+    def _understand(self, message: InboundMessage) -> Understanding | None:
+        text = (message.text or "").strip()
+        if message.kind != InboundKind.TEXT or not text or text.startswith("/"):
+            return None
+        if len(text) > self.settings.max_text_length:
+            return None
+        return self.understander.understand(text)
+
+    async def _route(self, turn: Turn, call_opened: bool) -> None:
+        message = turn.message
+        understanding = turn.understanding
+        if call_opened and turn.flow is not None:
+            # A flow left for the length of a call ends with it: what opens the new call is
+            # taken as itself, not as the next answer of a form the person walked away from.
+            turn.end_flow()
+        # A person in danger is never kept waiting behind the framework or a flow. Not for
+        # coaches: their words about danger ("call 15") are answers, often in a reply flow.
+        if (
+            not turn.actor.is_coach
+            and understanding is not None
+            and understanding.intent == "emergency"
+            and message.button is None
+            and not (turn.flow is not None and leaves(turn.text))  # "laisse tomber" in a form
+        ):
+            # Sure: act at once. Unsure: ask at once, before the framework or a flow takes the
+            # words; a "no" then answers the message as what it otherwise is.
+            await self.dispatch_intent(
+                turn, "emergency" if understanding.urgent else "danger_check"
+            )
+            if call_opened:
+                await turn.start_flow("framework", pending=None)
+            return
+        command, argument = _command(message.text)
+        if command in IMMEDIATE_COMMANDS and command in self.routes.commands:
+            # Acted on at once, even on the message that opens a call (stop must stop now).
+            await self.routes.commands[command](turn, argument)
+            if not call_opened or turn.actor.is_coach:
+                return
+        # Coaches run the line: the framework is recalled to callers, not to them.
+        if call_opened and not turn.actor.is_coach:
+            pending = _pending(turn, command, argument)
+            await turn.start_flow("framework", pending=pending)
+            return
+        await self.route_in_call(turn)
+
+    async def route_in_call(self, turn: Turn) -> None:
+        """Handle a message of a call under way: a command, a flow's answer, or an event."""
+        message = turn.message
+        command, argument = _command(message.text)
+        if command is not None:
+            handler = self.routes.commands.get(command)
+            if handler is None:
+                await turn.reply(
+                    turn._("I don't know the command /{command}.", command=escape(command))
+                )
+                await self.dispatch_intent(turn, "help")
+                return
+            await handler(turn, argument)
+            return
+        if turn.flow is not None:
+            flow = self.routes.flows.get(turn.flow.name)
+            if flow is None:  # a flow removed from the code: forget the stale position
+                turn.end_flow()
+            elif turn.flow.data.get(PAUSED):
+                # Set aside for a question: its own buttons take it up again; a way out
+                # ends it; anything else is handled as itself while the flow waits.
+                if flow.button_value(turn) is not None:
+                    turn.flow.data = _unpaused(turn.flow.data)
+                    await flow.resume(turn)
+                    return
+                if message.kind == InboundKind.TEXT and leaves(turn.text):
+                    turn.end_flow()
+                    await turn.reply(turn._(flow.left_text))
+                    return
+            elif message.button is None or flow.button_value(turn) is not None:
+                if not await self._interrupts(turn, flow):
+                    await flow.resume(turn)
+                return
+        await self.dispatch_event(turn)
+
+    async def _interrupts(self, turn: Turn, flow: Flow) -> bool:
+        """Whether this message is not the flow's answer, and then deal with it.
+
+        Every message is a person talking: a way out ("annuler", "laisse tomber", "خلاص",
+        "safi") leaves any flow; "stop" stops reminders and leaves it; in a flow of the
+        person's own business with the bot, a clear question is answered and the flow
+        offered to go on, and "ok" / "it is not a problem" ends it.
+        """
+        assert turn.flow is not None
+        if flow.name == "framework" or turn.message.kind != InboundKind.TEXT:
+            return False
+        if leaves(turn.text):
+            turn.end_flow()
+            await turn.reply(turn._(flow.left_text))
+            return True
+        understanding = turn.understanding
+        if understanding is None or understanding.score < INTERRUPT_SCORE:
+            return False
+        intent = understanding.intent
+        if intent == "stop_reminders":
+            turn.end_flow()
+            await self.dispatch_intent(turn, intent)
+            return True
+        if not flow.answers_questions or intent in ("none", flow.intent):
+            return False
+        at_text_step = turn.flow.step in flow.text_steps
+        if intent in CLOSING:
+            if at_text_step and len(turn.text.split()) > CLOSING_WORDS:
+                return False
+            turn.end_flow()
+            await turn.reply(turn._(flow.left_text))
+            return True
+        if at_text_step:
+            entry = self.understander.entry(intent)
+            for_the_bot = entry is not None and entry.kind == "topic"
+            if not (for_the_bot and _asks(turn.text)):
+                return False  # the answer to the step, which may well name a topic
+        waiting = FlowState(turn.flow.name, turn.flow.step, {**turn.flow.data, PAUSED: True})
+        turn.flow = waiting
+        await self.dispatch_intent(turn, intent)
+        if turn.flow is waiting:  # the answer started nothing else: offer to go on
+            await turn.reply(
+                turn._(flow.resume_question),
+                (
+                    (Button(turn._("Go on"), "flowgo:on"),),
+                    (Button(turn._("Leave it"), "flowgo:leave"),),
+                ),
+            )
+        return True
+
+    async def go_on(self, turn: Turn, choice: str) -> None:
+        """The buttons offered after a question answered in the middle of a flow."""
+        flow = self.routes.flows.get(turn.flow.name) if turn.flow is not None else None
+        if flow is None or turn.flow is None or not turn.flow.data.get(PAUSED):
+            await turn.reply(turn._("This button is no longer active."))
+            return
+        if choice == "on":
+            turn.flow.data = _unpaused(turn.flow.data)
+            await flow.prompt(turn)
+        else:
+            turn.end_flow()
+            await turn.reply(turn._(flow.left_text))
+
+    async def dispatch_event(self, turn: Turn) -> None:
+        """Handle an event outside any flow."""
+        message = turn.message
+        if message.kind in (InboundKind.TEXT, InboundKind.ATTACHMENT):
+            for take in self.routes.takers:
+                if await take(turn):
+                    return
+        if message.kind == InboundKind.BUTTON:
+            prefix, _, rest = (message.button or "").partition(":")
+            handler = self.routes.buttons.get(prefix)
+            if handler is None:
+                await turn.reply(turn._("This button is no longer active."))
+                await self.dispatch_intent(turn, "menu")
+                return
+            await handler(turn, rest.split(":") if rest else [])
+        elif message.kind == InboundKind.ATTACHMENT and self.routes.attachment is not None:
+            await self.routes.attachment(turn)
+        elif message.kind in (InboundKind.ATTACHMENT, InboundKind.UNSUPPORTED):
+            await self.dispatch_intent(turn, "unsupported")
+        elif not turn.text:
+            await self.dispatch_intent(turn, "empty")
+        elif len(turn.text) > self.settings.max_text_length:
+            await self.dispatch_intent(turn, "too_long")
+        else:
+            intent = turn.understanding.intent if turn.understanding else "none"
+            if intent == "emergency" and turn.understanding is not None:
+                intent = "danger_check"  # ask; a confident one from a caller went via _route
+            await self.dispatch_intent(turn, intent)
+
+    async def dispatch_intent(self, turn: Turn, intent: str) -> None:
+        handler = self.routes.intents.get(intent)
+        if handler is None:
+            # Knowledge topics share one handler; anything else unknown is "none".
+            handler = self.routes.intents[
+                "topic" if self.understander.answer(intent, "fr") else "none"
+            ]
+        await handler(turn)
+
+    async def replay(
+        self, turn: Turn, message_id: int, *, not_danger: bool = False, lang: str | None = None
+    ) -> None:
+        """Handle an earlier message of this call now (one held back by the framework, or one
+        asked about: with `not_danger` the person said nobody is in danger), in `lang`, the
+        variant it was written in when that was sure."""
+        message = await turn.session.get(InboundMessage, message_id)
+        if message is None or message.actor_id != turn.actor.id:
+            return
+        understanding = None
+        if not_danger and message.text:
+            understanding = self.understander.understand(message.text, danger=False)
+        elif message.intent is not None and message.lang is not None:
+            understanding = Understanding(message.intent, message.intent_score or 0.0, message.lang)
+        flow = self.routes.flows.get(turn.flow.name) if turn.flow is not None else None
+        # Asked about in the middle of a flow: the words were the flow's answer after all.
+        in_flow = not_danger and flow is not None and flow.name != "framework"
+        earlier = Turn(
+            self,
+            turn.session,
+            message,
+            turn.actor,
+            turn.call,
+            turn.now,
+            understanding,
+            turn.flow if in_flow or not not_danger else None,
+            lang or turn.message_lang,
+        )
+        if in_flow and flow is not None:
+            await flow.resume(earlier)
+        else:
+            await self.route_in_call(earlier)
+        turn.sent += earlier.sent
+        turn.flow = earlier.flow
+
+    async def _save_flow(
+        self, session: AsyncSession, turn: Turn, state: FlowSession | None
+    ) -> None:
+        if turn.flow is None:
+            if state is not None:
+                await session.delete(state)
+            return
+        if state is None:
+            state = FlowSession(
+                channel=turn.message.channel,
+                chat_id=turn.message.chat_id,
+                actor_id=turn.actor.id,
+                started_at=turn.now,
+            )
+            session.add(state)
+        state.flow = turn.flow.name
+        state.step = turn.flow.step
+        state.data = dict(turn.flow.data)
+        state.updated_at = turn.now
+
+    async def _apologise(self, session: AsyncSession, message: InboundMessage) -> list[Effect]:
+        actor = await session.get_one(Actor, message.actor_id)
+        rows = await enqueue(
+            session,
+            channel=message.channel,
+            chat_id=message.chat_id,
+            text=translator(actor.lang).gettext(SORRY),
+            now=self.clock.now(),
+            actor_id=actor.id,
+            cause_id=message.id,
+        )
+        return [to_effect(row) for row in rows]
+
+    async def _actor_for(self, session: AsyncSession, event: Event) -> Actor:
+        query = select(Actor).where(
+            Actor.channel == event.channel, Actor.external_id == event.sender.external_id
+        )
+        actor = await session.scalar(query)
+        if actor is not None:
+            return actor
+        actor = _new_actor(event)
+        try:
+            # A new person's first updates often arrive together (an album's photos), handled
+            # by several workers or processes: the first insert wins, the others read it.
+            async with session.begin_nested():
+                session.add(actor)
+                await session.flush()
+        except IntegrityError:  # the savepoint's rollback took the new row out of the session
+            actor = await session.scalar(query)
+            if actor is None:
+                raise
+        return actor
+
+
+def _new_actor(event: Event) -> Actor:
+    return Actor(
+        channel=event.channel,
+        external_id=event.sender.external_id,
+        chat_id=event.chat_id,
+        display_name=clean(event.sender.display_name, one_line=True)[:128],
+        lang=_hint(event.sender.language_code),
+        created_at=event.at,
+    )
+
+
+def _update_key(event: Event) -> str | None:
+    return f"{event.channel}:{event.update_id}" if event.update_id else None
+
+
+def _fields(event: Event, update_key: str | None) -> dict[str, Any]:
+    """The columns of a stored message, cleaned and cut to what the columns take."""
+    attachment_kind = event.attachment.kind if event.attachment else event.unsupported
+    return {
+        "channel": event.channel,
+        "chat_id": event.chat_id,
+        "update_key": update_key,
+        "kind": _kind(event),
+        # PostgreSQL refuses NUL in text and enforces column sizes: store what fits.
+        "text": _storable(clean(event.text) if event.text is not None else None),
+        "button": _storable(event.button, 64),
+        "attachment_kind": _storable(attachment_kind, 16),
+        "file_id": _storable(event.attachment.file_id, 256) if event.attachment else None,
+        "received_at": event.at,
+    }
+
+
+def _message(event: Event, update_key: str | None, actor_id: int) -> InboundMessage:
+    return InboundMessage(actor_id=actor_id, **_fields(event, update_key))
+
+
+def _kind(event: Event) -> str:
+    if event.button is not None:
+        return InboundKind.BUTTON
+    if event.attachment is not None:
+        return InboundKind.ATTACHMENT
+    if event.unsupported is not None:
+        return InboundKind.UNSUPPORTED
+    return InboundKind.TEXT
+
+
+def _command(text: str | None) -> tuple[str | None, str]:
+    """'/lang ary' -> ('lang', 'ary'); '/start@HotlineBot x' -> ('start', 'x')."""
+    text = (text or "").strip()
+    if text.casefold() in STOP_WORDS:
+        return "stop", ""
+    if not text.startswith("/") or len(text) < 2:
+        return None, ""
+    head, _, argument = text[1:].partition(" ")
+    return head.split("@", 1)[0].lower(), argument.strip()
+
+
+def _addressed_elsewhere(text: str | None, username: str | None) -> bool:
+    """A command for another bot ("/case@other_bot"), as groups with several bots see."""
+    text = (text or "").strip()
+    if not text.startswith("/") or username is None:
+        return False
+    head = text[1:].split(maxsplit=1)[0] if len(text) > 1 else ""
+    _, at, target = head.partition("@")
+    return bool(at) and target.casefold() != username.lstrip("@").casefold()
+
+
+def _storable(value: str | None, size: int | None = None) -> str | None:
+    if value is None:
+        return None
+    value = value.replace("\x00", "\ufffd")
+    return value[:size] if size is not None else value
+
+
+def _pending(turn: Turn, command: str | None, argument: str = "") -> int | None:
+    """What a new call opened with is taken up once the framework is acknowledged."""
+    if command == "start":
+        # A bare /start is the call opening itself; a deep link's token is taken up after.
+        return turn.message.id if argument else None
+    if command in IMMEDIATE_COMMANDS:
+        return None  # already acted on
+    if command is not None:
+        return turn.message.id  # /engagements after a silence still shows the commitments
+    if turn.message.kind == InboundKind.BUTTON:
+        # A button of an earlier message (a deadline reminder, say) is an explicit answer:
+        # take it up after the framework instead of dropping it.
+        prefix = (turn.message.button or "").partition(":")[0]
+        return turn.message.id if prefix in turn.engine.routes.buttons else None
+    if turn.understanding is not None and turn.understanding.intent in ("greeting", "goodbye"):
+        return None
+    return turn.message.id
+
+
+def _note_variant(actor: Actor, lang: str) -> None:
+    """Keep the variant of a message identified with confidence; the interface follows the
+    variant the person mostly uses (VOTES_TO_SWITCH of the last LANG_VOTES), so one short
+    or mixed message never flips it. /lang overrides all of it."""
+    recent = [*(actor.recent_langs or [])[-(LANG_VOTES - 1) :], lang]
+    actor.recent_langs = recent
+    if actor.lang_chosen:
+        return
+    top = max(dict.fromkeys(reversed(recent)), key=recent.count)
+    if recent.count(top) >= VOTES_TO_SWITCH:
+        actor.lang = top
+
+
+def _asks(text: str) -> bool:
+    """The text is shaped like a question (a question mark, or a question word early)."""
+    if "?" in text or "؟" in text:
+        return True
+    return any(word in QUESTION_WORDS for word in tokens(text)[:6])
+
+
+def _unpaused(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if key != PAUSED}
+
+
+def _hint(language_code: str | None) -> str:
+    return "ary" if (language_code or "").startswith("ar") else "fr"

@@ -1,0 +1,1 @@
+"""The transports: Telegram (aiogram or python-telegram-bot), the console, outbox delivery."""

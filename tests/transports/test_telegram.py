@@ -1,0 +1,167 @@
+"""Telegram updates become engine events; the webhook stores before it answers 200."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
+
+from bot.core.engine import Engine
+from bot.transports.telegram import SECRET_HEADER, TelegramRuntime, event_from_update
+from bot.transports.tg_aiogram import AiogramAdapter
+from bot.transports.tg_ptb import PtbAdapter
+from storage.models import InboundMessage
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+USER = {"id": 7, "is_bot": False, "first_name": "Amina", "last_name": "B", "language_code": "ar"}
+CHAT = {"id": 7, "type": "private"}
+
+
+def message(update_id: int = 1, **content: Any) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {"message_id": 3, "date": 0, "from": USER, "chat": CHAT, **content},
+    }
+
+
+def test_text_and_sender() -> None:
+    event = event_from_update(message(text="/start abc"), NOW)
+    assert event is not None
+    assert (event.channel, event.chat_id, event.text, event.update_id) == (
+        "telegram",
+        "7",
+        "/start abc",
+        "1",
+    )
+    assert (event.sender.display_name, event.sender.language_code) == ("Amina B", "ar")
+
+
+def test_button_press_comes_from_the_chat_of_its_message() -> None:
+    query = {
+        "id": "9",
+        "from": USER,
+        "chat_instance": "1",
+        "data": "framework:ack",
+        "message": {"message_id": 4, "date": 0, "chat": {"id": -100, "type": "group"}},
+    }
+    event = event_from_update({"update_id": 2, "callback_query": query}, NOW)
+    assert event is not None and (event.button, event.chat_id) == ("framework:ack", "-100")
+
+
+def test_attachments_keep_their_file_id_and_stickers_are_unsupported() -> None:
+    voice = event_from_update(message(voice={"file_id": "V1", "duration": 3}), NOW)
+    assert voice is not None and voice.attachment is not None
+    assert (voice.attachment.kind, voice.attachment.file_id) == ("voice", "V1")
+    sizes = [{"file_id": "small", "width": 90}, {"file_id": "large", "width": 1280}]
+    photo = event_from_update(message(photo=sizes, caption="le puits"), NOW)
+    assert photo is not None and photo.attachment is not None
+    assert (photo.attachment.file_id, photo.text) == ("large", "le puits")
+    note = event_from_update(message(video_note={"file_id": "N1", "length": 240}), NOW)
+    assert note is not None and note.attachment is not None
+    assert note.attachment.kind == "video_note"  # sent on by sendVideoNote, not sendVideo
+    gif = event_from_update(message(animation={"file_id": "A"}, document={"file_id": "A"}), NOW)
+    assert gif is not None and gif.unsupported == "animation" and gif.attachment is None
+    for kind in ("sticker", "location", "contact"):
+        event = event_from_update(message(**{kind: {"x": 1}}), NOW)
+        assert event is not None and event.unsupported == kind
+
+
+def test_updates_that_are_not_someone_talking_are_skipped() -> None:
+    assert event_from_update({"update_id": 5, "edited_message": {}}, NOW) is None
+    joined = {
+        "update_id": 6,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "from": USER,
+            "chat": {"id": -5, "type": "group"},
+            "new_chat_members": [USER],
+        },
+    }
+    assert event_from_update(joined, NOW) is None
+
+
+async def test_webhook_checks_the_secret_and_stores_once(engine: Engine) -> None:
+    for adapter in (AiogramAdapter("1:T"), PtbAdapter("1:T")):
+        runtime = TelegramRuntime(engine, adapter)
+        client = TestClient(TestServer(runtime.webhook_app("s3cret", "/hook")))
+        await client.start_server()
+        update = message(update_id=41, text="Bonjour")
+        assert (await client.post("/hook", json=update)).status == 401
+        wrong = {SECRET_HEADER: "guess"}
+        assert (await client.post("/hook", json=update, headers=wrong)).status == 401
+        right = {SECRET_HEADER: "s3cret"}
+        assert (await client.post("/hook", json=update, headers=right)).status == 200
+        assert (await client.post("/hook", json=update, headers=right)).status == 200  # resent
+        await runtime.drain()
+        await client.close()
+        await adapter.close()
+    async with engine.db.transaction() as session:
+        stored = await session.scalar(select(func.count(InboundMessage.id)))
+        handled = await session.scalar(
+            select(func.count(InboundMessage.id)).where(InboundMessage.handled_at.is_not(None))
+        )
+    assert (stored, handled) == (1, 1)
+
+
+async def test_an_unreachable_bot_api_at_start_is_waited_for() -> None:
+    import asyncio
+
+    from bot.transports.telegram import _get_me
+
+    class Flaky:
+        calls = 0
+
+        async def get_me(self) -> str:
+            self.calls += 1
+            if self.calls == 1:
+                raise OSError("connection refused")
+            return "HotlineBot"
+
+    stop = asyncio.Event()
+    flaky = Flaky()
+    assert await _get_me(flaky, stop) == "HotlineBot"  # type: ignore[arg-type]
+    assert flaky.calls == 2
+    stop.set()
+    assert await _get_me(Flaky(), stop) is None  # type: ignore[arg-type]
+
+
+async def test_albums_of_new_people_posted_at_once_are_all_stored(engine: Engine) -> None:
+    """50 people never seen send 3 photos each, all 150 posts at the same moment: each is
+    answered 200 and stored once (PostgreSQL used to answer 500 to many: the new person's
+    row inserted by several requests at once)."""
+    import asyncio
+
+    adapter = AiogramAdapter("1:T")
+    runtime = TelegramRuntime(engine, adapter, bot_id="1")
+    client = TestClient(TestServer(runtime.webhook_app("s3cret", "/hook")))
+    await client.start_server()
+
+    def photo(person: int, index: int) -> dict[str, Any]:
+        user = {**USER, "id": 900 + person, "first_name": f"P{person}"}
+        update = message(update_id=person * 3 + index + 1)
+        update["message"] = {
+            **update["message"],
+            "from": user,
+            "chat": {"id": user["id"], "type": "private"},
+            "photo": [
+                {"file_id": f"f{person}-{index}", "file_unique_id": "u", "width": 1, "height": 1}
+            ],
+        }
+        return update
+
+    async def post(update: dict[str, Any]) -> int:
+        response = await client.post("/hook", json=update, headers={SECRET_HEADER: "s3cret"})
+        return response.status
+
+    statuses = await asyncio.gather(*(post(photo(p, i)) for p in range(50) for i in range(3)))
+    await runtime.drain()
+    await client.close()
+    await adapter.close()
+    assert set(statuses) == {200}
+    async with engine.db.transaction() as session:
+        stored = await session.scalar(select(func.count(InboundMessage.id)))
+        people = await session.scalar(select(func.count(func.distinct(InboundMessage.actor_id))))
+    assert (stored, people) == (150, 50)
