@@ -34,9 +34,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.effects import Effect
-from bot.core.outbox import to_effect
+from bot.core.outbox import file_not_sent_rows, insert_keyed, to_effect
 from storage.db import Database
-from storage.models import Actor, DeliveryStatus, OutboxMessage
+from storage.models import Actor, DeliveryStatus, OutboxMessage, Priority
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,11 @@ class Blocked(DeliveryError):
 
 
 class Rejected(DeliveryError):
-    """400 and the like: this message will never be accepted."""
+    """400 and the like: this message will never be accepted.
+
+    For a file (a photo, a voice note...), the refusal concerns that file alone (a bad file
+    id, too big, a wrong type): the row is set aside, tried again a few times while the
+    chat's other messages go on, then replaced by a text saying what could not be sent."""
 
 
 Send = Callable[[Effect], Awaitable[str | None]]
@@ -160,6 +164,7 @@ class RateLimiter:
 @dataclass(frozen=True)
 class Policy:
     max_attempts: int = 6  # transient failures before a row is marked failed
+    file_attempts: int = 3  # tries of a file Telegram refuses, set aside from its chat
     backoff_base: float = 2.0  # seconds; doubled each attempt
     backoff_max: float = 300.0
     lease: timedelta = timedelta(minutes=2)  # a started row older than this is reclaimed
@@ -514,6 +519,19 @@ class Sender:
                 "not_before": now + timedelta(seconds=self.policy.backoff(attempts)),
                 "last_error": str(error)[:2000],
             }
+        elif isinstance(error, Rejected) and row.kind != "text":
+            # This file alone is refused: the next message of the chat would go through, so
+            # it does not wait behind this one's retries (a 429 or a network error, which the
+            # next one would meet too, keeps the chat in order above).
+            attempts = row.attempts + 1
+            gave_up = attempts >= self.policy.file_attempts
+            values = {
+                "status": DeliveryStatus.FAILED if gave_up else DeliveryStatus.PENDING,
+                "attempts": attempts,
+                "priority": Priority.SET_ASIDE,
+                "not_before": now + timedelta(seconds=self.policy.backoff(attempts)),
+                "last_error": str(error)[:2000],
+            }
         else:
             values = {
                 "status": DeliveryStatus.UNREACHABLE
@@ -534,6 +552,8 @@ class Sender:
         )
         if result.rowcount == 0:
             log.warning("outbox row %s was reclaimed by another sender", row.id)
+        elif values["status"] == DeliveryStatus.FAILED and row.kind != "text":
+            await self._file_not_sent(connection, row, now)
         if isinstance(error, Blocked):
             await connection.execute(
                 update(Actor)
@@ -545,6 +565,19 @@ class Sender:
                 )
                 .values(reachable=False)
             )
+
+    async def _file_not_sent(
+        self, connection: AsyncConnection, row: OutboxMessage, now: datetime
+    ) -> None:
+        """The person is told, in their language, which file did not come (once: keyed)."""
+        person = (
+            Actor.id == row.actor_id
+            if row.actor_id is not None
+            else and_(Actor.channel == row.channel, Actor.chat_id == row.chat_id)
+        )
+        variant = await connection.scalar(select(Actor.lang).where(person).limit(1))
+        await insert_keyed(connection, file_not_sent_rows(row, variant, now))
+        log.warning("outbox row %s: file given up, the person is told", row.id)
 
     @staticmethod
     def _log_outcomes(outcomes: list[_Outcome]) -> None:

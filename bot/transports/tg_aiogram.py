@@ -10,8 +10,10 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramNetworkError,
+    TelegramNotFound,
     TelegramRetryAfter,
     TelegramServerError,
 )
@@ -31,6 +33,7 @@ from bot.core.effects import (
     Keyboard,
     SendDocument,
     SendFile,
+    SendMessage,
     SendPhoto,
 )
 from bot.transports.delivery import Blocked, Rejected, RetryAfter, Transient
@@ -109,6 +112,10 @@ class AiogramAdapter:
             raise Blocked(str(error)) from error
         except TelegramBadRequest as error:
             raise Rejected(str(error)) from error
+        except (TelegramNotFound, TelegramEntityTooLarge) as error:
+            if isinstance(effect, SendMessage):
+                raise Transient(str(error)) from error
+            raise Rejected(str(error)) from error  # this file: not found, too large
         except (TelegramServerError, TelegramNetworkError, TelegramAPIError) as error:
             raise Transient(str(error)) from error
         return str(sent.message_id)

@@ -59,6 +59,8 @@ class Priority:
     URGENT = 0  # an emergency alert, a case reply or relay: never behind bulk output
     NORMAL = 1
     BULK = 2  # long listings, scheduled fan-outs (reminders, digests)
+    # A file Telegram refused, waiting for its next try: the chat's other messages pass it.
+    SET_ASIDE = 3
 
 
 class OutboxMessage(Base):
