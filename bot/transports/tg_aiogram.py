@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.transports.aiogram_import import import_aiogram
+
+# First: aiogram's models are then built when used, not all at import (see the module).
+import_aiogram()
+
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
