@@ -29,8 +29,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Update, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Update,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.core.clock import Clock
 from bot.core.effects import Effect
@@ -189,6 +201,13 @@ class Policy:
 _OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 
 
+def _open(table: Any) -> ColumnElement[bool]:
+    """Open rows, with the statuses written as literals: the condition of the partial
+    indexes of the outbox (`storage.models.messages.OPEN_ROWS`), which a bound parameter
+    would keep SQLite from using."""
+    return table.status.in_([literal_column(f"'{status}'") for status in _OPEN])
+
+
 @dataclass
 class _Outcome:
     """A request answered (or failed), not yet written to its row."""
@@ -242,27 +261,35 @@ class Sender:
         now = self.clock.now()
         async with self.db.transaction() as session:
             # The first unsettled row of each chat, by priority then age: later rows wait for
-            # it, keeping order; an urgent row passes bulk ones queued before it.
-            ranked = (
-                select(
-                    OutboxMessage.id,
-                    func.row_number()
-                    .over(
-                        partition_by=OutboxMessage.chat_id,
-                        order_by=(OutboxMessage.priority, OutboxMessage.id),
-                    )
-                    .label("rank"),
-                )
+            # it, keeping order; an urgent row passes bulk ones queued before it. Walked in
+            # sending order on a partial index of the open rows, so a claim reads the few it
+            # takes, not the whole backlog (nor the rows waiting for a retry time).
+            earlier = aliased(OutboxMessage, name="earlier")
+            ahead = (
+                select(earlier.id)
                 .where(
-                    OutboxMessage.channel == self.channel,
-                    OutboxMessage.status.in_(_OPEN),
+                    earlier.chat_id == OutboxMessage.chat_id,
+                    _open(earlier),
+                    earlier.channel == OutboxMessage.channel,
+                    or_(
+                        earlier.priority < OutboxMessage.priority,
+                        and_(
+                            earlier.priority == OutboxMessage.priority,
+                            earlier.id < OutboxMessage.id,
+                        ),
+                    ),
                 )
-                .subquery()
+                .exists()
             )
-            heads = select(ranked.c.id).where(ranked.c.rank == 1)
             query = (
                 select(OutboxMessage)
-                .where(OutboxMessage.id.in_(heads), self._claimable(now))
+                .where(
+                    OutboxMessage.channel == self.channel,
+                    _open(OutboxMessage),
+                    OutboxMessage.not_before <= now,
+                    self._claimable(now),
+                    ~ahead,
+                )
                 .order_by(OutboxMessage.priority, OutboxMessage.id)
                 .limit(self.policy.batch)
             )
@@ -296,6 +323,15 @@ class Sender:
                 row.claimed_by = self.instance
                 row.started_at = None
                 claimed.append(row)
+            if not claimed and next_due is None:
+                # Nothing to take now: when the next retry falls due (an index range).
+                next_due = await session.scalar(
+                    select(func.min(OutboxMessage.not_before)).where(
+                        OutboxMessage.status == DeliveryStatus.PENDING,
+                        OutboxMessage.channel == self.channel,
+                        OutboxMessage.not_before > now,
+                    )
+                )
         return claimed, next_due
 
     def _claimable(self, now: datetime) -> ColumnElement[bool]:
