@@ -47,7 +47,7 @@ from sqlalchemy.orm import aliased
 from bot.core.clock import Clock
 from bot.core.effects import Effect
 from bot.core.outbox import file_not_sent_rows, insert_keyed, to_effect
-from storage.db import Database
+from storage.db import OWN_TRANSACTION, Database
 from storage.models import Actor, DeliveryStatus, OutboxMessage, Priority
 
 log = logging.getLogger(__name__)
@@ -242,6 +242,9 @@ class Sender:
         self._wake = asyncio.Event()
         self._slots: dict[int, datetime] = {}  # claimed row id -> when it may leave
         self._answered: list[_Outcome] = []  # requests answered, outcome not yet written
+        self._own: AsyncConnection | None = None  # for the one-statement marks (`_alone`)
+        self._own_lock = asyncio.Lock()
+        self._keeping = 0  # steps (or deliveries) running, which give the connection back
         # Who claims: rows claimed by another instance before this one started belong to a
         # process that is gone (or to a live one, which then finds its claim taken).
         self.instance = f"{os.getpid()}-{secrets.token_hex(8)}"[:32]
@@ -365,18 +368,12 @@ class Sender:
         try:
             if not outcomes or (len(outcomes) == 1 and outcomes[0].error is None):
                 # The usual case, the previous one delivered: one statement, atomic alone.
-                async with self.db.single_statement() as session:
-                    connection = await session.connection()
-                    if outcomes:
-                        done = outcomes[0]
-                        result = await connection.execute(
-                            self._deliver_and_start_statement,
-                            {**start, **self._delivered_values(done)},
-                        )
-                        started = row.id in set(result.scalars())
-                    else:
-                        result = await connection.execute(self._start_statement, start)
-                        started = result.rowcount == 1
+                if outcomes:
+                    values = {**start, **self._delivered_values(outcomes[0])}
+                    rows = await self._alone(self._deliver_and_start_statement, values)
+                    started = row.id in rows
+                else:
+                    started = bool(await self._alone(self._start_statement, start))
             else:
                 async with self.db.transaction() as session:
                     await self._write_outcomes(session, outcomes)
@@ -394,6 +391,47 @@ class Sender:
         row.started_at = now
         return True
 
+    async def _alone(self, statement: Update, values: dict[str, Any]) -> set[int]:
+        """Run one statement, atomic on its own, on a connection kept for the step: no session,
+        no pool round trip, no BEGIN (a quarter of the sender's CPU per message). Returns the
+        ids it returned, or {id} if it changed a row without RETURNING."""
+        async with self._own_lock:
+            own = self._own
+            if own is None:
+                connection = await self.db.engine.connect()
+                options = (
+                    {OWN_TRANSACTION: True}
+                    if self.db.is_sqlite
+                    else {"isolation_level": "AUTOCOMMIT"}
+                )
+                own = await connection.execution_options(**options)
+            self._own = None  # kept again only once the statement went through
+            try:
+                result = await own.execute(statement, values)
+                ids = (
+                    set(result.scalars())
+                    if result.returns_rows
+                    else ({values["row_id"]} if result.rowcount == 1 else set())
+                )
+                await own.commit()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await own.invalidate()
+                    await own.close()
+                raise
+            if self._keeping:
+                self._own = own
+            else:  # outside a step: nobody would give it back later
+                await own.close()
+        return ids
+
+    async def _release(self) -> None:
+        """Give the kept connection back to the pool (at the end of each step)."""
+        async with self._own_lock:
+            if self._own is not None and not self._keeping:
+                own, self._own = self._own, None
+                await own.close()
+
     @staticmethod
     def _delivered_values(outcome: _Outcome) -> dict[str, Any]:
         return {
@@ -407,8 +445,13 @@ class Sender:
     async def deliver(self, row: OutboxMessage) -> None:
         """Send one claimed row (no transaction open) at its slot, and settle it."""
         await self._wait_slot(row)
-        if await self._start(row):
-            self._answered.append(await self._request(row))
+        self._keeping += 1
+        try:
+            if await self._start(row):
+                self._answered.append(await self._request(row))
+        finally:
+            self._keeping -= 1
+            await self._release()
         await self._settle()
 
     async def _wait_slot(self, row: OutboxMessage) -> datetime | None:
@@ -631,6 +674,7 @@ class Sender:
         """
         rows, next_due = await self.claim()
         requests: set[asyncio.Task[None]] = set()
+        self._keeping += 1
 
         async def request(row: OutboxMessage, slot: datetime | None) -> None:
             outcome = await self._request(row)
@@ -649,6 +693,8 @@ class Sender:
         finally:
             if running := {task for task in requests if not task.done()}:
                 await asyncio.wait(running)
+            self._keeping -= 1
+            await self._release()
             await self._settle()
         return len(rows), next_due
 
