@@ -23,13 +23,16 @@ from sqlalchemy import select
 
 from bot.app import build_engine, periodic_jobs
 from bot.core.clock import ManualClock
+from bot.core.config import Settings
 from bot.core.effects import Button, Effect, body
 from bot.core.engine import Engine
 from bot.core.events import Attachment, Event, Sender
 from bot.core.scheduler import Periodic, ScanContext, run_once
+from storage.db import Database
 from storage.models import Actor, Call, Reminder, Role
 
 CHANNEL = "console"
+_update_ids = itertools.count(1)
 
 
 def scan_jobs(*names: str) -> list[Periodic]:
@@ -141,18 +144,18 @@ class Hotline:
         assert isinstance(engine.clock, ManualClock), "tests move time with a ManualClock"
         self.clock: ManualClock = engine.clock
         self.people: dict[str, Person] = {}
-        self._update_ids = itertools.count(1)
 
     @property
-    def db(self):  # type: ignore[no-untyped-def]
+    def db(self) -> Database:
         return self.engine.db
 
     @property
-    def settings(self):  # type: ignore[no-untyped-def]
+    def settings(self) -> Settings:
         return self.engine.settings
 
     def next_update_id(self) -> str:
-        return str(next(self._update_ids))
+        # Unique in the process: several drivers may talk to one engine (and its database).
+        return str(next(_update_ids))
 
     async def person(
         self,
@@ -209,7 +212,8 @@ class Hotline:
         return person
 
     def __getitem__(self, name: str) -> Person:
-        return self.people[name]
+        """The person called `name`: declared, met before, or someone new."""
+        return self.people.get(name) or self.newcomer(name)
 
     def advance(self, **delta: float) -> None:
         """Move the clock: `advance(minutes=31)`, `advance(days=2)`."""

@@ -18,18 +18,22 @@ from bot.core.outbox import enqueue
 from bot.nlu import Understander
 from storage.db import Database
 from storage.models import Actor, InboundMessage, OutboxMessage
-from tests.trust.helpers import CHANNEL, declare
+from tests.driver import CHANNEL, Hotline
 
 
 async def test_two_processes_handle_each_message_once(
-    engine: Engine, settings: Settings, clock: ManualClock, understander: Understander
+    engine: Engine,
+    settings: Settings,
+    clock: ManualClock,
+    understander: Understander,
+    hotline: Hotline,
 ) -> None:
     other = build_engine(
         settings, clock=clock, db=Database(settings.database_url), understander=understander
     )
     chats = [f"actor{i}" for i in range(4)]
     for chat in chats:
-        await declare(engine, chat)
+        await hotline.person(chat, in_call=True)
     for index in range(5):
         for chat in chats:
             event = Event(

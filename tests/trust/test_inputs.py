@@ -24,7 +24,7 @@ from bot.core.telegram_html import (
 )
 from bot.transports.telegram import event_from_update
 from storage.models import Actor, InboundMessage
-from tests.trust.helpers import CHANNEL, declare, say
+from tests.driver import CHANNEL, Hotline
 
 
 def test_utf16_length_counts_emoji_twice() -> None:
@@ -102,11 +102,13 @@ async def test_a_name_with_nul_and_overrides_is_stored_clean(
     assert message is not None and message.text == "Bonjour\ufffd toi"
 
 
-async def test_a_command_for_another_bot_is_ignored(engine: Engine, clock: ManualClock) -> None:
+async def test_a_command_for_another_bot_is_ignored(
+    engine: Engine, clock: ManualClock, hotline: Hotline
+) -> None:
     engine.settings = replace(engine.settings, bot_username="HotlineBot")
-    await declare(engine, "coach1", role="coach")
-    assert await say(engine, "coach1", "/cases@other_bot") == []
-    assert await say(engine, "coach1", "/cases@HotlineBot") != []
+    coach1 = await hotline.person("coach1", role="coach", in_call=True)
+    assert await coach1.says("/cases@other_bot") == []
+    assert await coach1.says("/cases@HotlineBot") != []
 
 
 def test_the_update_key_carries_the_bot_id() -> None:

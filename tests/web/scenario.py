@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from bot.cases.service import open_case
 from bot.core.engine import Engine
 from storage.models import Actor, Role, Territory, TerritoryCoach
-from tests.cases.helpers import open_call, person
+from tests.driver import Hotline
 
 
 @dataclass
@@ -26,10 +24,11 @@ class Region:
 async def region(
     engine: Engine, amina_summary: str = "الجمعية ما بقاتش كتجتمع، بغيت نصيحة"
 ) -> Region:
-    karim = await person(engine, "karim", Role.COACH)
-    salma = await person(engine, "salma", Role.COACH)
-    amina = await person(engine, "amina", lang="ary")
-    omar = await person(engine, "omar")
+    hotline = Hotline(engine)
+    karim = await hotline.person("karim", Role.COACH)
+    salma = await hotline.person("salma", Role.COACH)
+    amina = await hotline.person("amina", lang="ary")
+    omar = await hotline.person("omar")
     async with engine.db.transaction() as session:
         oriental = Territory(name="Oriental", kind="region")
         session.add(oriental)
@@ -49,20 +48,18 @@ async def region(
         )
         for actor_id, territory_id in ((amina.id, bouanane.id), (omar.id, jerada.id)):
             (await session.get_one(Actor, actor_id)).territory_id = territory_id
-    await open_call(engine, "amina")
-    await open_call(engine, "omar")
+    await amina.opens_call()
+    await omar.opens_call()
     cases = []
-    for name, category, summary in (
-        ("amina", "conflict", amina_summary),
-        ("omar", "question", "Comment préparer la réunion du comité ?"),
+    for who, category, summary in (
+        (amina, "conflict", amina_summary),
+        (omar, "question", "Comment préparer la réunion du comité ?"),
     ):
         async with engine.db.transaction() as session:
-            actor = await session.scalar(select(Actor).where(Actor.external_id == name))
-            assert actor is not None
             case = await open_case(
                 session,
                 now=engine.clock.now(),
-                actor=actor,
+                actor=await session.get_one(Actor, who.id),
                 category=category,
                 summary=summary,
                 settings=engine.settings,
