@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from bot.app import build_engine, periodic_jobs
 from bot.core.clock import ManualClock
@@ -28,8 +28,21 @@ from bot.core.effects import Button, Effect, body
 from bot.core.engine import Engine
 from bot.core.events import Attachment, Event, Sender
 from bot.core.scheduler import Periodic, ScanContext, run_once
+from bot.plans.service import due_to_storage
 from storage.db import Database
-from storage.models import Actor, Call, Reminder, Role
+from storage.models import (
+    ActionPlan,
+    Actor,
+    Call,
+    Commitment,
+    Committee,
+    CommitteeMember,
+    Reminder,
+    Role,
+    Territory,
+    TerritoryCoach,
+    TerritoryKind,
+)
 
 CHANNEL = "console"
 _update_ids = itertools.count(1)
@@ -135,6 +148,40 @@ class Person:
         assert actor is not None, f"{self.name} is not in the database"
         return actor
 
+    # -- set-up: what an admin or a coach did before the story starts -------------------------
+
+    async def _update(self, **values: object) -> None:
+        async with self.hotline.db.transaction() as session:
+            await session.execute(update(Actor).where(Actor.id == self.id).values(**values))
+
+    async def located_in(self, territory: str) -> None:
+        """Their territory (an actor's douar or commune; a coach's own)."""
+        await self._update(territory_id=await self.hotline.territory_id(territory))
+
+    async def covers(self, territory: str) -> None:
+        """A coach covers the territory and everything under it."""
+        territory_id = await self.hotline.territory_id(territory)
+        async with self.hotline.db.transaction() as session:
+            session.add(TerritoryCoach(territory_id=territory_id, coach_id=self.id))
+
+    async def joins(self, committee: str) -> None:
+        committee_id = await self.hotline.committee_id(committee)
+        async with self.hotline.db.transaction() as session:
+            if await session.get(CommitteeMember, (committee_id, self.id)) is None:
+                session.add(
+                    CommitteeMember(
+                        committee_id=committee_id,
+                        actor_id=self.id,
+                        joined_at=self.hotline.clock.now(),
+                    )
+                )
+
+    async def becomes_coordinator(self) -> None:
+        await self._update(is_coordinator=True)
+
+    async def goes_on_duty(self) -> None:
+        await self._update(on_duty=True)
+
 
 class Hotline:
     """The real engine with its database and manual clock, and the people talking to it."""
@@ -236,3 +283,99 @@ class Hotline:
     async def actor(self, name: str) -> Actor | None:
         async with self.db.transaction() as session:
             return await session.scalar(select(Actor).where(Actor.external_id == name))
+
+    # -- set-up: the region, its committees and their plans -----------------------------------
+
+    async def territory(self, name: str, kind: str, parent: str | None = None) -> int:
+        parent_id = await self.territory_id(parent) if parent else None
+        async with self.db.transaction() as session:
+            territory = Territory(name=name, kind=TerritoryKind(kind), parent_id=parent_id)
+            session.add(territory)
+            await session.flush()
+            return territory.id
+
+    async def committee(self, name: str, territory: str | None = None) -> int:
+        territory_id = await self.territory_id(territory) if territory else None
+        async with self.db.transaction() as session:
+            committee = Committee(name=name, territory_id=territory_id, created_at=self.clock.now())
+            session.add(committee)
+            await session.flush()
+            return committee.id
+
+    async def plan(
+        self,
+        title: str,
+        *,
+        reference: date,
+        committee: str | None = None,
+        territory: str | None = None,
+        coach: str | None = None,
+        theme: str = "",
+    ) -> int:
+        """A plan entered by hand (tables are imported with bot.plans.importer)."""
+        plan = ActionPlan(
+            title=title,
+            theme=theme,
+            reference_date=reference,
+            committee_id=await self.committee_id(committee) if committee else None,
+            territory_id=await self.territory_id(territory) if territory else None,
+            coach_id=self[coach].id if coach else None,
+            created_at=self.clock.now(),
+        )
+        async with self.db.transaction() as session:
+            session.add(plan)
+            await session.flush()
+            return plan.id
+
+    async def commitment(
+        self,
+        plan: str,
+        what: str,
+        *,
+        due: date | None = None,
+        owner: str | None = None,
+        **fields: object,
+    ) -> int:
+        """A row of the plan titled `plan`, after its others; `owner`: a declared person,
+        `owner_text`: a name not linked to anyone; other fields as in `Commitment`."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            plan_id = await session.scalar(select(ActionPlan.id).where(ActionPlan.title == plan))
+            assert plan_id is not None, f"no plan {plan!r}"
+            last = await session.scalar(
+                select(func.max(Commitment.position)).where(Commitment.plan_id == plan_id)
+            )
+            row = Commitment(
+                plan_id=plan_id,
+                position=(last or 0) + 1,
+                what=what,
+                due=due_to_storage(due)[0],
+                owner_id=self[owner].id if owner else None,
+                created_at=now,
+                updated_at=now,
+                **fields,
+            )
+            session.add(row)
+            await session.flush()
+            return row.id
+
+    async def change_commitment(self, commitment_id: int, **values: object) -> None:
+        """Change a row behind the bot's back (as if the table had said so)."""
+        if isinstance(values.get("due"), date):
+            values["due"] = due_to_storage(values["due"])[0]  # type: ignore[arg-type]
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(Commitment).where(Commitment.id == commitment_id).values(**values)
+            )
+
+    async def territory_id(self, name: str) -> int:
+        async with self.db.transaction() as session:
+            found = await session.scalar(select(Territory.id).where(Territory.name == name))
+        assert found is not None, f"no territory {name!r}"
+        return found
+
+    async def committee_id(self, name: str) -> int:
+        async with self.db.transaction() as session:
+            found = await session.scalar(select(Committee.id).where(Committee.name == name))
+        assert found is not None, f"no committee {name!r}"
+        return found
