@@ -360,7 +360,8 @@ class Hotline:
             return row.id
 
     async def change_commitment(self, commitment_id: int, **values: object) -> None:
-        """Change a row behind the bot's back (as if the table had said so)."""
+        """Change a row behind the bot's back (as if the table had said so). A `due` date or
+        local date-time is stored as the importer stores it (`due_has_time` is left as is)."""
         if isinstance(values.get("due"), date):
             values["due"] = due_to_storage(values["due"])[0]  # type: ignore[arg-type]
         async with self.db.transaction() as session:

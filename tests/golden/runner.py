@@ -46,8 +46,8 @@ Set-up verbs (tests/driver.py does the work; names in quotes, people by their ac
                                     Commitment (where, due_text, owner_text, deliverables,
                                     status...)
     given commitment N is STATUS    a row's status changed behind the bot's back
-    given commitment N is due DATE written "TEXT"
-                                    a row's deadline, and how the table wrote it
+    given commitment N is due DATE[THH:MM] written "TEXT"
+                                    a row's deadline (local), and how the table wrote it
 Invitation tokens are "token1", "token2"... in transcripts, so that deep links are stable.
 Output lines (written by the runner, replaced on each run):
     bot → NAME:                     a message to NAME,
@@ -221,9 +221,13 @@ class Player:
             options = _pairs(words[2:])
             reference = date.fromisoformat(options.pop("reference"))
             await hotline.plan(words[1], reference=reference, **options)
-        elif head == "commitment" and words[3:4] == ["due"]:
+        elif head == "commitment" and words[2:4] == ["is", "due"]:
             assert words[5] == "written", words
-            due = date.fromisoformat(words[4])
+            due = (
+                datetime.fromisoformat(words[4])
+                if "T" in words[4]
+                else date.fromisoformat(words[4])
+            )
             await hotline.change_commitment(int(words[1]), due=due, due_text=words[6])
         elif head == "commitment":
             assert words[2] == "is" and len(words) == 4, words
