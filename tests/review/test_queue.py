@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from bot.core.config import Settings
 from bot.core.engine import Engine
-from bot.core.events import Event, Sender
 from bot.review import cli, service
 from storage.models import InboundMessage, ReviewItem, Role
 from tests.driver import Hotline
@@ -47,20 +46,12 @@ async def test_unanswered_is_queued_masked_and_filed_once(engine: Engine, hotlin
 
 async def test_filing_a_topic_answers_the_asker(engine: Engine, hotline: Hotline) -> None:
     amina = await hotline.person("amina", lang="ary-Latn")
-    await hotline.person("coach1", role=Role.COACH)
+    coach1 = await hotline.person("coach1", role=Role.COACH)
     await amina.opens_call()
     await amina.says(UNKNOWN)
     [item] = await _items(engine)
-    event_effects = await engine.handle(
-        Event(
-            "console",
-            "coach1",
-            Sender("coach1"),
-            engine.clock.now(),
-            button=f"rv:{item.id}:sociogram",
-        )
-    )
-    to_amina = [e for e in event_effects if e.chat_id == "amina"]
+    filed = await coach1.taps(f"rv:{item.id}:sociogram")
+    to_amina = [e for e in filed if e.chat_id == "amina"]
     assert len(to_amina) == 1
     assert "Sociogramme territorial" in to_amina[0].text  # the knowledge answer, in her variant
 
