@@ -20,16 +20,13 @@ from sqlalchemy import select
 
 from bot.cases import work
 from bot.cases.service import open_case
-from bot.core.clock import ManualClock
-from bot.core.config import Settings
 from bot.core.engine import Engine
-from bot.nlu import Understander
 from bot.plans import importer
-from storage.models import Actor, CannedReply, Case, CaseEvent, CaseNote, InboundMessage, Role
+from storage.models import Actor, CannedReply, Case, CaseEvent, CaseNote, InboundMessage
 from tests.driver import Hotline
-from tests.web.conftest import Served, press, serving
-from tests.web.fake_bot_api import TOKEN, FakeBotApi
-from tests.web.scenario import Region, region
+from tests.web.conftest import Served, press
+from tests.web.fake_bot_api import FakeBotApi
+from tests.web.scenario import Region, on_telegram_near_amina, region
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 MAX_HEIGHT = 1800
@@ -71,23 +68,8 @@ def bot_api() -> Iterator[FakeBotApi]:
 
 
 @pytest.fixture
-def served(
-    settings: Settings,
-    clock: ManualClock,
-    tmp_path: Path,
-    understander: Understander,
-    bot_api: FakeBotApi,
-) -> Iterator[Served]:
-    with serving(
-        settings,
-        clock,
-        tmp_path,
-        understander,
-        telegram_token=TOKEN,
-        telegram_api_base_url=bot_api.url,
-        file_cache_dir=tmp_path / "file-cache",
-    ) as found:
-        yield found
+def served(on_telegram: Served) -> Served:
+    return on_telegram
 
 
 async def _unclear_questions(engine: Engine, hotline: Hotline) -> None:
@@ -110,20 +92,7 @@ async def _unclear_questions(engine: Engine, hotline: Hotline) -> None:
 async def _case_with_files(engine: Engine, people: Region) -> int:
     """Someone on Telegram sends the coach a photo, a voice note and the minutes."""
     async with engine.db.transaction() as session:
-        amina = await session.get_one(Actor, people.amina)
-        youssef = Actor(
-            channel="telegram",
-            external_id="5550001",
-            chat_id="5550001",
-            display_name="Youssef",
-            role=Role.ACTOR,
-            lang="fr",
-            lang_chosen=True,
-            territory_id=amina.territory_id,
-            created_at=engine.clock.now(),
-        )
-        session.add(youssef)
-        await session.flush()
+        youssef = await on_telegram_near_amina(session, people, engine.clock.now())
         case = await open_case(
             session,
             now=engine.clock.now(),
