@@ -37,7 +37,7 @@ from storage.models import (
     Commitment,
     Committee,
     CommitteeMember,
-    Reminder,
+    FrameworkText,
     Role,
     Territory,
     TerritoryCoach,
@@ -239,8 +239,8 @@ class Hotline:
                         chat_id=name,
                         opened_at=now - timedelta(minutes=1),
                         last_activity_at=now,
-                        reminder=Reminder.FULL,
-                        reminder_lang=lang,
+                        framework_text=FrameworkText.FULL,
+                        framework_lang=lang,
                         acknowledged_at=now,
                     )
                 )

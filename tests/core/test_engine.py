@@ -100,6 +100,6 @@ async def test_silence_opens_a_new_call(engine: Engine, hotline: Hotline) -> Non
     hotline.advance(minutes=30)
     await amina.says("re-bonjour")
     async with engine.db.transaction() as session:
-        calls = (await session.scalars(select(Call.reminder).order_by(Call.id))).all()
+        calls = (await session.scalars(select(Call.framework_text).order_by(Call.id))).all()
     # Never acknowledged: the second call recalls the framework in full again.
     assert calls == ["full", "full"]

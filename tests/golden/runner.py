@@ -80,11 +80,9 @@ from bot.nlu import Understander
 from bot.plans import importer
 from storage.db import Database
 from storage.models import (
-    ActionPlan,
     Actor,
     Commitment,
     CommitmentStatus,
-    CommitteeMember,
     Role,
     TerritoryKind,
 )
@@ -280,21 +278,10 @@ class Player:
                     )
                     .values(owner_id=actor.id)
                 )
-            for name in filter(None, options.get("members", "").split(",")):
-                actor = await session.scalar(select(Actor).where(Actor.external_id == name))
-                assert actor is not None and report.plan_id is not None, name
-                plan_committee = await session.scalar(
-                    select(ActionPlan.committee_id).where(ActionPlan.id == report.plan_id)
-                )
-                assert plan_committee is not None, "members need committee="
-                if await session.get(CommitteeMember, (plan_committee, actor.id)) is None:
-                    session.add(
-                        CommitteeMember(
-                            committee_id=plan_committee,
-                            actor_id=actor.id,
-                            joined_at=self.clock.now(),
-                        )
-                    )
+        assert self.hotline is not None
+        for name in filter(None, options.get("members", "").split(",")):
+            assert "committee" in options, "members need committee="
+            await self.hotline[name].joins(options["committee"])
 
     async def send(self, name: str, **content: object) -> None:
         assert self.hotline is not None
