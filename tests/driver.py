@@ -134,6 +134,10 @@ class Person:
         """A file (voice, photo, document, audio, video), with its caption."""
         return await self.send(attachment=Attachment(kind, file_id), text=caption)
 
+    async def replies(self, case_id: int, text: str) -> Replies:
+        """A coach answers a case (what /reply does; relayed to the actor by the bot)."""
+        return await self.says(f"/reply {case_id} {text}")
+
     async def stores(self, **content: object) -> None:
         """The message is stored, then the process dies before handling it."""
         await self.hotline.engine.receive(self.event(**content))

@@ -31,7 +31,7 @@ async def _case_with_an_answer(hotline: Hotline) -> tuple[Person, Person]:
             summary="comment préparer la réunion ?",
             settings=engine.settings,
         )
-    await karim.says("/reply 1 Commencez par trois points prioritaires.")
+    await karim.replies(1, "Commencez par trois points prioritaires.")
     return amina, karim
 
 

@@ -237,7 +237,7 @@ async def test_forget_leaves_no_copy_anywhere_in_the_database(
                 updated_at=now,
             )
         )
-    await karim.says("/reply 1 Bien reçu.")
+    await karim.replies(1, "Bien reçu.")
     relayed = await zoubida.says(words)
     assert "coach" in relayed.text  # relayed to Karim: a row in the outbox, not delivered yet
     async with engine.db.transaction() as session:
