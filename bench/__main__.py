@@ -50,6 +50,8 @@ def quick() -> dict[str, object]:
         "rss_run_ptb_mib": round(process["ptb"]["rss_mib"], 1),
         "ready_run_s": round(process["aiogram"]["ready_s"], 2),
         "ready_run_ptb_s": round(process["ptb"]["ready_s"], 2),
+        "ready_run_cpu_s": round(process["aiogram"]["ready_cpu_s"], 2),
+        "ready_run_ptb_cpu_s": round(process["ptb"]["ready_cpu_s"], 2),
     }
 
 

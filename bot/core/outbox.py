@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.effects import (
@@ -28,12 +28,45 @@ from bot.core.effects import (
     keyboard_from_json,
     keyboard_to_json,
 )
+from bot.core.i18n import N_, translator
 from bot.core.telegram_html import CAPTION_LIMIT, split_message, to_plain, utf16_len
 from storage.db import Database
 from storage.models import Actor, DeliveryStatus, OutboxMessage, Priority
 
 # A text cut into more messages than this is bulk output (a long listing).
 BULK_PARTS = 2
+
+# What a person reads in place of a file passed on to them that could not be sent.
+FILE_NOT_SENT = {
+    "photo": N_(
+        "⚠️ A photo meant for you here could not be sent. Ask the person who sent it to send "
+        "it again."
+    ),
+    "document": N_(
+        "⚠️ A document meant for you here could not be sent. Ask the person who sent it to send "
+        "it again."
+    ),
+    "voice": N_(
+        "⚠️ A voice message meant for you here could not be sent. Ask the person who sent it to "
+        "send it again."
+    ),
+    "audio": N_(
+        "⚠️ An audio file meant for you here could not be sent. Ask the person who sent it to "
+        "send it again."
+    ),
+    "video": N_(
+        "⚠️ A video meant for you here could not be sent. Ask the person who sent it to send it "
+        "again."
+    ),
+    "video_note": N_(
+        "⚠️ A video message meant for you here could not be sent. Ask the person who sent it to "
+        "send it again."
+    ),
+}
+# ... and in place of a file the hotline made (a picture, an export).
+MADE_FILE_NOT_SENT = N_(
+    "⚠️ The file that goes with this message could not be sent. Ask for it again in a moment."
+)
 
 
 def message_rows(
@@ -174,9 +207,13 @@ async def enqueue_keyed(session: AsyncSession, rows: list[dict[str, Any]]) -> se
     """Store many keyed messages (`message_rows` with a dedup_key) in one statement, for a
     scan: a key already enqueued, by this scan earlier or by another process at the same
     moment, is skipped by the unique index. Returns the keys stored."""
+    return await insert_keyed(await session.connection(), rows)
+
+
+async def insert_keyed(connection: AsyncConnection, rows: list[dict[str, Any]]) -> set[str]:
+    """`enqueue_keyed` on a connection (the sender writes through one)."""
     if not rows:
         return set()
-    connection = await session.connection()
     values = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
     statement = (
         values(OutboxMessage)
@@ -214,6 +251,30 @@ async def enqueue_to(
         dedup_key=dedup_key,
         about_id=about_id,
         priority=priority,
+    )
+
+
+def file_not_sent_rows(
+    row: OutboxMessage, variant: str | None, now: datetime
+) -> list[dict[str, Any]]:
+    """The text that replaces a file row given up on: what could not be sent, then the
+    caption and the buttons it carried, so nothing else of the message is lost. Keyed by the
+    row, so it is enqueued once whoever gives up on it."""
+    notice = translator(variant).gettext(
+        FILE_NOT_SENT.get(row.kind, MADE_FILE_NOT_SENT) if row.file_id else MADE_FILE_NOT_SENT
+    )
+    return message_rows(
+        channel=row.channel,
+        chat_id=row.chat_id,
+        text=f"{notice}\n\n{row.text}" if row.text else notice,
+        now=now,
+        buttons=keyboard_from_json(row.buttons),
+        actor_id=row.actor_id,
+        call_id=row.call_id,
+        cause_id=row.cause_id,
+        about_id=row.about_id,
+        priority=Priority.NORMAL,
+        dedup_key=f"file-not-sent:{row.id}",
     )
 
 

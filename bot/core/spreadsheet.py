@@ -6,9 +6,10 @@ plan table would run in the spreadsheet of the coach who opens the export.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openpyxl.worksheet.worksheet import Worksheet
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 # What spreadsheet programs read as the start of a formula (OWASP's list).
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")

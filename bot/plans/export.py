@@ -5,9 +5,6 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from bot.core.spreadsheet import xlsx_text_cells
 from bot.plans import service
 from storage.models import ActionPlan, Actor, Commitment
@@ -22,6 +19,10 @@ def plan_xlsx(
 
     "Quand" keeps the original text, so re-importing the file gives the same plan.
     """
+    # Imported here: a few MiB and a fraction of a second the running bot rarely needs.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Plan"[:31]

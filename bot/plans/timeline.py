@@ -20,8 +20,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageDraw, ImageFont, features
+if TYPE_CHECKING:  # Pillow is imported when a picture is drawn: the running bot rarely does
+    from PIL import ImageDraw, ImageFont
+
+    _Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 __all__ = [
     "COLORS",
@@ -211,6 +215,8 @@ def render_timeline(
     """
     today = _day(today) or today
     layout = layout_for(items, today, plan_start)
+    from PIL import Image, ImageDraw
+
     image = Image.new("RGB", (WIDTH, layout.height), _BACKGROUND)
     draw = ImageDraw.Draw(image)
 
@@ -337,8 +343,6 @@ def _draw_legend(draw: ImageDraw.ImageDraw, top: int, labels: TimelineLabels) ->
 
 # --- text --------------------------------------------------------------------------------------
 
-_Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
-
 
 def _font_file() -> Path | None:
     try:
@@ -351,6 +355,8 @@ def _font_file() -> Path | None:
 
 @lru_cache(maxsize=32)
 def _font(size: int, bold: bool = False) -> _Font:
+    from PIL import ImageFont
+
     path = _font_file()
     if path is not None:
         try:
@@ -368,10 +374,14 @@ def _font(size: int, bold: bool = False) -> _Font:
 
 @lru_cache(maxsize=1)
 def _can_shape() -> bool:
+    from PIL import features
+
     return bool(features.check("raqm"))
 
 
 def _has_arabic_font(font: _Font) -> bool:
+    from PIL import ImageFont
+
     return isinstance(font, ImageFont.FreeTypeFont) and font.path == str(_font_file())
 
 

@@ -32,6 +32,7 @@ from bot.core.events import Attachment, Event
 from bot.core.events import Sender as EventSender
 from bot.core.i18n import N_, Translator
 from bot.transports.delivery import Limits, Policy, RateLimiter, Sender
+from bot.transports.memory import settle_after_start
 
 log = logging.getLogger(__name__)
 
@@ -398,6 +399,7 @@ async def run_telegram(
         await runtime.start()
         await run_once(context, jobs)
         scheduler = start_scheduler(context, jobs) if jobs else None
+        settle_after_start()
         if settings.webhook_url:
             assert settings.webhook_secret is not None
             path = urlparse(settings.webhook_url).path or "/"

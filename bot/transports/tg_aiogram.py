@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.transports.aiogram_import import import_aiogram
+
+# First: aiogram's models are then built when used, not all at import (see the module).
+import_aiogram()
+
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramNetworkError,
+    TelegramNotFound,
     TelegramRetryAfter,
     TelegramServerError,
 )
@@ -31,6 +38,7 @@ from bot.core.effects import (
     Keyboard,
     SendDocument,
     SendFile,
+    SendMessage,
     SendPhoto,
 )
 from bot.transports.delivery import Blocked, Rejected, RetryAfter, Transient
@@ -109,6 +117,10 @@ class AiogramAdapter:
             raise Blocked(str(error)) from error
         except TelegramBadRequest as error:
             raise Rejected(str(error)) from error
+        except (TelegramNotFound, TelegramEntityTooLarge) as error:
+            if isinstance(effect, SendMessage):
+                raise Transient(str(error)) from error
+            raise Rejected(str(error)) from error  # this file: not found, too large
         except (TelegramServerError, TelegramNetworkError, TelegramAPIError) as error:
             raise Transient(str(error)) from error
         return str(sent.message_id)

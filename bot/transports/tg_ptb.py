@@ -4,6 +4,7 @@ the runtime polls itself so that updates are stored before they are confirmed.""
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.error import RetryAfter as PtbRetryAfter
 from telegram.request import HTTPXRequest
 
@@ -31,11 +32,13 @@ from bot.core.effects import (
     Keyboard,
     SendDocument,
     SendFile,
+    SendMessage,
     SendPhoto,
 )
 from bot.transports.delivery import Blocked, Rejected, RetryAfter, Transient
 
 PARSE_MODE = "HTML"
+_FILE_REFUSED = re.compile(r"not found|too large|\((404|413)\)", re.IGNORECASE)
 
 
 def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
@@ -122,7 +125,13 @@ class PtbAdapter:
             raise Blocked(str(error)) from error
         except BadRequest as error:  # a subclass of NetworkError: caught first
             raise Rejected(str(error)) from error
-        except (NetworkError, TelegramError) as error:
+        except (InvalidToken, NetworkError) as error:
+            # A file's own refusal (404 for it, 413 too large) is PTB's InvalidToken or a
+            # NetworkError: told apart by the status in the message, for files only.
+            if not isinstance(effect, SendMessage) and _FILE_REFUSED.search(str(error)):
+                raise Rejected(str(error)) from error
+            raise Transient(str(error)) from error
+        except TelegramError as error:
             raise Transient(str(error)) from error
         return str(sent.message_id)
 

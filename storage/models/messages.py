@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UtcDateTime
@@ -59,11 +59,38 @@ class Priority:
     URGENT = 0  # an emergency alert, a case reply or relay: never behind bulk output
     NORMAL = 1
     BULK = 2  # long listings, scheduled fan-outs (reminders, digests)
+    # A file Telegram refused, waiting for its next try: the chat's other messages pass it.
+    SET_ASIDE = 3
+
+
+# The rows a sender may still have to send. Written as a literal so that a query repeating it
+# may use the partial indexes below (a bound parameter would not let SQLite see that).
+OPEN_ROWS = "status IN ('pending', 'sending')"
 
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "channel", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "channel", "not_before"),
+        # The open rows in the order they leave, and per chat: a claim walks the first few,
+        # whatever is waiting behind them.
+        Index(
+            "ix_outbox_open",
+            "channel",
+            "priority",
+            "id",
+            sqlite_where=text(OPEN_ROWS),
+            postgresql_where=text(OPEN_ROWS),
+        ),
+        Index(
+            "ix_outbox_open_chat",
+            "chat_id",
+            "priority",
+            "id",
+            sqlite_where=text(OPEN_ROWS),
+            postgresql_where=text(OPEN_ROWS),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
