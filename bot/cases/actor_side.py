@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.cases import alerts, labels, routing
+from bot.cases import alerts, labels, lifecycle, routing
 from bot.cases.message_flow import OneMessageFlow, attachment_of
 from bot.cases.service import open_case
 from bot.core.effects import Button, Keyboard
@@ -47,6 +47,7 @@ from storage.models import (
     Case,
     CaseCategory,
     CaseEvent,
+    CaseEventKind,
     CaseSeverity,
     CaseStatus,
     InboundKind,
@@ -347,30 +348,7 @@ async def relay_to_coach(
 ) -> None:
     """Store what the actor said in the case and pass it to the coach (or the group);
     `part` tells apart several pieces relayed from one message."""
-    turn.session.add(
-        CaseEvent(
-            case_id=case.id,
-            actor_id=turn.actor.id,
-            at=turn.now,
-            kind="message_in",
-            text=text or None,
-            file_id=file[1] if file else None,
-            # The message's id lets the actor take it back ("it was for the hotline").
-            details={"message_id": turn.message.id, **({"kind": file[0]} if file else {})},
-        )
-    )
-    if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
-        # Speaking again about a resolved case reopens it for the coach.
-        case.status = CaseStatus.IN_PROGRESS
-        turn.session.add(
-            CaseEvent(
-                case_id=case.id,
-                actor_id=turn.actor.id,
-                at=turn.now,
-                kind="status",
-                details={"to": CaseStatus.IN_PROGRESS, "why": "actor_wrote"},
-            )
-        )
+    lifecycle.relay(turn.session, case, turn.actor, turn.now, text, file, turn.message.id)
     recipients = await _case_recipients(turn, case)
 
     async def render(t: Any) -> str:
@@ -425,7 +403,7 @@ async def talking_case(turn: Turn) -> Case | None:
         .where(
             Case.actor_id == turn.actor.id,
             Case.status.in_(ACTIVE),
-            CaseEvent.kind == "message_out",
+            CaseEvent.kind == CaseEventKind.MESSAGE_OUT,
             CaseEvent.at >= turn.now - RELAY_WINDOW,
         )
         .order_by(CaseEvent.at.desc(), CaseEvent.id.desc())
@@ -518,7 +496,7 @@ async def words_for_the_coach(turn: Turn) -> bool:
         # A photo or voice note needs no coach to have written first: it belongs with the
         # case the person has open, where the coach will see it.
         case = await active_case(turn)
-    if case is None or await _events_about(turn, turn.message, "message_in"):
+    if case is None or await _events_about(turn, turn.message, CaseEventKind.MESSAGE_IN):
         return False  # no conversation, or already relayed once and taken back
     await relay_to_coach(turn, case, turn.text, file)
     await turn.reply(
@@ -533,24 +511,16 @@ async def back_to_the_bot(turn: Turn, fields: list[str]) -> None:
     """ "It was for the hotline": the coach may ignore it; the bot answers it instead."""
     number = fields[0] if fields and fields[0].isdigit() else ""
     message = await turn.session.get(InboundMessage, int(number)) if number else None
-    relayed = await _events_about(turn, message, "message_in") if message else []
+    relayed = await _events_about(turn, message, CaseEventKind.MESSAGE_IN) if message else []
     if message is None or message.actor_id != turn.actor.id or not relayed:
         await turn.reply(turn._("This button is no longer active."))
         return
-    if await _events_about(turn, message, "withdrawn"):
+    case = await turn.session.get_one(Case, relayed[0].case_id)
+    try:
+        await lifecycle.withdraw(turn.session, case, turn.actor, turn.now, message.id, message.text)
+    except lifecycle.Refused:
         await turn.reply(turn._("This message is already back with the hotline."))
         return
-    case = await turn.session.get_one(Case, relayed[0].case_id)
-    turn.session.add(
-        CaseEvent(
-            case_id=case.id,
-            actor_id=turn.actor.id,
-            at=turn.now,
-            kind="withdrawn",
-            text=message.text,
-            details={"message_id": message.id},
-        )
-    )
     name = escape(turn.actor.display_name or "?")
     quoted = escape_clip(message.text or message.attachment_kind or "", 200)
 
@@ -663,16 +633,12 @@ async def feedback_button(turn: Turn, fields: list[str]) -> None:
     if case is None or len(fields) < 2 or fields[1] not in ("yes", "no"):
         await turn.reply(turn._(NOT_FOUND))
         return
-    case.helpful = fields[1] == "yes"
-    turn.session.add(
-        CaseEvent(
-            case_id=case.id,
-            actor_id=turn.actor.id,
-            at=turn.now,
-            kind="feedback",
-            details={"helpful": case.helpful},
-        )
-    )
+    try:
+        lifecycle.feedback(turn.session, case, turn.actor, turn.now, fields[1] == "yes")
+    except lifecycle.Refused:
+        # The case was reopened since (or never resolved): the question no longer stands.
+        await turn.reply(turn._("This button is no longer active."))
+        return
     if case.helpful:
         await turn.reply(turn._("Thank you! Glad it helped. You can write again at any time."))
     else:
