@@ -80,14 +80,6 @@ SHORT_REPORTS = {
 # A message that opened the report with at least this many content words already
 # describes the problem: it is not asked for again.
 DESCRIBED_WORDS = 3
-EMERGENCY_TEXT = N_(
-    "🚨 If someone is in danger, call now:\n"
-    "• Police: <b>19</b>\n"
-    "• Gendarmerie: <b>177</b>\n"
-    "• Civil protection: <b>15</b>\n\n"
-    "I am alerting a person of the hotline at once (case #{number}). Stay reachable here; "
-    "you can add details by answering below."
-)
 NOT_FOUND = N_("I cannot find this case among yours.")
 
 # How long after a coach's message the actor's free words go to that coach.
@@ -200,7 +192,7 @@ class ReportFlow(Flow):
         value = self.button_value(turn) or ""
         if value == "danger":
             turn.end_flow()
-            await turn.dispatch_intent("emergency")
+            await turn.dispatch_intent("emergency_case")  # bot/safety
             return
         kind, _, category = value.partition(":")
         if kind != "cat" or category not in REPORT_CATEGORIES:
@@ -559,29 +551,6 @@ async def talk_to_coach(turn: Turn) -> None:
         await TalkFlow().take(turn, None)
         return
     await turn.start_flow("talk")
-
-
-@router.intent("emergency")
-async def emergency(turn: Turn) -> None:
-    text = turn.text if turn.message.kind == InboundKind.TEXT else ""
-    file = attachment_of(turn)
-    case = await open_case(
-        turn.session,
-        now=turn.now,
-        actor=turn.actor,
-        category=CaseCategory.EMERGENCY,
-        summary=text,
-        severity=CaseSeverity.EMERGENCY,
-        source_message_id=turn.message.id,
-        attachments=[file] if file else [],
-        settings=turn.engine.settings,
-        sent=turn.sent,
-        lang=turn.lang,
-    )
-    await turn.reply(
-        turn._(EMERGENCY_TEXT, number=case.id),
-        ((Button(turn._("Add a message for the coach"), f"caseans:{case.id}"),),),
-    )
 
 
 @router.button("unanswered")
