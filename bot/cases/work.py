@@ -1,8 +1,8 @@
 """What a coach does to a case — take, reply, resolve, hand over — whatever the coach uses.
 
 The chat's coach side (`coach_side`) and the web console both call these functions; they
-change the case, write its timeline and enqueue what the actor and the other coaches
-receive. What the coach himself is told is up to the caller.
+change the case through `lifecycle` (its only writer) and enqueue what the actor and the
+other coaches receive. What the coach himself is told is up to the caller.
 """
 
 from __future__ import annotations
