@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.cases import alerts, labels, routing
+from bot.cases import alerts, labels, lifecycle, routing
 from bot.cases.message_flow import OneMessageFlow, attachment_of
 from bot.cases.service import open_case
 from bot.core.effects import Button, Keyboard
@@ -47,6 +47,7 @@ from storage.models import (
     Case,
     CaseCategory,
     CaseEvent,
+    CaseEventKind,
     CaseSeverity,
     CaseStatus,
     InboundKind,
@@ -79,14 +80,6 @@ SHORT_REPORTS = {
 # A message that opened the report with at least this many content words already
 # describes the problem: it is not asked for again.
 DESCRIBED_WORDS = 3
-EMERGENCY_TEXT = N_(
-    "🚨 If someone is in danger, call now:\n"
-    "• Police: <b>19</b>\n"
-    "• Gendarmerie: <b>177</b>\n"
-    "• Civil protection: <b>15</b>\n\n"
-    "I am alerting a person of the hotline at once (case #{number}). Stay reachable here; "
-    "you can add details by answering below."
-)
 NOT_FOUND = N_("I cannot find this case among yours.")
 
 # How long after a coach's message the actor's free words go to that coach.
@@ -199,7 +192,7 @@ class ReportFlow(Flow):
         value = self.button_value(turn) or ""
         if value == "danger":
             turn.end_flow()
-            await turn.dispatch_intent("emergency")
+            await turn.dispatch_intent("emergency_case")  # bot/safety
             return
         kind, _, category = value.partition(":")
         if kind != "cat" or category not in REPORT_CATEGORIES:
@@ -347,30 +340,7 @@ async def relay_to_coach(
 ) -> None:
     """Store what the actor said in the case and pass it to the coach (or the group);
     `part` tells apart several pieces relayed from one message."""
-    turn.session.add(
-        CaseEvent(
-            case_id=case.id,
-            actor_id=turn.actor.id,
-            at=turn.now,
-            kind="message_in",
-            text=text or None,
-            file_id=file[1] if file else None,
-            # The message's id lets the actor take it back ("it was for the hotline").
-            details={"message_id": turn.message.id, **({"kind": file[0]} if file else {})},
-        )
-    )
-    if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
-        # Speaking again about a resolved case reopens it for the coach.
-        case.status = CaseStatus.IN_PROGRESS
-        turn.session.add(
-            CaseEvent(
-                case_id=case.id,
-                actor_id=turn.actor.id,
-                at=turn.now,
-                kind="status",
-                details={"to": CaseStatus.IN_PROGRESS, "why": "actor_wrote"},
-            )
-        )
+    lifecycle.relay(turn.session, case, turn.actor, turn.now, text, file, turn.message.id)
     recipients = await _case_recipients(turn, case)
 
     async def render(t: Any) -> str:
@@ -425,7 +395,7 @@ async def talking_case(turn: Turn) -> Case | None:
         .where(
             Case.actor_id == turn.actor.id,
             Case.status.in_(ACTIVE),
-            CaseEvent.kind == "message_out",
+            CaseEvent.kind == CaseEventKind.MESSAGE_OUT,
             CaseEvent.at >= turn.now - RELAY_WINDOW,
         )
         .order_by(CaseEvent.at.desc(), CaseEvent.id.desc())
@@ -518,7 +488,7 @@ async def words_for_the_coach(turn: Turn) -> bool:
         # A photo or voice note needs no coach to have written first: it belongs with the
         # case the person has open, where the coach will see it.
         case = await active_case(turn)
-    if case is None or await _events_about(turn, turn.message, "message_in"):
+    if case is None or await _events_about(turn, turn.message, CaseEventKind.MESSAGE_IN):
         return False  # no conversation, or already relayed once and taken back
     await relay_to_coach(turn, case, turn.text, file)
     await turn.reply(
@@ -533,24 +503,16 @@ async def back_to_the_bot(turn: Turn, fields: list[str]) -> None:
     """ "It was for the hotline": the coach may ignore it; the bot answers it instead."""
     number = fields[0] if fields and fields[0].isdigit() else ""
     message = await turn.session.get(InboundMessage, int(number)) if number else None
-    relayed = await _events_about(turn, message, "message_in") if message else []
+    relayed = await _events_about(turn, message, CaseEventKind.MESSAGE_IN) if message else []
     if message is None or message.actor_id != turn.actor.id or not relayed:
         await turn.reply(turn._("This button is no longer active."))
         return
-    if await _events_about(turn, message, "withdrawn"):
+    case = await turn.session.get_one(Case, relayed[0].case_id)
+    try:
+        await lifecycle.withdraw(turn.session, case, turn.actor, turn.now, message.id, message.text)
+    except lifecycle.Refused:
         await turn.reply(turn._("This message is already back with the hotline."))
         return
-    case = await turn.session.get_one(Case, relayed[0].case_id)
-    turn.session.add(
-        CaseEvent(
-            case_id=case.id,
-            actor_id=turn.actor.id,
-            at=turn.now,
-            kind="withdrawn",
-            text=message.text,
-            details={"message_id": message.id},
-        )
-    )
     name = escape(turn.actor.display_name or "?")
     quoted = escape_clip(message.text or message.attachment_kind or "", 200)
 
@@ -589,29 +551,6 @@ async def talk_to_coach(turn: Turn) -> None:
         await TalkFlow().take(turn, None)
         return
     await turn.start_flow("talk")
-
-
-@router.intent("emergency")
-async def emergency(turn: Turn) -> None:
-    text = turn.text if turn.message.kind == InboundKind.TEXT else ""
-    file = attachment_of(turn)
-    case = await open_case(
-        turn.session,
-        now=turn.now,
-        actor=turn.actor,
-        category=CaseCategory.EMERGENCY,
-        summary=text,
-        severity=CaseSeverity.EMERGENCY,
-        source_message_id=turn.message.id,
-        attachments=[file] if file else [],
-        settings=turn.engine.settings,
-        sent=turn.sent,
-        lang=turn.lang,
-    )
-    await turn.reply(
-        turn._(EMERGENCY_TEXT, number=case.id),
-        ((Button(turn._("Add a message for the coach"), f"caseans:{case.id}"),),),
-    )
 
 
 @router.button("unanswered")
@@ -663,16 +602,12 @@ async def feedback_button(turn: Turn, fields: list[str]) -> None:
     if case is None or len(fields) < 2 or fields[1] not in ("yes", "no"):
         await turn.reply(turn._(NOT_FOUND))
         return
-    case.helpful = fields[1] == "yes"
-    turn.session.add(
-        CaseEvent(
-            case_id=case.id,
-            actor_id=turn.actor.id,
-            at=turn.now,
-            kind="feedback",
-            details={"helpful": case.helpful},
-        )
-    )
+    try:
+        lifecycle.feedback(turn.session, case, turn.actor, turn.now, fields[1] == "yes")
+    except lifecycle.Refused:
+        # The case was reopened since (or never resolved): the question no longer stands.
+        await turn.reply(turn._("This button is no longer active."))
+        return
     if case.helpful:
         await turn.reply(turn._("Thank you! Glad it helped. You can write again at any time."))
     else:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cases import labels
+from bot.cases import labels, lifecycle
 from bot.cases.routing import COACH_ROLES
 from bot.core.config import Settings
 from bot.core.effects import CAPTIONLESS, Button, Keyboard
@@ -25,6 +25,7 @@ from storage.models import (
     Actor,
     Case,
     CaseEvent,
+    CaseEventKind,
     CaseSeverity,
     InboundKind,
     InboundMessage,
@@ -230,7 +231,9 @@ async def case_card(session: AsyncSession, case: Case, t: Translator, heading: s
         lines.append(t.gettext("⏱ To take by {when}", when=t.datetime(case.ack_due_at, "short")))
     lines += ["", escape(case.summary) or t.gettext("(no summary given)")]
     opened = await session.scalar(
-        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "opened")
+        select(CaseEvent).where(
+            CaseEvent.case_id == case.id, CaseEvent.kind == CaseEventKind.OPENED
+        )
     )
     answers = (opened.details or {}).get("answers", {}) if opened else {}
     for key, name in ANSWER_LABELS.items():
@@ -279,7 +282,7 @@ async def case_files(
     """(kind, file id) of the files of a case; `inbound`: only those the actor sent."""
     query = select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.file_id.is_not(None))
     if inbound:
-        query = query.where(CaseEvent.kind == "message_in")
+        query = query.where(CaseEvent.kind == CaseEventKind.MESSAGE_IN)
     events = (await session.scalars(query.order_by(CaseEvent.id))).all()
     return [(str(e.details.get("kind", "file")), e.file_id or "") for e in events]
 
@@ -363,7 +366,7 @@ HANDOVER_HEADING = N_("🔁 <b>Case handed over to you</b> by {coach}.")
 CASE_FILE_CAPTION = N_("📎 Case #{number}: sent by the actor")
 TAKEN_BY = N_("✅ Case #{number} has been taken by {coach}: no need to take it as well.")
 # The case events that record who was alerted, in details["to"] (recipient keys).
-ALERTING_EVENTS = ("routed", "realert", "escalated")
+ALERTING_EVENTS = (CaseEventKind.ROUTED, CaseEventKind.REALERT, CaseEventKind.ESCALATED)
 
 
 async def alert_new_case(
@@ -388,14 +391,7 @@ async def alert_new_case(
         about_id=case.actor_id,
     )
     rows += await send_case_files(session, case, recipients, now, f"case:{case.id}:alert")
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            kind="routed",
-            details={"to": [r.key for r in recipients]},
-        )
-    )
+    lifecycle.routed(session, case, now, [r.key for r in recipients])
     return rows
 
 

@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cases import alerts, labels
+from bot.cases import alerts, labels, lifecycle
 from bot.cases.sla import SlaPolicy
 from bot.core.clock import LOCAL_TZ, local
 from bot.core.i18n import Translator, translator
@@ -25,7 +25,6 @@ from storage.models import (
     Actor,
     Case,
     CaseCategory,
-    CaseEvent,
     CaseStatus,
     Commitment,
     CommitmentStatus,
@@ -77,7 +76,7 @@ async def sla_scan(context: ScanContext) -> int:
 
 async def _sla_step(session: AsyncSession, context: ScanContext, case: Case, now: datetime) -> int:
     if case.status != CaseStatus.OPEN or case.acknowledged_at is not None or not case.ack_due_at:
-        case.sla_check_at = None
+        lifecycle.sla_next(case, None)
         return 0
     sent = await _realert(session, context, case, now)
     escalate_at = SlaPolicy.from_settings(context.settings).escalate_at(
@@ -85,9 +84,9 @@ async def _sla_step(session: AsyncSession, context: ScanContext, case: Case, now
     )
     if now >= escalate_at:
         sent += await _escalate(session, context, case, now)
-        case.sla_check_at = None
+        lifecycle.sla_next(case, None)
     else:
-        case.sla_check_at = escalate_at
+        lifecycle.sla_next(case, escalate_at)
     return sent
 
 
@@ -107,9 +106,7 @@ async def _realert(session: AsyncSession, context: ScanContext, case: Case, now:
         about_id=case.actor_id,
     )
     if rows:
-        session.add(
-            CaseEvent(case_id=case.id, at=now, kind="realert", details={"to": _keys(recipients)})
-        )
+        lifecycle.realerted(session, case, now, _keys(recipients))
     return len(rows)
 
 
@@ -141,9 +138,7 @@ async def _escalate(session: AsyncSession, context: ScanContext, case: Case, now
             session, case, recipients, now, f"sla:{case.id}:escalate"
         )
     if rows:
-        session.add(
-            CaseEvent(case_id=case.id, at=now, kind="escalated", details={"to": _keys(recipients)})
-        )
+        lifecycle.escalated(session, case, now, _keys(recipients))
     return len(rows)
 
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cases import alerts, routing
+from bot.cases import alerts, lifecycle, routing
 from bot.cases.sla import SlaPolicy
 from bot.core.config import Settings
-from storage.models import Actor, Case, CaseEvent, CaseSeverity, CaseStatus, OutboxMessage
+from storage.models import Actor, Case, CaseSeverity, OutboxMessage
 
 
 async def open_case(
@@ -45,44 +45,22 @@ async def open_case(
     it), by default the actor's.
     """
     where = await routing.route(session, actor, plan_id=plan_id, commitment_id=commitment_id)
-    case = Case(
-        actor_id=actor.id,
+    change = await lifecycle.open(
+        session,
+        now=now,
+        actor=actor,
         lang=lang or actor.lang,
-        territory_id=where.territory_id,
-        plan_id=where.plan_id,
-        commitment_id=commitment_id,
+        route=where,
         category=category,
-        severity=severity,
-        status=CaseStatus.OPEN,
         summary=summary,
-        coach_id=where.coach.id if where.coach else None,
+        severity=severity,
+        commitment_id=commitment_id,
         source_message_id=source_message_id,
-        opened_at=now,
         ack_due_at=SlaPolicy.from_settings(settings).ack_due(severity, now),
+        attachments=attachments,
+        details=details,
     )
-    session.add(case)
-    await session.flush()
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            actor_id=actor.id,
-            at=now,
-            kind="opened",
-            text=summary,
-            details={**(details or {}), "via": where.via, "coach_id": case.coach_id},
-        )
-    )
-    for kind, file_id in attachments:
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                actor_id=actor.id,
-                at=now,
-                kind="message_in",
-                file_id=file_id,
-                details={"kind": kind},
-            )
-        )
+    case = change.case
     await session.flush()
     rows = await alerts.alert_new_case(session, case, settings, now)
     if sent is not None:

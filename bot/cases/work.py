@@ -1,8 +1,8 @@
 """What a coach does to a case — take, reply, resolve, hand over — whatever the coach uses.
 
 The chat's coach side (`coach_side`) and the web console both call these functions; they
-change the case, write its timeline and enqueue what the actor and the other coaches
-receive. What the coach himself is told is up to the caller.
+change the case through `lifecycle` (its only writer) and enqueue what the actor and the
+other coaches receive. What the coach himself is told is up to the caller.
 """
 
 from __future__ import annotations
@@ -11,17 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cases import alerts, labels
-from bot.cases.routing import COACH_ROLES
+from bot.cases import alerts, labels, lifecycle
 from bot.core.config import Settings
 from bot.core.effects import Button, Keyboard
 from bot.core.i18n import Translator, translator
 from bot.core.telegram_html import escape
-from storage.models import Actor, Case, CaseEvent, CaseStatus, OutboxMessage
+from storage.models import Actor, Case, CaseEventKind, CaseStatus, OutboxMessage
 
 if TYPE_CHECKING:
     from bot.core.turn import Turn
@@ -72,12 +71,6 @@ def signature(t: Translator, coach: Actor) -> str:
     )
 
 
-def event(desk: Desk, case: Case, kind: str, **fields: Any) -> None:
-    desk.session.add(
-        CaseEvent(case_id=case.id, actor_id=desk.coach.id, at=desk.now, kind=kind, **fields)
-    )
-
-
 async def to_actor(
     desk: Desk,
     case: Case,
@@ -104,24 +97,22 @@ async def to_actor(
     )
 
 
-async def acknowledge(desk: Desk, case: Case) -> bool:
-    """Mark the case taken by this coach; False if it was already taken. Whoever else was
-    alerted about it is told who took it."""
-    if case.acknowledged_at is not None:
-        return False
-    case.acknowledged_at = desk.now
-    case.status = CaseStatus.ACKNOWLEDGED
-    case.coach_id = desk.coach.id
-    event(desk, case, "acknowledged")
-    desk.sent += await alerts.tell_taken(desk.session, case, desk.coach, desk.settings, desk.now)
-    return True
+async def _tell_taken(desk: Desk, change: lifecycle.Change) -> None:
+    """Whoever else was alerted about a case this act took is told who took it."""
+    if change.has(CaseEventKind.ACKNOWLEDGED):
+        desk.sent += await alerts.tell_taken(
+            desk.session, change.case, desk.coach, desk.settings, desk.now
+        )
 
 
 async def take(desk: Desk, case: Case) -> Take:
-    if case.status in CLOSED:
+    try:
+        change = lifecycle.take(desk.session, case, desk.coach, desk.now)
+    except lifecycle.Refused as refused:
+        if refused.reason == lifecycle.Refusal.ALREADY_TAKEN:
+            return Take.ALREADY_TAKEN
         return Take.CLOSED
-    if not await acknowledge(desk, case):
-        return Take.ALREADY_TAKEN
+    await _tell_taken(desk, change)
     await to_actor(
         desk,
         case,
@@ -135,13 +126,11 @@ async def take(desk: Desk, case: Case) -> Take:
 
 async def resolve(desk: Desk, case: Case) -> bool:
     """False if the case was already resolved; otherwise the actor is asked for feedback."""
-    if case.status in CLOSED:
+    try:
+        change = lifecycle.resolve(desk.session, case, desk.coach, desk.now)
+    except lifecycle.Refused:
         return False
-    await acknowledge(desk, case)
-    case.status = CaseStatus.RESOLVED
-    case.resolved_at = desk.now
-    case.helpful = None
-    event(desk, case, "status", details={"to": CaseStatus.RESOLVED})
+    await _tell_taken(desk, change)
     await to_actor(
         desk,
         case,
@@ -165,12 +154,12 @@ async def handover_candidates(session: AsyncSession, coach: Actor) -> list[Actor
 
 async def handover(desk: Desk, case: Case, coach_id: int) -> Actor | None:
     """Give the case to another coach, who receives its card; None if no such coach."""
-    coach = await desk.session.get(Actor, coach_id)
-    if coach is None or coach.role not in COACH_ROLES:
+    try:
+        _change, coach = await lifecycle.hand_over(
+            desk.session, case, desk.coach, desk.now, coach_id
+        )
+    except lifecycle.Refused:
         return None
-    previous = case.coach_id
-    case.coach_id = coach.id
-    event(desk, case, "handover", details={"from": previous, "to": coach.id})
     giver = escape(desk.coach.display_name)
 
     async def render(t: Translator) -> str:
@@ -195,17 +184,8 @@ async def handover(desk: Desk, case: Case, coach_id: int) -> Actor | None:
 
 async def relay(desk: Desk, case: Case, text: str, file: tuple[str, str] | None = None) -> None:
     """The coach's words reach the actor from the bot, signed, with the case number."""
-    if case.status in (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED):
-        await acknowledge(desk, case)
-        case.status = CaseStatus.IN_PROGRESS
-    event(
-        desk,
-        case,
-        "message_out",
-        text=text or None,
-        file_id=file[1] if file else None,
-        details={"kind": file[0]} if file else {},
-    )
+    change = lifecycle.reply(desk.session, case, desk.coach, desk.now, text, file)
+    await _tell_taken(desk, change)
     coach = desk.coach
 
     def render(t: Translator) -> str:

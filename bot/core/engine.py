@@ -477,25 +477,13 @@ class Engine:
 
     async def _route(self, turn: Turn, call_opened: bool) -> None:
         message = turn.message
-        understanding = turn.understanding
         if call_opened and turn.flow is not None:
             # A flow left for the length of a call ends with it: what opens the new call is
             # taken as itself, not as the next answer of a form the person walked away from.
             turn.end_flow()
-        # A person in danger is never kept waiting behind the framework or a flow. Not for
-        # coaches: their words about danger ("call 15") are answers, often in a reply flow.
-        if (
-            not turn.actor.is_coach
-            and understanding is not None
-            and understanding.intent == "emergency"
-            and message.button is None
-            and not (turn.flow is not None and leaves(turn.text))  # "laisse tomber" in a form
-        ):
-            # Sure: act at once. Unsure: ask at once, before the framework or a flow takes the
-            # words; a "no" then answers the message as what it otherwise is.
-            await self.dispatch_intent(
-                turn, "emergency" if understanding.urgent else "danger_check"
-            )
+        # Looked at before the framework or a flow takes the words: a person in danger is
+        # never kept waiting (bot/safety/service.py says when, and what is done).
+        if self.routes.screen is not None and await self.routes.screen(turn):
             if call_opened:
                 await turn.start_flow("framework", pending=None)
             return
@@ -635,8 +623,6 @@ class Engine:
             await self.dispatch_intent(turn, "too_long")
         else:
             intent = turn.understanding.intent if turn.understanding else "none"
-            if intent == "emergency" and turn.understanding is not None:
-                intent = "danger_check"  # ask; a confident one from a caller went via _route
             await self.dispatch_intent(turn, intent)
 
     async def dispatch_intent(self, turn: Turn, intent: str) -> None:

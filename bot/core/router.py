@@ -2,9 +2,9 @@
 
 Modelled on aiogram's Router, but over engine events: a feature module builds one Router
 and the application includes it. Each key (a command, a button prefix, an intent, a flow, the
-attachment handler) has one handler: a second registration is an error at start-up, unless it
-is declared with `override=True` and a handler for that key came earlier. A silent
-replacement would leave code that can never run.
+attachment handler, the screen) has one handler: a second registration is an error at
+start-up, unless it is declared with `override=True` and a handler for that key came
+earlier. A silent replacement would leave code that can never run.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class Router:
         self.intents: dict[str, IntentHandler] = {}
         self.flows: dict[str, Flow] = {}
         self.attachment: IntentHandler | None = None
+        self.screener: TakeHandler | None = None
         self.takers: list[TakeHandler] = []
         # (kind, key) this router declares it replaces from an earlier router.
         self.overrides: set[tuple[str, str]] = set()
@@ -88,6 +89,14 @@ class Router:
         self.attachment = handler
         return handler
 
+    def screen(self, handler: TakeHandler) -> TakeHandler:
+        """The one handler that looks at a person's message before the framework, a flow or
+        anything else (a person in danger never waits); True if it answered it."""
+        if self.screener is not None:
+            raise DuplicateHandler(f"router {self.name!r} registers two screens")
+        self.screener = handler
+        return handler
+
     def take(self, handler: TakeHandler) -> TakeHandler:
         """A handler offered a person's text or file outside any flow before intents and the
         attachment handler see it (e.g. words meant for a coach); it returns True if it took
@@ -111,6 +120,7 @@ class Routes:
         self.intents: dict[str, IntentHandler] = {}
         self.flows: dict[str, Flow] = {}
         self.attachment: IntentHandler | None = None
+        self.screen: TakeHandler | None = None
         self.takers: list[TakeHandler] = []
         owners: dict[tuple[str, str], str] = {}  # (kind, key) -> the router that holds it
         for router in routers:
@@ -121,6 +131,9 @@ class Routes:
             if router.attachment is not None:
                 _claim(owners, router, "attachment", "")
                 self.attachment = router.attachment
+            if router.screener is not None:
+                _claim(owners, router, "screen", "")
+                self.screen = router.screener
             self.takers += router.takers
 
 

@@ -1,2 +1,2 @@
-"""People in danger: asking when the understanding is not sure (router.py). The emergency case
-itself is opened by the cases feature (bot/cases/actor_side.py)."""
+"""People in danger: what is done when a message may be about one (service.py), and the
+screen, question and answer that carry it out (router.py)."""

@@ -1,15 +1,37 @@
-"""When a message may be about a person in danger but the understanding is not sure: ask."""
+"""A person in danger: the screen that looks first (policy in service.py), the question asked
+when the understanding is not sure, and its answer."""
 
 from __future__ import annotations
 
 from bot.core.effects import Button
 from bot.core.router import Router
 from bot.core.turn import Turn
+from bot.safety import service
 
 router = Router("safety")
 
 
-@router.intent("danger_check")
+@router.screen
+async def screen(turn: Turn) -> bool:
+    response = service.first_response(turn)
+    if response is None:
+        return False
+    if response is service.Response.ACT:
+        await service.act(turn)
+    else:
+        await danger_check(turn)
+    return True
+
+
+@router.intent(service.ACT_INTENT)
+async def emergency_case(turn: Turn) -> None:
+    """Someone said so (a button): act."""
+    await service.act(turn)
+
+
+# Understood in the ordinary course (words that left a form, a message handled later):
+# asked about, never acted on.
+@router.intent(service.EMERGENCY)
 async def danger_check(turn: Turn) -> None:
     await turn.reply(
         turn._("Is someone in danger right now?"),
@@ -23,7 +45,7 @@ async def danger_check(turn: Turn) -> None:
 @router.button("danger")
 async def danger_answer(turn: Turn, fields: list[str]) -> None:
     if fields[:1] == ["yes"]:
-        await turn.dispatch_intent("emergency")
+        await service.act(turn)
     elif len(fields) > 1 and fields[1].isdigit():
         # Nobody in danger: the message asked about is answered as what it otherwise is.
         await turn.engine.replay(turn, int(fields[1]), not_danger=True)

@@ -4,7 +4,14 @@ from storage.models.actors import Actor, Role
 from storage.models.audit import AuditEntry, AuditTrailIsAppendOnly
 from storage.models.base import Base, UtcDateTime
 from storage.models.calls import Call, FrameworkText
-from storage.models.cases import Case, CaseCategory, CaseEvent, CaseSeverity, CaseStatus
+from storage.models.cases import (
+    Case,
+    CaseCategory,
+    CaseEvent,
+    CaseEventKind,
+    CaseSeverity,
+    CaseStatus,
+)
 from storage.models.flows import FlowSession
 from storage.models.invitations import Invitation, InvitationKind
 from storage.models.messages import (
@@ -39,6 +46,7 @@ __all__ = [
     "Case",
     "CaseCategory",
     "CaseEvent",
+    "CaseEventKind",
     "CaseNote",
     "CaseSeverity",
     "CaseStatus",

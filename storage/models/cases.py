@@ -36,6 +36,22 @@ class CaseStatus(StrEnum):
     CLOSED = "closed"
 
 
+class CaseEventKind(StrEnum):
+    """What a case event records; written only by bot.cases.lifecycle."""
+
+    OPENED = "opened"
+    ROUTED = "routed"  # the first alert: details["to"] lists who received it
+    MESSAGE_IN = "message_in"  # from the actor (or a file attached at opening)
+    MESSAGE_OUT = "message_out"  # from a coach
+    ACKNOWLEDGED = "acknowledged"  # taken by a coach
+    STATUS = "status"  # details["to"]: the new status
+    HANDOVER = "handover"
+    REALERT = "realert"
+    ESCALATED = "escalated"
+    FEEDBACK = "feedback"
+    WITHDRAWN = "withdrawn"  # a relayed message the actor took back for the bot
+
+
 class Case(Base):
     __tablename__ = "cases"
 
@@ -78,8 +94,7 @@ class CaseEvent(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id"), default=None)
     at: Mapped[datetime] = mapped_column(UtcDateTime())
-    # opened, routed, message_in, message_out, acknowledged, status, handover, realert, ...
-    kind: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[str] = mapped_column(String(24))  # a CaseEventKind
     text: Mapped[str | None] = mapped_column(Text, default=None)
     file_id: Mapped[str | None] = mapped_column(String(256), default=None)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

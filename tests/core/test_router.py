@@ -23,12 +23,18 @@ async def _button(turn: Turn, fields: list[str]) -> None:
     return None
 
 
+async def _take(turn: Turn) -> bool:
+    return False
+
+
 def test_the_application_routes_merge_with_declared_overrides_only() -> None:
     routes = Routes(routers())
     declared = {(r.name, kind, key) for r in routers() for kind, key in r.overrides}
     # The only replacement today: privacy's /start also resumes reminders, then calls basics'.
     assert declared == {("privacy", "command", "start")}
     assert routes.commands["start"].__module__ == "bot.privacy.router"
+    # What may be about a person in danger is looked at first, by the safety feature.
+    assert routes.screen is not None and routes.screen.__module__ == "bot.safety.router"
 
 
 @pytest.mark.parametrize(
@@ -38,8 +44,9 @@ def test_the_application_routes_merge_with_declared_overrides_only() -> None:
         lambda r: r.command("Help")(_command),
         lambda r: r.button("lang")(_button),
         lambda r: r.on_attachment(_intent),
+        lambda r: r.screen(_take),
     ],
-    ids=["intent", "command", "button", "attachment"],
+    ids=["intent", "command", "button", "attachment", "screen"],
 )
 def test_an_undeclared_duplicate_is_refused(register: Callable[[Router], object]) -> None:
     first, second = Router("first"), Router("second")
@@ -47,6 +54,7 @@ def test_an_undeclared_duplicate_is_refused(register: Callable[[Router], object]
     first.command("help")(_command)
     first.button("lang")(_button)
     first.on_attachment(_intent)
+    first.screen(_take)
     register(second)
     with pytest.raises(DuplicateHandler, match="second"):
         Routes([first, second])
