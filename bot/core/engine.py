@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, cast, func, literal, select, update
+from sqlalchemy import Row, Select, cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -287,7 +287,9 @@ class Engine:
             if not more and not await self._more_waiting(channel, chat_id):
                 return effects
 
-    def _claim(self, channel: str, chat_id: str, received_at: datetime | None) -> Any:
+    def _claim(
+        self, channel: str, chat_id: str, received_at: datetime | None
+    ) -> Select[tuple[InboundMessage, Actor, Call | None, FlowSession | None, int, bool, Any]]:
         """The oldest unhandled message of the chat, locked, with everything handling needs:
         its actor, their latest call, the chat's flow position, whether they ever
         acknowledged the framework, how many messages of the chat wait, and their messages

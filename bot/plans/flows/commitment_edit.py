@@ -192,8 +192,8 @@ class CommitmentEditFlow(Flow):
                 new = turn._("{due} (read from “{text}”)", due=new, text=escape(data["due_text"]))
         elif field == "owner":
             old = await cards.owner_label(turn, commitment)
-            person = await turn.session.get(Actor, data["owner_id"]) if data["owner_id"] else None
-            new = escape(person.display_name if person else data["name"])
+            chosen = await turn.session.get(Actor, data["owner_id"]) if data["owner_id"] else None
+            new = escape(chosen.display_name if chosen else data["name"])
         else:
             old = escape(getattr(commitment, field)) or "—"
             new = escape(data["new"]) or "—"

@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import select
 
 from bot.core.clock import local
-from bot.core.effects import Button
+from bot.core.effects import Button, Keyboard
 from bot.core.flow import Flow
 from bot.core.i18n import N_
 from bot.core.telegram_html import escape
@@ -61,7 +61,7 @@ class PlanEditFlow(Flow):
         if step == "title":
             await turn.reply(turn._("New action plan. What is its title (the thématique)?"))
         elif step in _QUESTIONS:
-            buttons = ()
+            buttons: Keyboard = ()
             if step in _OPTIONAL:
                 buttons = ((Button(turn._("Leave empty"), f"{NAME}:empty"),),)
             await turn.reply(turn._(_QUESTIONS[step]), buttons)
