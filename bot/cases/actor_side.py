@@ -32,6 +32,15 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.cases import alerts, labels, routing
+from bot.cases.buttons import (
+    AnswerCancel,
+    BackToBot,
+    CaseAnswer,
+    CaseFeedback,
+    ReportChoice,
+    TalkCancel,
+    Unanswered,
+)
 from bot.cases.message_flow import OneMessageFlow, attachment_of
 from bot.cases.service import open_case
 from bot.core.effects import Button, Keyboard
@@ -118,7 +127,7 @@ async def _confirm_opened(turn: Turn, case: Case) -> None:
             "you here, through the hotline.",
             number=case.id,
         ),
-        ((Button(turn._("Add a message for the coach"), f"caseans:{case.id}"),),),
+        ((Button(turn._("Add a message for the coach"), CaseAnswer(case.id).pack()),),),
     )
 
 
@@ -165,14 +174,14 @@ class ReportFlow(Flow):
 
     def _category_keyboard(self, turn: Turn) -> Keyboard:
         rows = [
-            (Button(labels.label(turn.t, labels.CATEGORY, c), f"report:cat:{c}"),)
+            (Button(labels.label(turn.t, labels.CATEGORY, c), ReportChoice("cat", c).pack()),)
             for c in REPORT_CATEGORIES
         ]
-        rows.insert(0, (Button(turn._("🚨 Someone is in danger"), "report:danger"),))
+        rows.insert(0, (Button(turn._("🚨 Someone is in danger"), ReportChoice("danger").pack()),))
         return tuple(rows)
 
     def _skip(self, turn: Turn) -> Keyboard:
-        return ((Button(turn._("Skip"), "report:skip"),),)
+        return ((Button(turn._("Skip"), ReportChoice("skip").pack()),),)
 
     async def prompt(self, turn: Turn) -> None:
         assert turn.flow is not None
@@ -186,8 +195,12 @@ class ReportFlow(Flow):
             await turn.reply(
                 turn._("How urgent is it?"),
                 (
-                    (Button(turn._("Urgent: it cannot wait"), "report:urg:high"),),
-                    (Button(turn._("It can wait a few days"), "report:urg:normal"),),
+                    (Button(turn._("Urgent: it cannot wait"), ReportChoice("urg", "high").pack()),),
+                    (
+                        Button(
+                            turn._("It can wait a few days"), ReportChoice("urg", "normal").pack()
+                        ),
+                    ),
                 ),
             )
         else:
@@ -196,13 +209,13 @@ class ReportFlow(Flow):
 
     async def on_category(self, turn: Turn) -> None:
         assert turn.flow is not None
-        value = self.button_value(turn) or ""
-        if value == "danger":
+        pressed = ReportChoice.unpack(turn.message.button)
+        if pressed is not None and pressed.choice == "danger":
             turn.end_flow()
             await turn.dispatch_intent("emergency")
             return
-        kind, _, category = value.partition(":")
-        if kind != "cat" or category not in REPORT_CATEGORIES:
+        category = pressed.value if pressed is not None and pressed.choice == "cat" else None
+        if category not in REPORT_CATEGORIES:
             await turn.reply(
                 turn._("Please choose one of the buttons below; /cancel to stop."),
                 self._category_keyboard(turn),
@@ -218,11 +231,11 @@ class ReportFlow(Flow):
             _remember(turn, "files", list(file))
             await turn.reply(turn._("Received, it goes with your report."), self._skip(turn))
             return
-        value = self.button_value(turn)
-        if value is None and turn.message.kind != InboundKind.TEXT:
+        skipped = self.owns_button(turn)  # "Skip", or a button of an earlier question
+        if not skipped and turn.message.kind != InboundKind.TEXT:
             await self.prompt(turn)
             return
-        if value is None and turn.text:
+        if not skipped and turn.text:
             _remember(turn, step, turn.text)
         await self._next(turn, step)
 
@@ -230,12 +243,13 @@ class ReportFlow(Flow):
 
     async def on_urgency(self, turn: Turn) -> None:
         assert turn.flow is not None
-        value = self.button_value(turn) or ""
-        if value not in ("urg:high", "urg:normal"):
+        pressed = ReportChoice.unpack(turn.message.button)
+        urgency = pressed.value if pressed is not None and pressed.choice == "urg" else None
+        if urgency not in ("high", "normal"):
             await turn.reply(turn._("Please answer with one of the buttons."))
             await self.prompt(turn)
             return
-        await self._open(turn, CaseSeverity.HIGH if value == "urg:high" else CaseSeverity.NORMAL)
+        await self._open(turn, CaseSeverity.HIGH if urgency == "high" else CaseSeverity.NORMAL)
 
     async def _open(self, turn: Turn, severity: str) -> None:
         assert turn.flow is not None
@@ -267,6 +281,7 @@ class TalkFlow(OneMessageFlow):
 
     name = "talk"
     intent = "talk_to_coach"
+    cancel_button = TalkCancel
 
     async def prompt(self, turn: Turn) -> None:
         await turn.reply(
@@ -274,7 +289,7 @@ class TalkFlow(OneMessageFlow):
                 "Write your message for the coach: what it is about, and what you expect. "
                 "A coach will answer you here."
             ),
-            ((Button(turn._("Cancel"), "talk:cancel"),),),
+            ((Button(turn._("Cancel"), TalkCancel().pack()),),),
         )
 
     async def take(self, turn: Turn, file: tuple[str, str] | None) -> None:
@@ -300,6 +315,7 @@ class AnswerFlow(OneMessageFlow):
     """The actor's next message goes to the coach of their case."""
 
     name = "caseans"
+    cancel_button = AnswerCancel
 
     async def prompt(self, turn: Turn) -> None:
         assert turn.flow is not None
@@ -309,7 +325,7 @@ class AnswerFlow(OneMessageFlow):
                 "photo, a document or a voice note.",
                 number=turn.flow.data["case"],
             ),
-            ((Button(turn._("Cancel"), "caseans:cancel"),),),
+            ((Button(turn._("Cancel"), AnswerCancel().pack()),),),
         )
 
     async def take(self, turn: Turn, file: tuple[str, str] | None) -> None:
@@ -469,7 +485,7 @@ async def _added_to_open_case(
             "with the rest.",
             number=case.id,
         ),
-        ((Button(turn._("Add a message for the coach"), f"caseans:{case.id}"),),),
+        ((Button(turn._("Add a message for the coach"), CaseAnswer(case.id).pack()),),),
     )
     return True
 
@@ -523,16 +539,22 @@ async def words_for_the_coach(turn: Turn) -> bool:
     await relay_to_coach(turn, case, turn.text, file)
     await turn.reply(
         turn._("➡️ Sent to your coach (case #{number}).", number=case.id),
-        ((Button(turn._("It was for the hotline, not the coach"), f"casebot:{turn.message.id}"),),),
+        (
+            (
+                Button(
+                    turn._("It was for the hotline, not the coach"),
+                    BackToBot(turn.message.id).pack(),
+                ),
+            ),
+        ),
     )
     return True
 
 
-@router.button("casebot")
-async def back_to_the_bot(turn: Turn, fields: list[str]) -> None:
+@router.button(BackToBot)
+async def back_to_the_bot(turn: Turn, button: BackToBot) -> None:
     """ "It was for the hotline": the coach may ignore it; the bot answers it instead."""
-    number = fields[0] if fields and fields[0].isdigit() else ""
-    message = await turn.session.get(InboundMessage, int(number)) if number else None
+    message = await turn.session.get(InboundMessage, button.message_id)
     relayed = await _events_about(turn, message, "message_in") if message else []
     if message is None or message.actor_id != turn.actor.id or not relayed:
         await turn.reply(turn._("This button is no longer active."))
@@ -610,17 +632,20 @@ async def emergency(turn: Turn) -> None:
     )
     await turn.reply(
         turn._(EMERGENCY_TEXT, number=case.id),
-        ((Button(turn._("Add a message for the coach"), f"caseans:{case.id}"),),),
+        ((Button(turn._("Add a message for the coach"), CaseAnswer(case.id).pack()),),),
     )
 
 
-@router.button("unanswered")
-async def unanswered_button(turn: Turn, fields: list[str]) -> None:
+NOT_SENT = N_("All right. Ask me something else whenever you like.")
+
+
+@router.button(Unanswered, stale=NOT_SENT)
+async def unanswered_button(turn: Turn, button: Unanswered) -> None:
     """The knowledge base had no answer: the actor may send the question to a coach."""
-    if fields[:1] != ["send"] or len(fields) < 2 or not fields[1].isdigit():
-        await turn.reply(turn._("All right. Ask me something else whenever you like."))
+    if button.answer != "send" or button.message_id is None:
+        await turn.reply(turn._(NOT_SENT))
         return
-    message = await turn.session.get(InboundMessage, int(fields[1]))
+    message = await turn.session.get(InboundMessage, button.message_id)
     if message is None or message.actor_id != turn.actor.id:
         await turn.dispatch_intent("talk_to_coach")
         return
@@ -648,22 +673,22 @@ async def unanswered_button(turn: Turn, fields: list[str]) -> None:
     await _confirm_opened(turn, case)
 
 
-@router.button("caseans")
-async def answer_button(turn: Turn, fields: list[str]) -> None:
-    case = await own_case(turn, fields[0] if fields else "")
+@router.button(CaseAnswer, stale=NOT_FOUND)
+async def answer_button(turn: Turn, button: CaseAnswer) -> None:
+    case = await own_case(turn, button.case_id)
     if case is None:
         await turn.reply(turn._(NOT_FOUND))
         return
     await turn.start_flow("caseans", case_id=case.id)
 
 
-@router.button("casefb")
-async def feedback_button(turn: Turn, fields: list[str]) -> None:
-    case = await own_case(turn, fields[0] if fields else "")
-    if case is None or len(fields) < 2 or fields[1] not in ("yes", "no"):
+@router.button(CaseFeedback, stale=NOT_FOUND)
+async def feedback_button(turn: Turn, button: CaseFeedback) -> None:
+    case = await own_case(turn, button.case_id)
+    if case is None:
         await turn.reply(turn._(NOT_FOUND))
         return
-    case.helpful = fields[1] == "yes"
+    case.helpful = button.helped == "yes"
     turn.session.add(
         CaseEvent(
             case_id=case.id,
@@ -678,7 +703,7 @@ async def feedback_button(turn: Turn, fields: list[str]) -> None:
     else:
         await turn.reply(
             turn._("Thank you for saying so. You can tell the coach what is still missing."),
-            ((Button(turn._("Write to the coach"), f"caseans:{case.id}"),),),
+            ((Button(turn._("Write to the coach"), CaseAnswer(case.id).pack()),),),
         )
 
 

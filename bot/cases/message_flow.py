@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
+from bot.core.callback import CallbackData
 from bot.core.flow import Flow
 from bot.core.i18n import N_
 from bot.core.turn import Turn
@@ -22,6 +23,7 @@ class OneMessageFlow(Flow):
     """Start with an optional case number, ask with `prompt`, hand the answer to `take`."""
 
     left_text = N_("All right, nothing was sent.")
+    cancel_button: ClassVar[type[CallbackData]]  # "<flow>:cancel"
 
     async def start(self, turn: Turn, case_id: int | None = None, **params: Any) -> None:
         assert turn.flow is not None
@@ -30,7 +32,7 @@ class OneMessageFlow(Flow):
         await self.prompt(turn)
 
     async def on_message(self, turn: Turn) -> None:
-        if self.button_value(turn) == "cancel":
+        if self.cancel_button.unpack(turn.message.button) is not None:
             turn.end_flow()
             await turn.reply(turn._(self.left_text))
             return

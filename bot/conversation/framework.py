@@ -8,8 +8,9 @@ while reading) is held, then answered in order.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
+from bot.core.callback import CallbackData
 from bot.core.effects import Button, Keyboard
 from bot.core.flow import Flow
 from bot.core.i18n import N_, Translator
@@ -54,13 +55,24 @@ NOT_KEPT = frozenset({"greeting", "goodbye", "thanks", "acknowledge"})
 VARIANT_NAMES = {"fr": "Français", "ary": "الدارجة", "ary-Latn": "Darija (b l7rouf)"}
 
 
+class FrameworkButton(CallbackData, prefix="framework"):
+    """framework:ack, framework:full, framework:lang:<variant>."""
+
+    choice: Literal["ack", "full", "lang"]
+    variant: str | None = None
+
+
 def keyboard(t: Translator, with_full: bool, with_languages: bool = False) -> Keyboard:
-    rows: list[tuple[Button, ...]] = [(Button(t.gettext(ACK), "framework:ack"),)]
+    rows: list[tuple[Button, ...]] = [(Button(t.gettext(ACK), FrameworkButton("ack").pack()),)]
     if with_full:
-        rows.append((Button(t.gettext(READ_FULL), "framework:full"),))
+        rows.append((Button(t.gettext(READ_FULL), FrameworkButton("full").pack()),))
     if with_languages:
         # Someone arriving by an invitation link may not read the variant of their app.
-        rows.append(tuple(Button(name, f"framework:lang:{v}") for v, name in VARIANT_NAMES.items()))
+        rows.append(
+            tuple(
+                Button(name, FrameworkButton("lang", v).pack()) for v, name in VARIANT_NAMES.items()
+            )
+        )
     return tuple(rows)
 
 
@@ -124,12 +136,13 @@ class FrameworkFlow(Flow):
 
     async def on_ack(self, turn: Turn) -> None:
         assert turn.flow is not None
-        value = self.button_value(turn)
+        pressed = FrameworkButton.unpack(turn.message.button)
+        value = pressed.choice if pressed is not None else None
         if value == "full":
             await turn.reply(turn._(FULL_TEXT), keyboard(turn.t, with_full=False))
             return
-        if value is not None and value.startswith("lang:") and value[5:] in VARIANT_NAMES:
-            turn.actor.lang = value[5:]
+        if pressed is not None and value == "lang" and pressed.variant in VARIANT_NAMES:
+            turn.actor.lang = pressed.variant
             turn.actor.lang_chosen = True
             await self.prompt(turn)
             return

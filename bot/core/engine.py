@@ -27,7 +27,7 @@ from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.effects import Button, Effect
 from bot.core.events import Event
-from bot.core.flow import Flow
+from bot.core.flow import Flow, GoOn
 from bot.core.i18n import N_, translator
 from bot.core.leaving import leaves
 from bot.core.outbox import enqueue, to_effect
@@ -535,7 +535,7 @@ class Engine:
             elif turn.flow.data.get(PAUSED):
                 # Set aside for a question: its own buttons take it up again; a way out
                 # ends it; anything else is handled as itself while the flow waits.
-                if flow.button_value(turn) is not None:
+                if flow.owns_button(turn):
                     turn.flow.data = _unpaused(turn.flow.data)
                     await flow.resume(turn)
                     return
@@ -543,7 +543,7 @@ class Engine:
                     turn.end_flow()
                     await turn.reply(turn._(flow.left_text))
                     return
-            elif message.button is None or flow.button_value(turn) is not None:
+            elif message.button is None or flow.owns_button(turn):
                 if not await self._interrupts(turn, flow):
                     await flow.resume(turn)
                 return
@@ -593,8 +593,8 @@ class Engine:
             await turn.reply(
                 turn._(flow.resume_question),
                 (
-                    (Button(turn._("Go on"), "flowgo:on"),),
-                    (Button(turn._("Leave it"), "flowgo:leave"),),
+                    (Button(turn._("Go on"), GoOn("on").pack()),),
+                    (Button(turn._("Leave it"), GoOn("leave").pack()),),
                 ),
             )
         return True
@@ -620,13 +620,13 @@ class Engine:
                 if await take(turn):
                     return
         if message.kind == InboundKind.BUTTON:
-            prefix, _, rest = (message.button or "").partition(":")
-            handler = self.routes.buttons.get(prefix)
-            if handler is None:
+            data = message.button or ""
+            route = self.routes.buttons.get(data.partition(":")[0])
+            if route is None:
                 await turn.reply(turn._("This button is no longer active."))
                 await self.dispatch_intent(turn, "menu")
                 return
-            await handler(turn, rest.split(":") if rest else [])
+            await route.press(turn, data)
         elif message.kind == InboundKind.ATTACHMENT and self.routes.attachment is not None:
             await self.routes.attachment(turn)
         elif message.kind in (InboundKind.ATTACHMENT, InboundKind.UNSUPPORTED):

@@ -7,10 +7,17 @@ from an old message of another flow is recognised as stale instead of misread.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
+from bot.core.callback import CallbackData
 from bot.core.i18n import N_
 from bot.core.turn import Turn
+
+
+class GoOn(CallbackData, prefix="flowgo"):
+    """ "Go on" / "Leave it", offered after a question answered in the middle of a flow."""
+
+    choice: Literal["on", "leave"]
 
 
 class Flow:
@@ -44,10 +51,8 @@ class Flow:
         """Ask the question of the current step again (after an interruption)."""
         raise NotImplementedError
 
-    def button_value(self, turn: Turn) -> str | None:
-        """The value of a button pressed for this flow, or None for anything else."""
+    def owns_button(self, turn: Turn) -> bool:
+        """Whether the button pressed is one of this flow's ("<flow>:..."): the flow reads
+        it with its own CallbackData kinds; any other button is handled outside the flow."""
         data = turn.message.button
-        if data is None:
-            return None
-        prefix, _, value = data.partition(":")
-        return value if prefix == self.name else None
+        return data is not None and data.partition(":")[0] == self.name

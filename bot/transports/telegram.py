@@ -18,8 +18,8 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from functools import partial
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 from urllib.parse import urlparse
 

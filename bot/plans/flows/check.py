@@ -18,6 +18,7 @@ from bot.core.i18n import N_
 from bot.core.telegram_html import escape
 from bot.core.turn import Turn
 from bot.plans import service
+from bot.plans.buttons import CheckChoice
 from bot.plans.due_dates import day, from_iso, read_due, show, to_iso
 from bot.plans.reminders import due_label, status_label
 from storage.models import ActionPlan, CaseCategory, Commitment, CommitmentStatus
@@ -37,11 +38,17 @@ _CHOOSE = N_("Please answer with one of the buttons below.")
 
 
 def _keyboard(turn: Turn, choices: tuple[tuple[str, str], ...]) -> Keyboard:
-    return tuple((Button(turn._(label), f"{NAME}:{value}"),) for value, label in choices)
+    return tuple((Button(turn._(label), CheckChoice(value).pack()),) for value, label in choices)
 
 
 def _skip(turn: Turn) -> Keyboard:
-    return ((Button(turn._(_SKIP), f"{NAME}:skip"),),)
+    return ((Button(turn._(_SKIP), CheckChoice("skip").pack()),),)
+
+
+def _pressed(turn: Turn) -> str | None:
+    """The value of this flow's button pressed, or None (text, or another button)."""
+    pressed = CheckChoice.unpack(turn.message.button)
+    return pressed.value if pressed is not None else None
 
 
 class PlanCheckFlow(Flow):
@@ -158,8 +165,8 @@ class PlanCheckFlow(Flow):
             await turn.reply(
                 turn._("Do you want me to alert your coach so they can help unblock it?"),
                 (
-                    (Button(turn._("Yes, alert the coach"), f"{NAME}:coach"),),
-                    (Button(turn._("No, thank you"), f"{NAME}:nocoach"),),
+                    (Button(turn._("Yes, alert the coach"), CheckChoice("coach").pack()),),
+                    (Button(turn._("No, thank you"), CheckChoice("nocoach").pack()),),
                 ),
             )
         elif step == "new_date":
@@ -175,8 +182,8 @@ class PlanCheckFlow(Flow):
             await turn.reply(
                 turn._("New deadline: {due}. Is that right?", due=show(turn, proposed)),
                 (
-                    (Button(turn._("Yes"), f"{NAME}:yes"),),
-                    (Button(turn._("No, I will write it again"), f"{NAME}:no"),),
+                    (Button(turn._("Yes"), CheckChoice("yes").pack()),),
+                    (Button(turn._("No, I will write it again"), CheckChoice("no").pack()),),
                 ),
             )
 
@@ -187,7 +194,7 @@ class PlanCheckFlow(Flow):
     # -- steps ----------------------------------------------------------------------------
 
     async def on_status(self, turn: Turn) -> None:
-        value = self.button_value(turn)
+        value = _pressed(turn)
         if value not in dict(_STATUS_BUTTONS):
             await self._wrong_input(turn)
             return
@@ -238,7 +245,7 @@ class PlanCheckFlow(Flow):
         self, turn: Turn, key: str, choices: tuple[tuple[str, str], ...], then: str | None
     ) -> None:
         assert turn.flow is not None
-        value = self.button_value(turn)
+        value = _pressed(turn)
         if value not in dict(choices):
             await self._wrong_input(turn)
             return
@@ -263,7 +270,7 @@ class PlanCheckFlow(Flow):
 
     async def _eval_text(self, turn: Turn, key: str, then: str) -> None:
         assert turn.flow is not None
-        if self.button_value(turn) == "skip":
+        if _pressed(turn) == "skip":
             turn.flow.data["eval"] = {**turn.flow.data["eval"], key: None}
         elif turn.message.button is None and turn.text:
             turn.flow.data["eval"] = {**turn.flow.data["eval"], key: turn.text}
@@ -299,7 +306,7 @@ class PlanCheckFlow(Flow):
 
     async def on_blocked_coach(self, turn: Turn) -> None:
         assert turn.flow is not None
-        value = self.button_value(turn)
+        value = _pressed(turn)
         if value not in ("coach", "nocoach"):
             await self._wrong_input(turn)
             return
@@ -352,7 +359,7 @@ class PlanCheckFlow(Flow):
 
     async def on_confirm_date(self, turn: Turn) -> None:
         assert turn.flow is not None
-        value = self.button_value(turn)
+        value = _pressed(turn)
         if value == "no" or (value is None and turn.text):
             turn.goto("new_date")
             if value is None:  # a date written instead of pressing: read it

@@ -21,6 +21,7 @@ from bot.core.telegram_html import escape
 from bot.core.turn import Turn
 from bot.invitations.service import create_owner_invitation
 from bot.plans import cards, service
+from bot.plans.buttons import CommitmentEditChoice, CommitmentEditOwner, CommitmentEditStatus
 from bot.plans.due_dates import from_iso, read_due, show, to_iso
 from bot.plans.reminders import due_label, status_label
 from storage.models import ActionPlan, Actor, Commitment, CommitmentStatus
@@ -34,6 +35,12 @@ _STATUSES = (
 )
 _EMPTY_ALLOWED = ("where", "how", "deliverables")
 _CHOOSE = N_("Please answer with one of the buttons below.")
+
+
+def _pressed(turn: Turn) -> str | None:
+    """The value of this flow's yes/no/empty/invite/text button, or None."""
+    pressed = CommitmentEditChoice.unpack(turn.message.button)
+    return pressed.value if pressed is not None else None
 
 
 class CommitmentEditFlow(Flow):
@@ -83,8 +90,8 @@ class CommitmentEditFlow(Flow):
             await turn.reply(
                 await self._summary(turn, commitment),
                 (
-                    (Button(turn._("Yes, change it"), f"{NAME}:yes"),),
-                    (Button(turn._("No, leave it"), f"{NAME}:no"),),
+                    (Button(turn._("Yes, change it"), CommitmentEditChoice("yes").pack()),),
+                    (Button(turn._("No, leave it"), CommitmentEditChoice("no").pack()),),
                 ),
             )
 
@@ -92,7 +99,7 @@ class CommitmentEditFlow(Flow):
         label = turn._(cards.FIELD_LABELS[field])
         if field == "status":
             buttons: Keyboard = tuple(
-                (Button(status_label(turn.t, status), f"{NAME}:s:{status}"),)
+                (Button(status_label(turn.t, status), CommitmentEditStatus(status).pack()),)
                 for status in _STATUSES
             )
             await turn.reply(
@@ -115,7 +122,7 @@ class CommitmentEditFlow(Flow):
             ask = turn._("Write the new text.")
         buttons = ()
         if field in _EMPTY_ALLOWED:
-            buttons = ((Button(turn._("Leave empty"), f"{NAME}:empty"),),)
+            buttons = ((Button(turn._("Leave empty"), CommitmentEditChoice("empty").pack()),),)
         await turn.reply(
             turn._(
                 "<b>{what}</b>\n{field} now: {value}\n{ask}",
@@ -133,11 +140,13 @@ class CommitmentEditFlow(Flow):
         name = turn.flow.data["name"]
         people = await service.owner_candidates(turn.session, plan, name)
         rows: list[tuple[Button, ...]] = [
-            (Button(cards.short(person.display_name), f"{NAME}:a:{person.id}"),)
+            (Button(cards.short(person.display_name), CommitmentEditOwner(person.id).pack()),)
             for person in people
         ]
         if turn.flow.data["field"] == "link":
-            rows.append((Button(turn._("Make an invitation link"), f"{NAME}:invite"),))
+            rows.append(
+                (Button(turn._("Make an invitation link"), CommitmentEditChoice("invite").pack()),)
+            )
             text = turn._(
                 "Who is “{name}”? Choose the person, write another name to search, or make an "
                 "invitation link to send them.",
@@ -145,7 +154,12 @@ class CommitmentEditFlow(Flow):
             )
         else:
             rows.append(
-                (Button(turn._("Keep “{name}” as written", name=cards.short(name)), f"{NAME}:t"),)
+                (
+                    Button(
+                        turn._("Keep “{name}” as written", name=cards.short(name)),
+                        CommitmentEditChoice("t").pack(),
+                    ),
+                )
             )
             text = turn._(
                 "Who is “{name}”? Choose the person, write another name to search, or keep "
@@ -211,9 +225,10 @@ class CommitmentEditFlow(Flow):
         assert turn.flow is not None
         data = turn.flow.data
         field = data["field"]
-        value = self.button_value(turn)
+        value = _pressed(turn)
         if field == "status":
-            status = value[2:] if value and value.startswith("s:") else None
+            chosen = CommitmentEditStatus.unpack(turn.message.button)
+            status = chosen.status if chosen is not None else None
             if status not in _STATUSES:
                 await turn.reply(turn._(_CHOOSE))
                 await self.prompt(turn)
@@ -243,9 +258,9 @@ class CommitmentEditFlow(Flow):
     async def on_pick(self, turn: Turn) -> None:
         assert turn.flow is not None
         data = turn.flow.data
-        value = self.button_value(turn)
-        if value is not None and value.startswith("a:") and value[2:].isdigit():
-            data["owner_id"] = int(value[2:])
+        value = _pressed(turn)
+        if (person := CommitmentEditOwner.unpack(turn.message.button)) is not None:
+            data["owner_id"] = person.person_id
         elif value == "t" and data["field"] == "owner":
             data["owner_id"] = None
         elif value == "invite" and data["field"] == "link":
@@ -287,7 +302,7 @@ class CommitmentEditFlow(Flow):
 
     async def on_confirm(self, turn: Turn) -> None:
         assert turn.flow is not None
-        value = self.button_value(turn)
+        value = _pressed(turn)
         commitment = await self._commitment(turn)
         if commitment is None:
             return

@@ -20,6 +20,7 @@ from bot.core.i18n import N_
 from bot.core.telegram_html import escape
 from bot.core.turn import Turn
 from bot.plans import service
+from bot.plans.buttons import PlanEditChoice
 from bot.plans.dates import DueDate, Reason, resolve_due
 from bot.plans.due_dates import from_iso, read_due, show, to_iso
 from storage.models import ActionPlan, Commitment, CommitmentStatus
@@ -35,6 +36,12 @@ _QUESTIONS = {
     "deliverables": N_("What are the deliverables (livrables)?"),
 }
 _OPTIONAL = ("where", "how", "deliverables")
+
+
+def _pressed(turn: Turn) -> str | None:
+    """The value of this flow's button pressed, or None (text, or another button)."""
+    pressed = PlanEditChoice.unpack(turn.message.button)
+    return pressed.value if pressed is not None else None
 
 
 class PlanEditFlow(Flow):
@@ -63,7 +70,7 @@ class PlanEditFlow(Flow):
         elif step in _QUESTIONS:
             buttons: Keyboard = ()
             if step in _OPTIONAL:
-                buttons = ((Button(turn._("Leave empty"), f"{NAME}:empty"),),)
+                buttons = ((Button(turn._("Leave empty"), PlanEditChoice("empty").pack()),),)
             await turn.reply(turn._(_QUESTIONS[step]), buttons)
         elif step == "due_confirm":
             proposed = from_iso(turn.flow.data["proposed"])
@@ -74,16 +81,16 @@ class PlanEditFlow(Flow):
                     due=show(turn, proposed),
                 ),
                 (
-                    (Button(turn._("Yes"), f"{NAME}:yes"),),
-                    (Button(turn._("No, I will write it again"), f"{NAME}:no"),),
+                    (Button(turn._("Yes"), PlanEditChoice("yes").pack()),),
+                    (Button(turn._("No, I will write it again"), PlanEditChoice("no").pack()),),
                 ),
             )
         elif step == "more":
             await turn.reply(
                 turn._("Add another commitment to this plan?"),
                 (
-                    (Button(turn._("Add another"), f"{NAME}:more"),),
-                    (Button(turn._("That is all"), f"{NAME}:finish"),),
+                    (Button(turn._("Add another"), PlanEditChoice("more").pack()),),
+                    (Button(turn._("That is all"), PlanEditChoice("finish").pack()),),
                 ),
             )
         elif step == "confirm":
@@ -104,7 +111,7 @@ class PlanEditFlow(Flow):
                     (
                         Button(
                             turn._("Use {due}", due=show(turn, from_iso(suggestion))),
-                            f"{NAME}:use",
+                            PlanEditChoice("use").pack(),
                         ),
                     ),
                 )
@@ -138,7 +145,7 @@ class PlanEditFlow(Flow):
 
     async def _field(self, turn: Turn, name: str) -> None:
         assert turn.flow is not None
-        value = self.button_value(turn)
+        value = _pressed(turn)
         if value == "empty" and name in _OPTIONAL:
             text = ""
         elif turn.message.button is None and turn.text:
@@ -190,7 +197,7 @@ class PlanEditFlow(Flow):
 
     async def on_due_confirm(self, turn: Turn) -> None:
         assert turn.flow is not None
-        value = self.button_value(turn)
+        value = _pressed(turn)
         if value == "yes":
             turn.flow.data["row"] = {**turn.flow.data["row"], "due": turn.flow.data["proposed"]}
             turn.goto("owner")
@@ -251,7 +258,7 @@ class PlanEditFlow(Flow):
         await self.prompt(turn)
 
     async def on_more(self, turn: Turn) -> None:
-        value = self.button_value(turn)
+        value = _pressed(turn)
         if value == "more":
             turn.goto("what")
             await self.prompt(turn)
@@ -290,7 +297,7 @@ class PlanEditFlow(Flow):
         if commitment is None:
             await self.prompt(turn)
             return
-        if self.button_value(turn) == "use" and turn.flow.data.get("suggestion"):
+        if _pressed(turn) == "use" and turn.flow.data.get("suggestion"):
             value = from_iso(turn.flow.data["suggestion"])
         elif turn.message.button is None and turn.text:
             plan = await turn.session.get_one(ActionPlan, commitment.plan_id)
