@@ -44,11 +44,11 @@ from bot.cases.buttons import (
 from bot.cases.message_flow import OneMessageFlow, attachment_of
 from bot.cases.service import open_case
 from bot.core.effects import Button, Keyboard
-from bot.core.flow import Flow
+from bot.core.flow import Flow, step
 from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.core.telegram_html import escape, escape_clip
-from bot.core.turn import Turn
+from bot.core.turn import FlowStart, Turn
 from bot.nlu import lexicon
 from bot.nlu.normalize import key_set, tokens
 from storage.models import (
@@ -131,7 +131,19 @@ async def _confirm_opened(turn: Turn, case: Case) -> None:
     )
 
 
-class ReportFlow(Flow):
+class ReportStart(FlowStart, flow="report"):
+    pass
+
+
+class TalkStart(FlowStart, flow="talk"):
+    pass
+
+
+class AnswerStart(FlowStart, flow="caseans"):
+    case_id: int
+
+
+class ReportFlow(Flow[ReportStart]):
     """report_problem: category, four skippable questions (one for an idea or a question,
     none already answered by the words that opened it), urgency, then a case number."""
 
@@ -142,7 +154,7 @@ class ReportFlow(Flow):
     left_text = N_("All right, we leave it there: nothing was sent to the coach.")
     resume_question = N_("Shall we go on with your report?")
 
-    async def start(self, turn: Turn, **params: Any) -> None:
+    async def start(self, turn: Turn, params: ReportStart) -> None:
         assert turn.flow is not None
         answers = {}
         if turn.message.kind == InboundKind.TEXT and _describes(turn.text):
@@ -207,6 +219,7 @@ class ReportFlow(Flow):
             question = dict(self._steps(turn)).get(step) or dict(REPORT_STEPS)[step]
             await turn.reply(turn._(question), self._skip(turn))
 
+    @step("category")
     async def on_category(self, turn: Turn) -> None:
         assert turn.flow is not None
         pressed = ReportChoice.unpack(turn.message.button)
@@ -224,6 +237,7 @@ class ReportFlow(Flow):
         turn.flow.data = {**turn.flow.data, "category": category}
         await self._next(turn, None)
 
+    @step(*(name for name, _ in REPORT_STEPS))
     async def _text_step(self, turn: Turn) -> None:
         assert turn.flow is not None
         step = turn.flow.step
@@ -239,8 +253,7 @@ class ReportFlow(Flow):
             _remember(turn, step, turn.text)
         await self._next(turn, step)
 
-    on_what = on_who = on_since = on_tried = _text_step
-
+    @step("urgency")
     async def on_urgency(self, turn: Turn) -> None:
         assert turn.flow is not None
         pressed = ReportChoice.unpack(turn.message.button)
@@ -276,7 +289,7 @@ class ReportFlow(Flow):
         await _confirm_opened(turn, case)
 
 
-class TalkFlow(OneMessageFlow):
+class TalkFlow(OneMessageFlow[TalkStart]):
     """talk_to_coach: one message (text or file) that becomes a case for a coach."""
 
     name = "talk"
@@ -311,11 +324,14 @@ class TalkFlow(OneMessageFlow):
         await _confirm_opened(turn, case)
 
 
-class AnswerFlow(OneMessageFlow):
+class AnswerFlow(OneMessageFlow[AnswerStart]):
     """The actor's next message goes to the coach of their case."""
 
     name = "caseans"
     cancel_button = AnswerCancel
+
+    async def start(self, turn: Turn, params: AnswerStart) -> None:
+        await self.begin(turn, params.case_id)
 
     async def prompt(self, turn: Turn) -> None:
         assert turn.flow is not None
@@ -598,7 +614,7 @@ async def back_to_the_bot(turn: Turn, button: BackToBot) -> None:
 
 @router.intent("report_problem")
 async def report_problem(turn: Turn) -> None:
-    await turn.start_flow("report")
+    await turn.start_flow(ReportStart())
 
 
 @router.intent("talk_to_coach")
@@ -610,7 +626,7 @@ async def talk_to_coach(turn: Turn) -> None:
         # said; asking for it again would be the bot not listening.
         await TalkFlow().take(turn, None)
         return
-    await turn.start_flow("talk")
+    await turn.start_flow(TalkStart())
 
 
 @router.intent("emergency")
@@ -679,7 +695,7 @@ async def answer_button(turn: Turn, button: CaseAnswer) -> None:
     if case is None:
         await turn.reply(turn._(NOT_FOUND))
         return
-    await turn.start_flow("caseans", case_id=case.id)
+    await turn.start_flow(AnswerStart(case_id=case.id))
 
 
 @router.button(CaseFeedback, stale=NOT_FOUND)

@@ -16,7 +16,7 @@ from bot.core.effects import Button, Keyboard
 from bot.core.i18n import N_, translator
 from bot.core.router import Router
 from bot.core.telegram_html import button_label, escape, escape_clip
-from bot.core.turn import Turn
+from bot.core.turn import FlowStart, Turn
 from storage.models import (
     Actor,
     Case,
@@ -67,7 +67,7 @@ async def case_button(turn: Turn, button: CaseAction) -> None:
     if action == "take":
         await take(turn, case)
     elif action == "reply":
-        await turn.start_flow("case_reply", case_id=case.id)
+        await turn.start_flow(ReplyStart(case_id=case.id))
     elif action == "resolve":
         await resolve(turn, case)
     elif action == "handover":
@@ -156,11 +156,18 @@ async def relay_to_actor(
     await work.relay(work.Desk.of_turn(turn), case, text, file)
 
 
-class ReplyFlow(OneMessageFlow):
+class ReplyStart(FlowStart, flow="case_reply"):
+    case_id: int
+
+
+class ReplyFlow(OneMessageFlow[ReplyStart]):
     """After "Reply" on a case, the coach's next message is relayed to the actor."""
 
     name = "case_reply"
     cancel_button = ReplyCancel
+
+    async def start(self, turn: Turn, params: ReplyStart) -> None:
+        await self.begin(turn, params.case_id)
 
     async def prompt(self, turn: Turn) -> None:
         assert turn.flow is not None
@@ -208,7 +215,7 @@ async def reply_command(turn: Turn, argument: str) -> None:
     if case is None:
         return
     if not text.strip():
-        await turn.start_flow("case_reply", case_id=case.id)
+        await turn.start_flow(ReplyStart(case_id=case.id))
         return
     await relay_to_actor(turn, case, text.strip())
     await turn.reply(

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from bot.core.callback import CallbackData
 from bot.core.effects import Button, Keyboard
-from bot.core.flow import Flow
+from bot.core.flow import Flow, FrameworkStart, step
 from bot.core.i18n import N_, Translator
 from bot.core.leaving import acknowledges
 from bot.core.turn import Turn
@@ -83,14 +83,14 @@ def _pending_ids(data: dict[str, Any]) -> list[int]:
     return [int(p) for p in pending] if isinstance(pending, list) else [int(pending)]
 
 
-class FrameworkFlow(Flow):
+class FrameworkFlow(Flow[FrameworkStart]):
     name = "framework"
 
-    async def start(self, turn: Turn, pending: int | None = None, **_params: Any) -> None:
+    async def start(self, turn: Turn, params: FrameworkStart) -> None:
         assert turn.flow is not None
         turn.flow.data = {"pending": [], "langs": {}}
-        if pending is not None:
-            self._keep(turn, pending)
+        if params.pending is not None:
+            self._keep(turn, params.pending)
         turn.goto("ack")
         await self.prompt(turn)
 
@@ -134,6 +134,7 @@ class FrameworkFlow(Flow):
             return False
         return understanding.intent != "none" or len(turn.text.split()) > 2
 
+    @step("ack")
     async def on_ack(self, turn: Turn) -> None:
         assert turn.flow is not None
         pressed = FrameworkButton.unpack(turn.message.button)

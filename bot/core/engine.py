@@ -27,7 +27,7 @@ from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.effects import Button, Effect
 from bot.core.events import Event
-from bot.core.flow import Flow, GoOn
+from bot.core.flow import Flow, FrameworkStart, GoOn
 from bot.core.i18n import N_, translator
 from bot.core.leaving import leaves
 from bot.core.outbox import enqueue, to_effect
@@ -499,7 +499,7 @@ class Engine:
                 turn, "emergency" if understanding.urgent else "danger_check"
             )
             if call_opened:
-                await turn.start_flow("framework", pending=None)
+                await turn.start_flow(FrameworkStart(pending=None))
             return
         command, argument = _command(message.text)
         if command in IMMEDIATE_COMMANDS and command in self.routes.commands:
@@ -510,7 +510,7 @@ class Engine:
         # Coaches run the line: the framework is recalled to callers, not to them.
         if call_opened and not turn.actor.is_coach:
             pending = _pending(turn, command, argument)
-            await turn.start_flow("framework", pending=pending)
+            await turn.start_flow(FrameworkStart(pending=pending))
             return
         await self.route_in_call(turn)
 
@@ -549,7 +549,7 @@ class Engine:
                 return
         await self.dispatch_event(turn)
 
-    async def _interrupts(self, turn: Turn, flow: Flow) -> bool:
+    async def _interrupts(self, turn: Turn, flow: Flow[Any]) -> bool:
         """Whether this message is not the flow's answer, and then deal with it.
 
         Every message is a person talking: a way out ("annuler", "laisse tomber", "خلاص",

@@ -34,6 +34,7 @@ H = TypeVar("H")
 CommandT = TypeVar("CommandT", bound=CommandHandler)
 IntentT = TypeVar("IntentT", bound=IntentHandler)
 DataT = TypeVar("DataT", bound=CallbackData)
+FlowT = TypeVar("FlowT", bound="Flow[Any]")
 
 NO_LONGER_ACTIVE = N_("This button is no longer active.")
 
@@ -73,7 +74,7 @@ class Router:
         self.commands: dict[str, CommandHandler] = {}
         self.buttons: dict[str, ButtonRoute] = {}
         self.intents: dict[str, IntentHandler] = {}
-        self.flows: dict[str, Flow] = {}
+        self.flows: dict[str, Flow[Any]] = {}
         self.attachment: IntentHandler | None = None
         self.takers: list[TakeHandler] = []
         # (kind, key) this router declares it replaces from an earlier router.
@@ -141,7 +142,7 @@ class Router:
         self.takers.append(handler)
         return handler
 
-    def flow(self, flow: Flow, *, override: bool = False) -> Flow:
+    def flow(self, flow: FlowT, *, override: bool = False) -> FlowT:
         self._add("flow", self.flows, flow.name, override)
         self.flows[flow.name] = flow
         return flow
@@ -155,7 +156,7 @@ class Routes:
         self.commands: dict[str, CommandHandler] = {}
         self.buttons: dict[str, ButtonRoute] = {}
         self.intents: dict[str, IntentHandler] = {}
-        self.flows: dict[str, Flow] = {}
+        self.flows: dict[str, Flow[Any]] = {}
         self.attachment: IntentHandler | None = None
         self.takers: list[TakeHandler] = []
         owners: dict[tuple[str, str], str] = {}  # (kind, key) -> the router that holds it

@@ -34,7 +34,7 @@ class CommitmentCard(CallbackData, prefix="pcm"):
     """A coach's commitment card: pcm:<commitment>[:<field> | :history | :cancel]."""
 
     commitment_id: int
-    action: str = "card"
+    action: str | None = None  # None: the card itself
 
 
 # -- the flows' own buttons: "<flow>:<value>" ----------------------------------------------

@@ -15,9 +15,9 @@ from bot.core.telegram_html import button_label, escape
 from bot.core.turn import Turn
 from bot.plans import cards, committee_report, export, service
 from bot.plans.buttons import CommitmentCard, PlanCoach, PlanStatus, ReminderAnswer
-from bot.plans.flows.check import PlanCheckFlow
-from bot.plans.flows.commitment_edit import CommitmentEditFlow
-from bot.plans.flows.edit import PlanEditFlow
+from bot.plans.flows.check import PlanCheckFlow, PlanCheckStart
+from bot.plans.flows.commitment_edit import CommitmentEditFlow, CommitmentEditStart
+from bot.plans.flows.edit import PlanEditFlow, PlanEditStart
 from storage.models import ActionPlan, Actor, Commitment, CommitmentStatus
 
 router = Router("plans")
@@ -30,12 +30,12 @@ router.flow(CommitmentEditFlow())
 
 @router.intent("check_action_plan")
 async def check_action_plan(turn: Turn) -> None:
-    await turn.start_flow("plan_check")
+    await turn.start_flow(PlanCheckStart())
 
 
 @router.command("actions", "mesactions")
 async def actions_command(turn: Turn, _argument: str) -> None:
-    await turn.start_flow("plan_check")
+    await turn.start_flow(PlanCheckStart())
 
 
 @router.button(ReminderAnswer)
@@ -48,7 +48,7 @@ async def reminder_answer(turn: Turn, button: ReminderAnswer) -> None:
     if commitment.status == CommitmentStatus.DONE:
         await turn.reply(turn._("This action is already marked as done. Thank you!"))
         return
-    await turn.start_flow("plan_check", commitment_ids=[commitment.id], answer=button.answer)
+    await turn.start_flow(PlanCheckStart(commitment_ids=(commitment.id,), answer=button.answer))
 
 
 # -- committee status ------------------------------------------------------------------------
@@ -137,7 +137,7 @@ async def plans_command(turn: Turn, _argument: str) -> None:
 async def coach_button(turn: Turn, button: PlanCoach) -> None:
     action = button.action
     if action == "new":
-        await turn.start_flow("plan_edit")
+        await turn.start_flow(PlanEditStart())
         return
     plan = None
     if button.plan_id is not None:
@@ -160,11 +160,11 @@ async def coach_button(turn: Turn, button: PlanCoach) -> None:
             await turn.reply(turn._("This owner is already linked."))
             await cards.plan_card(turn, plan)
             return
-        await turn.start_flow("cedit", commitment_id=commitment.id, field="link")
+        await turn.start_flow(CommitmentEditStart(commitment_id=commitment.id, field="link"))
     elif action == "add":
-        await turn.start_flow("plan_edit", plan_id=plan.id)
+        await turn.start_flow(PlanEditStart(plan_id=plan.id))
     elif action == "dates":
-        await turn.start_flow("plan_edit", plan_id=plan.id, mode="confirm")
+        await turn.start_flow(PlanEditStart(plan_id=plan.id, mode="confirm"))
     elif action == "xlsx":
         commitments = await service.commitments_of_plan(turn.session, plan.id)
         content = export.plan_xlsx(plan, commitments, await _owners(turn, commitments))
@@ -192,7 +192,7 @@ def _not_your_plan(turn: Turn) -> str:
 async def commitment_button(turn: Turn, button: CommitmentCard) -> None:
     """A coach's commitment card, or one of its fields, its history, its cancelling."""
     commitment = await turn.session.get(Commitment, button.commitment_id)
-    action = button.action
+    action = button.action or "card"
     if commitment is None or action not in (*service.FIELDS, "card", "history", "cancel"):
         await turn.reply(turn._("This button is no longer active."))
         return
@@ -207,4 +207,4 @@ async def commitment_button(turn: Turn, button: CommitmentCard) -> None:
     elif action == "cancel" and commitment.status == CommitmentStatus.CANCELLED:
         await turn.reply(turn._("This commitment is already cancelled."))
     else:
-        await turn.start_flow("cedit", commitment_id=commitment.id, field=action)
+        await turn.start_flow(CommitmentEditStart(commitment_id=commitment.id, field=action))

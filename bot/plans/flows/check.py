@@ -13,10 +13,10 @@ from __future__ import annotations
 from bot.cases.service import open_case
 from bot.core.clock import local
 from bot.core.effects import Button, Keyboard
-from bot.core.flow import Flow
+from bot.core.flow import Flow, step
 from bot.core.i18n import N_
 from bot.core.telegram_html import escape
-from bot.core.turn import Turn
+from bot.core.turn import FlowStart, Turn
 from bot.plans import service
 from bot.plans.buttons import CheckChoice
 from bot.plans.due_dates import day, from_iso, read_due, show, to_iso
@@ -51,16 +51,20 @@ def _pressed(turn: Turn) -> str | None:
     return pressed.value if pressed is not None else None
 
 
-class PlanCheckFlow(Flow):
+class PlanCheckStart(FlowStart, flow="plan_check"):
+    """All the actor's open commitments, or the one a reminder is about with its answer."""
+
+    commitment_ids: tuple[int, ...] | None = None
+    answer: str | None = None
+
+
+class PlanCheckFlow(Flow[PlanCheckStart]):
     name = NAME
 
-    async def start(
-        self,
-        turn: Turn,
-        commitment_ids: list[int] | None = None,
-        answer: str | None = None,
-    ) -> None:
+    async def start(self, turn: Turn, params: PlanCheckStart) -> None:
         assert turn.flow is not None
+        answer = params.answer
+        commitment_ids = list(params.commitment_ids) if params.commitment_ids is not None else None
         if commitment_ids is None:
             found = await service.open_commitments_of(turn.session, turn.actor.id)
             commitment_ids = [c.id for c in found]
@@ -193,6 +197,7 @@ class PlanCheckFlow(Flow):
 
     # -- steps ----------------------------------------------------------------------------
 
+    @step("status")
     async def on_status(self, turn: Turn) -> None:
         value = _pressed(turn)
         if value not in dict(_STATUS_BUTTONS):
@@ -229,15 +234,19 @@ class PlanCheckFlow(Flow):
             return
         await self.prompt(turn)
 
+    @step("eval_goal")
     async def on_eval_goal(self, turn: Turn) -> None:
         await self._eval_button(turn, "goal", _GOAL_BUTTONS, "eval_results")
 
+    @step("eval_results")
     async def on_eval_results(self, turn: Turn) -> None:
         await self._eval_text(turn, "results", "eval_difficulties")
 
+    @step("eval_difficulties")
     async def on_eval_difficulties(self, turn: Turn) -> None:
         await self._eval_text(turn, "difficulties", "eval_continue")
 
+    @step("eval_continue")
     async def on_eval_continue(self, turn: Turn) -> None:
         await self._eval_button(turn, "continue", _CONTINUE_BUTTONS, None)
 
@@ -281,6 +290,7 @@ class PlanCheckFlow(Flow):
         turn.goto(then)
         await self.prompt(turn)
 
+    @step("blocked_reason")
     async def on_blocked_reason(self, turn: Turn) -> None:
         assert turn.flow is not None
         if turn.message.button is not None or not turn.text:
@@ -304,6 +314,7 @@ class PlanCheckFlow(Flow):
         turn.goto("blocked_coach")
         await self.prompt(turn)
 
+    @step("blocked_coach")
     async def on_blocked_coach(self, turn: Turn) -> None:
         assert turn.flow is not None
         value = _pressed(turn)
@@ -340,6 +351,7 @@ class PlanCheckFlow(Flow):
             await turn.reply(turn._("All right. The blockage is noted in the plan."))
         await self._next(turn)
 
+    @step("new_date")
     async def on_new_date(self, turn: Turn) -> None:
         assert turn.flow is not None
         if turn.message.button is not None or not turn.text:
@@ -357,6 +369,7 @@ class PlanCheckFlow(Flow):
         turn.goto("confirm_date")
         await self.prompt(turn)
 
+    @step("confirm_date")
     async def on_confirm_date(self, turn: Turn) -> None:
         assert turn.flow is not None
         value = _pressed(turn)

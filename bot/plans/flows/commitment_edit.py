@@ -15,10 +15,10 @@ them (`bot.invitations.service`). A new owner is told at once what they answer f
 from __future__ import annotations
 
 from bot.core.effects import Button, Keyboard
-from bot.core.flow import Flow
+from bot.core.flow import Flow, step
 from bot.core.i18n import N_
 from bot.core.telegram_html import escape
-from bot.core.turn import Turn
+from bot.core.turn import FlowStart, Turn
 from bot.invitations.service import create_owner_invitation
 from bot.plans import cards, service
 from bot.plans.buttons import CommitmentEditChoice, CommitmentEditOwner, CommitmentEditStatus
@@ -43,11 +43,19 @@ def _pressed(turn: Turn) -> str | None:
     return pressed.value if pressed is not None else None
 
 
-class CommitmentEditFlow(Flow):
+class CommitmentEditStart(FlowStart, flow="cedit"):
+    """One field of a commitment to change, "cancel", or "link" its owner to a person."""
+
+    commitment_id: int
+    field: str
+
+
+class CommitmentEditFlow(Flow[CommitmentEditStart]):
     name = NAME
 
-    async def start(self, turn: Turn, commitment_id: int = 0, field: str = "") -> None:
+    async def start(self, turn: Turn, params: CommitmentEditStart) -> None:
         assert turn.flow is not None
+        commitment_id, field = params.commitment_id, params.field
         commitment = await turn.session.get(Commitment, commitment_id)
         if commitment is None:
             turn.end_flow()
@@ -221,6 +229,7 @@ class CommitmentEditFlow(Flow):
 
     # -- answers --------------------------------------------------------------------------
 
+    @step("value")
     async def on_value(self, turn: Turn) -> None:
         assert turn.flow is not None
         data = turn.flow.data
@@ -255,6 +264,7 @@ class CommitmentEditFlow(Flow):
         turn.goto("confirm")
         await self.prompt(turn)
 
+    @step("pick")
     async def on_pick(self, turn: Turn) -> None:
         assert turn.flow is not None
         data = turn.flow.data
@@ -300,6 +310,7 @@ class CommitmentEditFlow(Flow):
         await create_owner_invitation(turn, plan, turn.flow.data["name"])
         turn.end_flow()
 
+    @step("confirm")
     async def on_confirm(self, turn: Turn) -> None:
         assert turn.flow is not None
         value = _pressed(turn)

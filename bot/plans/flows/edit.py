@@ -10,15 +10,16 @@ it check the role.
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from sqlalchemy import select
 
 from bot.core.clock import local
 from bot.core.effects import Button, Keyboard
-from bot.core.flow import Flow
+from bot.core.flow import Flow, step
 from bot.core.i18n import N_
 from bot.core.telegram_html import escape
-from bot.core.turn import Turn
+from bot.core.turn import FlowStart, Turn
 from bot.plans import service
 from bot.plans.buttons import PlanEditChoice
 from bot.plans.dates import DueDate, Reason, resolve_due
@@ -44,11 +45,19 @@ def _pressed(turn: Turn) -> str | None:
     return pressed.value if pressed is not None else None
 
 
-class PlanEditFlow(Flow):
+class PlanEditStart(FlowStart, flow="plan_edit"):
+    """A new plan (no plan), a commitment added to a plan, or its dates to confirm."""
+
+    plan_id: int | None = None
+    mode: Literal["add", "confirm"] = "add"
+
+
+class PlanEditFlow(Flow[PlanEditStart]):
     name = NAME
 
-    async def start(self, turn: Turn, plan_id: int | None = None, mode: str = "add") -> None:
+    async def start(self, turn: Turn, params: PlanEditStart) -> None:
         assert turn.flow is not None
+        plan_id, mode = params.plan_id, params.mode
         turn.flow.data = {"plan_id": plan_id, "row": {}}
         if plan_id is None:
             turn.goto("title")
@@ -119,6 +128,7 @@ class PlanEditFlow(Flow):
 
     # -- a new plan -----------------------------------------------------------------------
 
+    @step("title")
     async def on_title(self, turn: Turn) -> None:
         assert turn.flow is not None
         if turn.message.button is not None or not turn.text:
@@ -161,21 +171,27 @@ class PlanEditFlow(Flow):
         turn.goto(following)
         await self.prompt(turn)
 
+    @step("what")
     async def on_what(self, turn: Turn) -> None:
         await self._field(turn, "what")
 
+    @step("where")
     async def on_where(self, turn: Turn) -> None:
         await self._field(turn, "where")
 
+    @step("how")
     async def on_how(self, turn: Turn) -> None:
         await self._field(turn, "how")
 
+    @step("deliverables")
     async def on_deliverables(self, turn: Turn) -> None:
         await self._field(turn, "deliverables")
 
+    @step("owner")
     async def on_owner(self, turn: Turn) -> None:
         await self._field(turn, "owner")
 
+    @step("due")
     async def on_due(self, turn: Turn) -> None:
         assert turn.flow is not None
         if turn.message.button is not None or not turn.text:
@@ -195,6 +211,7 @@ class PlanEditFlow(Flow):
             turn.goto("owner")
         await self.prompt(turn)
 
+    @step("due_confirm")
     async def on_due_confirm(self, turn: Turn) -> None:
         assert turn.flow is not None
         value = _pressed(turn)
@@ -257,6 +274,7 @@ class PlanEditFlow(Flow):
         turn.goto("more")
         await self.prompt(turn)
 
+    @step("more")
     async def on_more(self, turn: Turn) -> None:
         value = _pressed(turn)
         if value == "more":
@@ -291,6 +309,7 @@ class PlanEditFlow(Flow):
         turn.flow.data["suggestion"] = to_iso(proposed) if proposed is not None else None
         return commitment
 
+    @step("confirm")
     async def on_confirm(self, turn: Turn) -> None:
         assert turn.flow is not None
         commitment = await self._next_unconfirmed(turn)
