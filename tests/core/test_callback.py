@@ -17,8 +17,8 @@ from bot.cases.buttons import (
     CaseFeedback,
     CaseQueue,
     Coordinator,
-    ReportChoice,
     ReplyCancel,
+    ReportChoice,
     TalkCancel,
     Unanswered,
 )
