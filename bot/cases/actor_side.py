@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import select
 
@@ -81,7 +81,7 @@ REPORT_STEPS = (
     ("tried", N_("What has already been tried to solve it?")),
 )
 # An idea or a question is not a problem: one question, no urgency.
-SHORT_REPORTS = {
+SHORT_REPORTS: dict[str, tuple[tuple[str, str], ...]] = {
     CaseCategory.IDEA: (("what", N_("What is your idea? Describe it in a few words.")),),
     CaseCategory.QUESTION: (("what", N_("What is your question for the coach?")),),
 }
@@ -143,7 +143,13 @@ class AnswerStart(FlowStart, flow="caseans"):
     case_id: int
 
 
-class ReportFlow(Flow[ReportStart]):
+class ReportState(TypedDict, total=False):
+    answers: dict[str, str]  # step -> what the person wrote
+    files: list[list[str]]  # [kind, file id] of each file sent along
+    category: str
+
+
+class ReportFlow(Flow[ReportStart, ReportState]):
     """report_problem: category, four skippable questions (one for an idea or a question,
     none already answered by the words that opened it), urgency, then a case number."""
 
@@ -159,26 +165,26 @@ class ReportFlow(Flow[ReportStart]):
         answers = {}
         if turn.message.kind == InboundKind.TEXT and _describes(turn.text):
             answers["what"] = turn.text  # "the mayor blocks our project": already said
-        turn.flow.data = {"answers": answers, "files": []}
+        self.save(turn, {"answers": answers, "files": []})
         turn.goto("category")
         await self.prompt(turn)
 
     def _steps(self, turn: Turn) -> tuple[tuple[str, str], ...]:
         assert turn.flow is not None
-        return SHORT_REPORTS.get(turn.flow.data.get("category", ""), REPORT_STEPS)
+        return SHORT_REPORTS.get(self.state(turn).get("category", ""), REPORT_STEPS)
 
     async def _next(self, turn: Turn, after: str | None) -> None:
         """Ask the next question not yet answered, or finish."""
         assert turn.flow is not None
         names = [name for name, _ in self._steps(turn)]
-        answered = turn.flow.data.get("answers", {})
+        answered = self.state(turn).get("answers", {})
         start = names.index(after) + 1 if after in names else 0
         for name in names[start:]:
             if name not in answered:
                 turn.goto(name)
                 await self.prompt(turn)
                 return
-        if turn.flow.data.get("category") in SHORT_REPORTS:
+        if self.state(turn).get("category") in SHORT_REPORTS:
             await self._open(turn, CaseSeverity.NORMAL)
             return
         turn.goto("urgency")
@@ -234,7 +240,7 @@ class ReportFlow(Flow[ReportStart]):
                 self._category_keyboard(turn),
             )
             return
-        turn.flow.data = {**turn.flow.data, "category": category}
+        self.save(turn, {**self.state(turn), "category": category})
         await self._next(turn, None)
 
     @step(*(name for name, _ in REPORT_STEPS))
@@ -266,8 +272,8 @@ class ReportFlow(Flow[ReportStart]):
 
     async def _open(self, turn: Turn, severity: str) -> None:
         assert turn.flow is not None
-        data = turn.flow.data
-        answers: dict[str, str] = data["answers"]
+        data = self.state(turn)
+        answers = data["answers"]
         turn.end_flow()
         files = [(k, f) for k, f in data.get("files", [])]
         said = "\n".join(v for v in answers.values() if v)
@@ -339,14 +345,14 @@ class AnswerFlow(OneMessageFlow[AnswerStart]):
             turn._(
                 "Write your message for the coach (case #{number}). You can also send a "
                 "photo, a document or a voice note.",
-                number=turn.flow.data["case"],
+                number=self.state(turn)["case"],
             ),
             ((Button(turn._("Cancel"), AnswerCancel().pack()),),),
         )
 
     async def take(self, turn: Turn, file: tuple[str, str] | None) -> None:
         assert turn.flow is not None
-        case = await own_case(turn, turn.flow.data["case"])
+        case = await own_case(turn, self.state(turn)["case"])
         turn.end_flow()
         if case is None:
             await turn.reply(turn._(NOT_FOUND))

@@ -171,7 +171,7 @@ class ReplyFlow(OneMessageFlow[ReplyStart]):
 
     async def prompt(self, turn: Turn) -> None:
         assert turn.flow is not None
-        case = await turn.session.get(Case, turn.flow.data["case"])
+        case = await turn.session.get(Case, self.state(turn)["case"])
         actor = await turn.session.get(Actor, case.actor_id) if case else None
         if case is None or actor is None:
             turn.end_flow()
@@ -190,7 +190,7 @@ class ReplyFlow(OneMessageFlow[ReplyStart]):
 
     async def take(self, turn: Turn, file: tuple[str, str] | None) -> None:
         assert turn.flow is not None
-        case = await turn.session.get(Case, turn.flow.data["case"])
+        case = await turn.session.get(Case, self.state(turn)["case"])
         turn.end_flow()
         if case is None:
             return

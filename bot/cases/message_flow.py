@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, TypedDict
 
 from bot.core.callback import CallbackData
 from bot.core.flow import Flow, StartT, step
@@ -19,7 +19,11 @@ def attachment_of(turn: Turn) -> tuple[str, str] | None:
     return None
 
 
-class OneMessageFlow(Flow[StartT]):
+class MessageState(TypedDict, total=False):
+    case: int  # the case the message is about
+
+
+class OneMessageFlow(Flow[StartT, MessageState]):
     """Start with an optional case number (`begin`), ask with `prompt`, hand the answer to
     `take`."""
 
@@ -32,7 +36,7 @@ class OneMessageFlow(Flow[StartT]):
     async def begin(self, turn: Turn, case_id: int | None) -> None:
         """Ask for the message, about the case `case_id` if any."""
         assert turn.flow is not None
-        turn.flow.data = {"case": case_id} if case_id is not None else {}
+        self.save(turn, {"case": case_id} if case_id is not None else {})
         turn.goto("message")
         await self.prompt(turn)
 

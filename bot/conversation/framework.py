@@ -8,7 +8,7 @@ while reading) is held, then answered in order.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
 from bot.core.callback import CallbackData
 from bot.core.effects import Button, Keyboard
@@ -76,19 +76,24 @@ def keyboard(t: Translator, with_full: bool, with_languages: bool = False) -> Ke
     return tuple(rows)
 
 
-def _pending_ids(data: dict[str, Any]) -> list[int]:
+def _pending_ids(data: FrameworkState) -> list[int]:
     pending = data.get("pending")
     if pending is None:
         return []
     return [int(p) for p in pending] if isinstance(pending, list) else [int(pending)]
 
 
-class FrameworkFlow(Flow[FrameworkStart]):
+class FrameworkState(TypedDict, total=False):
+    pending: list[int] | int | None  # message ids to answer after (one id in older data)
+    langs: dict[str, str]  # message id -> the variant it was surely written in
+
+
+class FrameworkFlow(Flow[FrameworkStart, FrameworkState]):
     name = "framework"
 
     async def start(self, turn: Turn, params: FrameworkStart) -> None:
         assert turn.flow is not None
-        turn.flow.data = {"pending": [], "langs": {}}
+        self.save(turn, {"pending": [], "langs": {}})
         if params.pending is not None:
             self._keep(turn, params.pending)
         turn.goto("ack")
@@ -96,13 +101,13 @@ class FrameworkFlow(Flow[FrameworkStart]):
 
     def _keep(self, turn: Turn, message_id: int) -> None:
         assert turn.flow is not None
-        pending = _pending_ids(turn.flow.data)
+        pending = _pending_ids(self.state(turn))
         if message_id in pending or len(pending) >= MAX_PENDING:
             return
-        langs = dict(turn.flow.data.get("langs") or {})
+        langs = dict(self.state(turn).get("langs") or {})
         if turn.message_lang is not None:
             langs[str(message_id)] = turn.message_lang
-        turn.flow.data = {**turn.flow.data, "pending": [*pending, message_id], "langs": langs}
+        self.save(turn, {**self.state(turn), "pending": [*pending, message_id], "langs": langs})
 
     async def prompt(self, turn: Turn) -> None:
         full = turn.call.reminder == Reminder.FULL
@@ -155,8 +160,8 @@ class FrameworkFlow(Flow[FrameworkStart]):
             await turn.reply(turn._(KEPT if kept else PLEASE_ACK), keyboard(turn.t, with_full=True))
             return
         turn.call.acknowledged_at = turn.now
-        pending = _pending_ids(turn.flow.data)
-        langs = dict(turn.flow.data.get("langs") or {})
+        pending = _pending_ids(self.state(turn))
+        langs = dict(self.state(turn).get("langs") or {})
         turn.end_flow()
         if not pending:
             await turn.dispatch_intent("menu")

@@ -549,7 +549,7 @@ class Engine:
                 return
         await self.dispatch_event(turn)
 
-    async def _interrupts(self, turn: Turn, flow: Flow[Any]) -> bool:
+    async def _interrupts(self, turn: Turn, flow: Flow[Any, Any]) -> bool:
         """Whether this message is not the flow's answer, and then deal with it.
 
         Every message is a person talking: a way out ("annuler", "laisse tomber", "خلاص",

@@ -12,8 +12,8 @@ from an old message of another flow is recognised as stale instead of misread.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
 
 from bot.core.callback import CallbackData
 from bot.core.i18n import N_
@@ -37,6 +37,8 @@ def step(*names: str) -> Callable[[HandlerT], HandlerT]:
 
 
 StartT = TypeVar("StartT", bound=FlowStart)
+# A flow's data, declared as a TypedDict and stored as the same JSON as ever.
+StateT = TypeVar("StateT", bound=Mapping[str, object])
 
 
 class GoOn(CallbackData, prefix="flowgo"):
@@ -52,7 +54,7 @@ class FrameworkStart(FlowStart, flow="framework"):
     pending: int | None = None
 
 
-class Flow(Generic[StartT]):
+class Flow(Generic[StartT, StateT]):
     name: ClassVar[str]
     # The intent that starts this flow: saying it again inside is not an interruption.
     intent: ClassVar[str | None] = None
@@ -81,6 +83,18 @@ class Flow(Generic[StartT]):
 
     async def start(self, turn: Turn, params: StartT) -> None:
         raise NotImplementedError
+
+    def state(self, turn: Turn) -> StateT:
+        """The flow's data, typed by its declaration (the stored dict itself, not a copy)."""
+        if turn.flow is None:
+            raise RuntimeError(f"flow {self.name}: no flow under way")
+        return cast(StateT, turn.flow.data)
+
+    def save(self, turn: Turn, state: StateT) -> None:
+        """Replace the flow's data."""
+        if turn.flow is None:
+            raise RuntimeError(f"flow {self.name}: no flow under way")
+        turn.flow.data = dict(state)
 
     async def resume(self, turn: Turn) -> None:
         """Hand the event to the handler of the stored step."""

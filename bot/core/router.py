@@ -34,7 +34,7 @@ H = TypeVar("H")
 CommandT = TypeVar("CommandT", bound=CommandHandler)
 IntentT = TypeVar("IntentT", bound=IntentHandler)
 DataT = TypeVar("DataT", bound=CallbackData)
-FlowT = TypeVar("FlowT", bound="Flow[Any]")
+FlowT = TypeVar("FlowT", bound="Flow[Any, Any]")
 
 NO_LONGER_ACTIVE = N_("This button is no longer active.")
 
@@ -74,7 +74,7 @@ class Router:
         self.commands: dict[str, CommandHandler] = {}
         self.buttons: dict[str, ButtonRoute] = {}
         self.intents: dict[str, IntentHandler] = {}
-        self.flows: dict[str, Flow[Any]] = {}
+        self.flows: dict[str, Flow[Any, Any]] = {}
         self.attachment: IntentHandler | None = None
         self.takers: list[TakeHandler] = []
         # (kind, key) this router declares it replaces from an earlier router.
@@ -156,7 +156,7 @@ class Routes:
         self.commands: dict[str, CommandHandler] = {}
         self.buttons: dict[str, ButtonRoute] = {}
         self.intents: dict[str, IntentHandler] = {}
-        self.flows: dict[str, Flow[Any]] = {}
+        self.flows: dict[str, Flow[Any, Any]] = {}
         self.attachment: IntentHandler | None = None
         self.takers: list[TakeHandler] = []
         owners: dict[tuple[str, str], str] = {}  # (kind, key) -> the router that holds it

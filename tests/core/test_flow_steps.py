@@ -22,12 +22,12 @@ from tests.trust.helpers import say
 FLOWS = Routes(routers()).flows
 
 
-def _own_source(flow: Flow[typing.Any]) -> str:
+def _own_source(flow: Flow[typing.Any, typing.Any]) -> str:
     classes = [k for k in type(flow).__mro__ if issubclass(k, Flow) and k is not Flow]
     return "\n".join(inspect.getsource(k) for k in classes)
 
 
-def _start_params(flow: Flow[typing.Any]) -> object:
+def _start_params(flow: Flow[typing.Any, typing.Any]) -> object:
     """The parameters type a flow class binds Flow[...] to, through its bases."""
     for klass in type(flow).__mro__:
         for base in getattr(klass, "__orig_bases__", ()):
@@ -99,7 +99,7 @@ def test_the_stored_step_names_are_kept() -> None:
 
 
 def test_a_step_is_declared_once_per_flow() -> None:
-    class Twice(Flow[FlowStart]):
+    class Twice(Flow[FlowStart, dict[str, object]]):
         name = "twice"
 
         @step("a")

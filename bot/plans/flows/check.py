@@ -10,6 +10,8 @@ so a restart resumes at the same step and /cancel keeps what was already answere
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from bot.cases.service import open_case
 from bot.core.clock import local
 from bot.core.effects import Button, Keyboard
@@ -58,7 +60,17 @@ class PlanCheckStart(FlowStart, flow="plan_check"):
     answer: str | None = None
 
 
-class PlanCheckFlow(Flow[PlanCheckStart]):
+class PlanCheckState(TypedDict, total=False):
+    queue: list[int]  # the commitments to go through
+    index: int  # the one under way
+    eval: dict[str, str | None]  # the evaluation's answers so far
+    reason: str  # what blocks it
+    reason_message: int
+    proposed: str  # a new date, ISO
+    proposed_text: str  # as written
+
+
+class PlanCheckFlow(Flow[PlanCheckStart, PlanCheckState]):
     name = NAME
 
     async def start(self, turn: Turn, params: PlanCheckStart) -> None:
@@ -85,7 +97,7 @@ class PlanCheckFlow(Flow[PlanCheckStart]):
                     n=len(commitment_ids),
                 )
             )
-        turn.flow.data = {"queue": commitment_ids, "index": 0}
+        self.save(turn, {"queue": commitment_ids, "index": 0})
         if answer is None:
             turn.goto("status")
             await self.prompt(turn)
@@ -96,20 +108,20 @@ class PlanCheckFlow(Flow[PlanCheckStart]):
 
     async def _current(self, turn: Turn) -> Commitment | None:
         assert turn.flow is not None
-        queue: list[int] = turn.flow.data["queue"]
-        index: int = turn.flow.data["index"]
+        queue: list[int] = self.state(turn)["queue"]
+        index: int = self.state(turn)["index"]
         while index < len(queue):
             commitment = await turn.session.get(Commitment, queue[index])
             if commitment is not None and commitment.owner_id == turn.actor.id:
                 return commitment
             index += 1  # removed or handed to someone else meanwhile
-            turn.flow.data["index"] = index
+            self.state(turn)["index"] = index
         return None
 
     async def _next(self, turn: Turn) -> None:
         assert turn.flow is not None
-        turn.flow.data["index"] += 1
-        turn.flow.data.pop("eval", None)
+        self.state(turn)["index"] += 1
+        self.state(turn).pop("eval", None)
         turn.goto("status")
         if await self._current(turn) is None:
             turn.end_flow()
@@ -129,9 +141,9 @@ class PlanCheckFlow(Flow[PlanCheckStart]):
         what = escape(commitment.what)
         if step == "status":
             plan = await turn.session.get_one(ActionPlan, commitment.plan_id)
-            queue = turn.flow.data["queue"]
+            queue = self.state(turn)["queue"]
             lines = [
-                f"<b>{turn.flow.data['index'] + 1}/{len(queue)} · {what}</b>",
+                f"<b>{self.state(turn)['index'] + 1}/{len(queue)} · {what}</b>",
                 turn._("Plan: {plan}", plan=escape(plan.title)),
             ]
             if commitment.where:
@@ -182,7 +194,7 @@ class PlanCheckFlow(Flow[PlanCheckStart]):
                 )
             )
         elif step == "confirm_date":
-            proposed = from_iso(turn.flow.data["proposed"])
+            proposed = from_iso(self.state(turn)["proposed"])
             await turn.reply(
                 turn._("New deadline: {due}. Is that right?", due=show(turn, proposed)),
                 (
@@ -223,7 +235,7 @@ class PlanCheckFlow(Flow[PlanCheckStart]):
                 actor=turn.actor,
                 now=turn.now,
             )
-            turn.flow.data["eval"] = {}
+            self.state(turn)["eval"] = {}
             turn.goto("eval_goal")
         else:
             await service.set_status(
@@ -259,7 +271,7 @@ class PlanCheckFlow(Flow[PlanCheckStart]):
             await self._wrong_input(turn)
             return
         # A new dict each time: the stored JSON is compared by value, nested edits go unseen.
-        turn.flow.data["eval"] = {**turn.flow.data["eval"], key: value}
+        self.state(turn)["eval"] = {**self.state(turn)["eval"], key: value}
         if then is not None:
             turn.goto(then)
             await self.prompt(turn)
@@ -272,7 +284,7 @@ class PlanCheckFlow(Flow[PlanCheckStart]):
                 actor=turn.actor,
                 now=turn.now,
                 kind="evaluation",
-                **turn.flow.data["eval"],
+                **self.state(turn)["eval"],
             )
         await turn.reply(turn._("Thank you, your evaluation is recorded."))
         await self._next(turn)
@@ -280,9 +292,9 @@ class PlanCheckFlow(Flow[PlanCheckStart]):
     async def _eval_text(self, turn: Turn, key: str, then: str) -> None:
         assert turn.flow is not None
         if _pressed(turn) == "skip":
-            turn.flow.data["eval"] = {**turn.flow.data["eval"], key: None}
+            self.state(turn)["eval"] = {**self.state(turn)["eval"], key: None}
         elif turn.message.button is None and turn.text:
-            turn.flow.data["eval"] = {**turn.flow.data["eval"], key: turn.text}
+            self.state(turn)["eval"] = {**self.state(turn)["eval"], key: turn.text}
         else:
             await turn.reply(turn._("Please write your answer, or skip the question."))
             await self.prompt(turn)
@@ -309,8 +321,8 @@ class PlanCheckFlow(Flow[PlanCheckStart]):
             now=turn.now,
             reason=turn.text,
         )
-        turn.flow.data["reason"] = turn.text
-        turn.flow.data["reason_message"] = turn.message.id
+        self.state(turn)["reason"] = turn.text
+        self.state(turn)["reason_message"] = turn.message.id
         turn.goto("blocked_coach")
         await self.prompt(turn)
 
@@ -326,7 +338,7 @@ class PlanCheckFlow(Flow[PlanCheckStart]):
             await self._next(turn)
             return
         if value == "coach":
-            reason = turn.flow.data.get("reason") or ""
+            reason = self.state(turn).get("reason") or ""
             case = await open_case(
                 turn.session,
                 now=turn.now,
@@ -335,7 +347,7 @@ class PlanCheckFlow(Flow[PlanCheckStart]):
                 summary=f"{commitment.what}: {reason}",
                 plan_id=commitment.plan_id,
                 commitment_id=commitment.id,
-                source_message_id=turn.flow.data.get("reason_message"),
+                source_message_id=self.state(turn).get("reason_message"),
                 settings=turn.engine.settings,
             )
             await service.record(
@@ -364,8 +376,8 @@ class PlanCheckFlow(Flow[PlanCheckStart]):
         if day(proposed) < local(turn.now).date():
             await turn.reply(turn._("This date is already past. Write a later date."))
             return
-        turn.flow.data["proposed"] = to_iso(proposed)
-        turn.flow.data["proposed_text"] = turn.text
+        self.state(turn)["proposed"] = to_iso(proposed)
+        self.state(turn)["proposed_text"] = turn.text
         turn.goto("confirm_date")
         await self.prompt(turn)
 
@@ -387,12 +399,12 @@ class PlanCheckFlow(Flow[PlanCheckStart]):
         if commitment is None:
             await self._next(turn)
             return
-        proposed = from_iso(turn.flow.data["proposed"])
+        proposed = from_iso(self.state(turn)["proposed"])
         await service.set_due(
             turn.session,
             commitment,
             proposed,
-            text=turn.flow.data.get("proposed_text", ""),
+            text=self.state(turn).get("proposed_text", ""),
             actor=turn.actor,
             now=turn.now,
         )

@@ -14,6 +14,8 @@ them (`bot.invitations.service`). A new owner is told at once what they answer f
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from bot.core.effects import Button, Keyboard
 from bot.core.flow import Flow, step
 from bot.core.i18n import N_
@@ -50,7 +52,19 @@ class CommitmentEditStart(FlowStart, flow="cedit"):
     field: str
 
 
-class CommitmentEditFlow(Flow[CommitmentEditStart]):
+class CommitmentEditState(TypedDict, total=False):
+    commitment_id: int
+    plan_id: int
+    field: str  # one of service.FIELDS, or "link"
+    new: str  # the new value: text, a status, or an ISO date
+    due_text: str  # a due date as written
+    flagged: bool  # the date read needs confirming
+    name: str  # the owner as written
+    owner_id: int | None  # the person chosen, None: keep the name as text
+    search: str  # another name written to search
+
+
+class CommitmentEditFlow(Flow[CommitmentEditStart, CommitmentEditState]):
     name = NAME
 
     async def start(self, turn: Turn, params: CommitmentEditStart) -> None:
@@ -61,21 +75,21 @@ class CommitmentEditFlow(Flow[CommitmentEditStart]):
             turn.end_flow()
             await turn.reply(turn._("This button is no longer active."))
             return
-        turn.flow.data = {"commitment_id": commitment.id, "plan_id": commitment.plan_id}
+        self.save(turn, {"commitment_id": commitment.id, "plan_id": commitment.plan_id})
         if field == "cancel":
-            turn.flow.data.update(field="status", new=CommitmentStatus.CANCELLED)
+            self.state(turn).update({"field": "status", "new": CommitmentStatus.CANCELLED})
             turn.goto("confirm")
         elif field == "link":
-            turn.flow.data.update(field="link", name=commitment.owner_text)
+            self.state(turn).update({"field": "link", "name": commitment.owner_text})
             turn.goto("pick")
         else:
-            turn.flow.data["field"] = field
+            self.state(turn)["field"] = field
             turn.goto("value")
         await self.prompt(turn)
 
     async def _commitment(self, turn: Turn) -> Commitment | None:
         assert turn.flow is not None
-        commitment = await turn.session.get(Commitment, turn.flow.data["commitment_id"])
+        commitment = await turn.session.get(Commitment, self.state(turn)["commitment_id"])
         if commitment is None:
             turn.end_flow()
             await turn.reply(turn._("This commitment no longer exists."))
@@ -88,7 +102,7 @@ class CommitmentEditFlow(Flow[CommitmentEditStart]):
         commitment = await self._commitment(turn)
         if commitment is None:
             return
-        step, field = turn.flow.step, turn.flow.data["field"]
+        step, field = turn.flow.step, self.state(turn)["field"]
         what = escape(cards.short(commitment.what, 60))
         if step == "value":
             await self._ask_value(turn, commitment, field, what)
@@ -145,13 +159,13 @@ class CommitmentEditFlow(Flow[CommitmentEditStart]):
     async def _ask_pick(self, turn: Turn, commitment: Commitment) -> None:
         assert turn.flow is not None
         plan = await turn.session.get_one(ActionPlan, commitment.plan_id)
-        name = turn.flow.data["name"]
+        name = self.state(turn)["name"]
         people = await service.owner_candidates(turn.session, plan, name)
         rows: list[tuple[Button, ...]] = [
             (Button(cards.short(person.display_name), CommitmentEditOwner(person.id).pack()),)
             for person in people
         ]
-        if turn.flow.data["field"] == "link":
+        if self.state(turn)["field"] == "link":
             rows.append(
                 (Button(turn._("Make an invitation link"), CommitmentEditChoice("invite").pack()),)
             )
@@ -181,7 +195,7 @@ class CommitmentEditFlow(Flow[CommitmentEditStart]):
     async def _summary(self, turn: Turn, commitment: Commitment) -> str:
         """The change to confirm: what, old value → new value."""
         assert turn.flow is not None
-        data = turn.flow.data
+        data = self.state(turn)
         what = escape(cards.short(commitment.what, 60))
         if data["field"] == "link":
             person = await turn.session.get_one(Actor, data["owner_id"])
@@ -232,7 +246,7 @@ class CommitmentEditFlow(Flow[CommitmentEditStart]):
     @step("value")
     async def on_value(self, turn: Turn) -> None:
         assert turn.flow is not None
-        data = turn.flow.data
+        data = self.state(turn)
         field = data["field"]
         value = _pressed(turn)
         if field == "status":
@@ -253,7 +267,9 @@ class CommitmentEditFlow(Flow[CommitmentEditStart]):
             if read is None:
                 return
             due, proposed = read
-            data.update(new=to_iso(proposed), due_text=turn.text, flagged=due.needs_confirmation)
+            data.update(
+                {"new": to_iso(proposed), "due_text": turn.text, "flagged": due.needs_confirmation}
+            )
         elif field == "owner":
             data["name"] = turn.text[:200]
             turn.goto("pick")
@@ -267,7 +283,7 @@ class CommitmentEditFlow(Flow[CommitmentEditStart]):
     @step("pick")
     async def on_pick(self, turn: Turn) -> None:
         assert turn.flow is not None
-        data = turn.flow.data
+        data = self.state(turn)
         value = _pressed(turn)
         if (person := CommitmentEditOwner.unpack(turn.message.button)) is not None:
             data["owner_id"] = person.person_id
@@ -292,22 +308,22 @@ class CommitmentEditFlow(Flow[CommitmentEditStart]):
     async def _search(self, turn: Turn) -> None:
         """The candidates for a name the coach wrote at the ``pick`` step."""
         assert turn.flow is not None
-        if turn.flow.data["field"] == "link":
+        if self.state(turn)["field"] == "link":
             # The pending name stays; only the search changes.
-            original = turn.flow.data["name"]
-            turn.flow.data["name"] = turn.flow.data.pop("search")
+            original = self.state(turn)["name"]
+            self.state(turn)["name"] = self.state(turn).pop("search")
             commitment = await self._commitment(turn)
             if commitment is not None:
                 await self._ask_pick(turn, commitment)
-            turn.flow.data["name"] = original
+            self.state(turn)["name"] = original
             return
-        turn.flow.data.pop("search", None)
+        self.state(turn).pop("search", None)
         await self.prompt(turn)
 
     async def _invite(self, turn: Turn) -> None:
         assert turn.flow is not None
-        plan = await turn.session.get_one(ActionPlan, turn.flow.data["plan_id"])
-        await create_owner_invitation(turn, plan, turn.flow.data["name"])
+        plan = await turn.session.get_one(ActionPlan, self.state(turn)["plan_id"])
+        await create_owner_invitation(turn, plan, self.state(turn)["name"])
         turn.end_flow()
 
     @step("confirm")
@@ -326,7 +342,7 @@ class CommitmentEditFlow(Flow[CommitmentEditStart]):
             await turn.reply(turn._(_CHOOSE))
             await self.prompt(turn)
             return
-        if turn.flow.data["field"] == "link":
+        if self.state(turn)["field"] == "link":
             await self._link(turn, commitment)
             return
         await self._apply(turn, commitment)
@@ -336,7 +352,7 @@ class CommitmentEditFlow(Flow[CommitmentEditStart]):
 
     async def _apply(self, turn: Turn, commitment: Commitment) -> None:
         assert turn.flow is not None
-        data, field = turn.flow.data, turn.flow.data["field"]
+        data, field = self.state(turn), self.state(turn)["field"]
         session, who, now = turn.session, turn.actor, turn.now
         if field == "status":
             await service.set_status(session, commitment, data["new"], actor=who, now=now)
@@ -360,7 +376,7 @@ class CommitmentEditFlow(Flow[CommitmentEditStart]):
 
     async def _link(self, turn: Turn, commitment: Commitment) -> None:
         assert turn.flow is not None
-        data = turn.flow.data
+        data = self.state(turn)
         owner = await turn.session.get_one(Actor, data["owner_id"])
         linked = await service.link_pending_owner(
             turn.session, commitment.plan_id, data["name"], owner, actor=turn.actor, now=turn.now

@@ -10,7 +10,7 @@ it check the role.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Literal, TypedDict
 
 from sqlalchemy import select
 
@@ -52,13 +52,21 @@ class PlanEditStart(FlowStart, flow="plan_edit"):
     mode: Literal["add", "confirm"] = "add"
 
 
-class PlanEditFlow(Flow[PlanEditStart]):
+class PlanEditState(TypedDict, total=False):
+    plan_id: int | None
+    row: dict[str, str]  # the commitment being written: field -> text (due: ISO date)
+    proposed: str  # a due date read from the text, ISO, to confirm
+    commitment_id: int  # the commitment whose date is being confirmed
+    suggestion: str | None  # the date offered for it, ISO
+
+
+class PlanEditFlow(Flow[PlanEditStart, PlanEditState]):
     name = NAME
 
     async def start(self, turn: Turn, params: PlanEditStart) -> None:
         assert turn.flow is not None
         plan_id, mode = params.plan_id, params.mode
-        turn.flow.data = {"plan_id": plan_id, "row": {}}
+        self.save(turn, {"plan_id": plan_id, "row": {}})
         if plan_id is None:
             turn.goto("title")
         elif mode == "confirm":
@@ -82,11 +90,11 @@ class PlanEditFlow(Flow[PlanEditStart]):
                 buttons = ((Button(turn._("Leave empty"), PlanEditChoice("empty").pack()),),)
             await turn.reply(turn._(_QUESTIONS[step]), buttons)
         elif step == "due_confirm":
-            proposed = from_iso(turn.flow.data["proposed"])
+            proposed = from_iso(self.state(turn)["proposed"])
             await turn.reply(
                 turn._(
                     "I read “{text}” as {due}. Is that right?",
-                    text=escape(turn.flow.data["row"]["due_text"]),
+                    text=escape(self.state(turn)["row"]["due_text"]),
                     due=show(turn, proposed),
                 ),
                 (
@@ -108,7 +116,7 @@ class PlanEditFlow(Flow[PlanEditStart]):
                 turn.end_flow()
                 await turn.reply(turn._("Every date of this plan is confirmed."))
                 return
-            suggestion = turn.flow.data.get("suggestion")
+            suggestion = self.state(turn).get("suggestion")
             text = turn._(
                 "<b>{what}</b>\nThe date “{text}” needs confirming. Write the exact date.",
                 what=escape(commitment.what),
@@ -144,7 +152,7 @@ class PlanEditFlow(Flow[PlanEditStart]):
         )
         turn.session.add(plan)
         await turn.session.flush()
-        turn.flow.data["plan_id"] = plan.id
+        self.state(turn)["plan_id"] = plan.id
         await turn.reply(
             turn._("Plan “{plan}” created. Now its first commitment.", plan=escape(plan.title))
         )
@@ -163,7 +171,7 @@ class PlanEditFlow(Flow[PlanEditStart]):
         else:
             await self.prompt(turn)
             return
-        turn.flow.data["row"] = {**turn.flow.data["row"], name: text}
+        self.state(turn)["row"] = {**self.state(turn)["row"], name: text}
         following = _FIELDS[_FIELDS.index(name) + 1] if name != "deliverables" else None
         if following is None:
             await self._save(turn)
@@ -201,13 +209,13 @@ class PlanEditFlow(Flow[PlanEditStart]):
         if read is None:
             return
         due, proposed = read
-        row = {**turn.flow.data["row"], "due_text": turn.text}
-        turn.flow.data["proposed"] = to_iso(proposed)
+        row = {**self.state(turn)["row"], "due_text": turn.text}
+        self.state(turn)["proposed"] = to_iso(proposed)
         if due.needs_confirmation:
-            turn.flow.data["row"] = row
+            self.state(turn)["row"] = row
             turn.goto("due_confirm")
         else:
-            turn.flow.data["row"] = {**row, "due": to_iso(proposed)}
+            self.state(turn)["row"] = {**row, "due": to_iso(proposed)}
             turn.goto("owner")
         await self.prompt(turn)
 
@@ -216,7 +224,10 @@ class PlanEditFlow(Flow[PlanEditStart]):
         assert turn.flow is not None
         value = _pressed(turn)
         if value == "yes":
-            turn.flow.data["row"] = {**turn.flow.data["row"], "due": turn.flow.data["proposed"]}
+            self.state(turn)["row"] = {
+                **self.state(turn)["row"],
+                "due": self.state(turn)["proposed"],
+            }
             turn.goto("owner")
         elif value == "no":
             turn.goto("due")
@@ -226,8 +237,8 @@ class PlanEditFlow(Flow[PlanEditStart]):
 
     async def _save(self, turn: Turn) -> None:
         assert turn.flow is not None
-        row = turn.flow.data["row"]
-        plan_id = turn.flow.data["plan_id"]
+        row = self.state(turn)["row"]
+        plan_id = self.state(turn)["plan_id"]
         position = await turn.session.scalar(
             select(Commitment.position)
             .where(Commitment.plan_id == plan_id)
@@ -270,7 +281,7 @@ class PlanEditFlow(Flow[PlanEditStart]):
                 who=who,
             )
         )
-        turn.flow.data["row"] = {}
+        self.state(turn)["row"] = {}
         turn.goto("more")
         await self.prompt(turn)
 
@@ -294,7 +305,7 @@ class PlanEditFlow(Flow[PlanEditStart]):
         commitment = await turn.session.scalar(
             select(Commitment)
             .where(
-                Commitment.plan_id == turn.flow.data["plan_id"],
+                Commitment.plan_id == self.state(turn)["plan_id"],
                 Commitment.due_needs_confirmation.is_(True),
             )
             .order_by(Commitment.position, Commitment.id)
@@ -305,8 +316,8 @@ class PlanEditFlow(Flow[PlanEditStart]):
         plan = await turn.session.get_one(ActionPlan, commitment.plan_id)
         due = resolve_due(commitment.due_text, plan.reference_date)
         proposed = service.proposed_due(due)
-        turn.flow.data["commitment_id"] = commitment.id
-        turn.flow.data["suggestion"] = to_iso(proposed) if proposed is not None else None
+        self.state(turn)["commitment_id"] = commitment.id
+        self.state(turn)["suggestion"] = to_iso(proposed) if proposed is not None else None
         return commitment
 
     @step("confirm")
@@ -316,8 +327,9 @@ class PlanEditFlow(Flow[PlanEditStart]):
         if commitment is None:
             await self.prompt(turn)
             return
-        if _pressed(turn) == "use" and turn.flow.data.get("suggestion"):
-            value = from_iso(turn.flow.data["suggestion"])
+        suggestion = self.state(turn).get("suggestion")
+        if _pressed(turn) == "use" and suggestion:
+            value = from_iso(suggestion)
         elif turn.message.button is None and turn.text:
             plan = await turn.session.get_one(ActionPlan, commitment.plan_id)
             due = resolve_due(turn.text, plan.reference_date)
