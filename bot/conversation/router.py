@@ -155,8 +155,8 @@ async def go_on(turn: Turn, button: GoOn) -> None:
 
 @router.command("lang", "langue", "lougha")
 async def choose_language(turn: Turn, argument: str) -> None:
-    if (chosen := Language.unpack(f"{Language.prefix}:{argument}")) is not None:
-        await set_language(turn, chosen)
+    if argument in VARIANTS or argument == "auto":
+        await set_language(turn, Language(argument))
         return
     rows = [(Button(_VARIANT_NAMES[v], Language(v).pack()),) for v in VARIANTS]
     rows.append((Button(turn._("Follow how I write"), Language("auto").pack()),))
