@@ -17,7 +17,7 @@ from bot.core.flow import Flow, FlowStart, step
 from bot.core.i18n import Translator
 from bot.core.router import Routes
 from storage.models import FlowSession, InboundMessage
-from tests.trust.helpers import say
+from tests.driver import Hotline
 
 FLOWS = Routes(routers()).flows
 
@@ -114,18 +114,21 @@ def test_a_step_is_declared_once_per_flow() -> None:
     assert Twice.handlers["c"] is Twice.handlers["b"]
 
 
-async def test_a_stored_step_no_longer_declared_ends_the_flow_politely(engine: Engine) -> None:
+async def test_a_stored_step_no_longer_declared_ends_the_flow_politely(
+    engine: Engine, hotline: Hotline
+) -> None:
     """A position stored by an older version at a step since removed: the flow ends with its
     polite words, instead of failing on every message of the chat."""
     t = Translator("fr")
-    await say(engine, "amina", "Bonjour")
-    await say(engine, "amina", button="framework:ack")
-    await say(engine, "amina", "je veux signaler un problème")
+    amina = hotline.newcomer("amina")
+    await amina.says("Bonjour")
+    await amina.taps("framework:ack")
+    await amina.says("je veux signaler un problème")
     async with engine.db.transaction() as session:
         state = await session.scalar(select(FlowSession))
         assert state is not None and state.flow == "report"
         state.step = "a_step_since_removed"
-    answer = await say(engine, "amina", "le maire bloque notre projet depuis des mois")
+    answer = await amina.says("le maire bloque notre projet depuis des mois")
     assert [body(e) for e in answer] == [t.gettext(FLOWS["report"].left_text)]
     async with engine.db.transaction() as session:
         assert await session.scalar(select(func.count(FlowSession.chat_id))) == 0
