@@ -27,19 +27,28 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import select
 
 from bot.cases import alerts, labels, lifecycle, routing
+from bot.cases.buttons import (
+    AnswerCancel,
+    BackToBot,
+    CaseAnswer,
+    CaseFeedback,
+    ReportChoice,
+    TalkCancel,
+    Unanswered,
+)
 from bot.cases.message_flow import OneMessageFlow, attachment_of
 from bot.cases.service import open_case
 from bot.core.effects import Button, Keyboard
-from bot.core.flow import Flow
+from bot.core.flow import Flow, step
 from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.core.telegram_html import escape, escape_clip
-from bot.core.turn import Turn
+from bot.core.turn import FlowStart, Turn
 from bot.nlu import lexicon
 from bot.nlu.normalize import key_set, tokens
 from storage.models import (
@@ -73,7 +82,7 @@ REPORT_STEPS = (
     ("tried", N_("What has already been tried to solve it?")),
 )
 # An idea or a question is not a problem: one question, no urgency.
-SHORT_REPORTS = {
+SHORT_REPORTS: dict[str, tuple[tuple[str, str], ...]] = {
     CaseCategory.IDEA: (("what", N_("What is your idea? Describe it in a few words.")),),
     CaseCategory.QUESTION: (("what", N_("What is your question for the coach?")),),
 }
@@ -111,11 +120,29 @@ async def _confirm_opened(turn: Turn, case: Case) -> None:
             "you here, through the hotline.",
             number=case.id,
         ),
-        ((Button(turn._("Add a message for the coach"), f"caseans:{case.id}"),),),
+        ((Button(turn._("Add a message for the coach"), CaseAnswer(case.id).pack()),),),
     )
 
 
-class ReportFlow(Flow):
+class ReportStart(FlowStart, flow="report"):
+    pass
+
+
+class TalkStart(FlowStart, flow="talk"):
+    pass
+
+
+class AnswerStart(FlowStart, flow="caseans"):
+    case_id: int
+
+
+class ReportState(TypedDict, total=False):
+    answers: dict[str, str]  # step -> what the person wrote
+    files: list[list[str]]  # [kind, file id] of each file sent along
+    category: str
+
+
+class ReportFlow(Flow[ReportStart, ReportState]):
     """report_problem: category, four skippable questions (one for an idea or a question,
     none already answered by the words that opened it), urgency, then a case number."""
 
@@ -126,31 +153,31 @@ class ReportFlow(Flow):
     left_text = N_("All right, we leave it there: nothing was sent to the coach.")
     resume_question = N_("Shall we go on with your report?")
 
-    async def start(self, turn: Turn, **params: Any) -> None:
+    async def start(self, turn: Turn, params: ReportStart) -> None:
         assert turn.flow is not None
         answers = {}
         if turn.message.kind == InboundKind.TEXT and _describes(turn.text):
             answers["what"] = turn.text  # "the mayor blocks our project": already said
-        turn.flow.data = {"answers": answers, "files": []}
+        self.save(turn, {"answers": answers, "files": []})
         turn.goto("category")
         await self.prompt(turn)
 
     def _steps(self, turn: Turn) -> tuple[tuple[str, str], ...]:
         assert turn.flow is not None
-        return SHORT_REPORTS.get(turn.flow.data.get("category", ""), REPORT_STEPS)
+        return SHORT_REPORTS.get(self.state(turn).get("category", ""), REPORT_STEPS)
 
     async def _next(self, turn: Turn, after: str | None) -> None:
         """Ask the next question not yet answered, or finish."""
         assert turn.flow is not None
         names = [name for name, _ in self._steps(turn)]
-        answered = turn.flow.data.get("answers", {})
+        answered = self.state(turn).get("answers", {})
         start = names.index(after) + 1 if after in names else 0
         for name in names[start:]:
             if name not in answered:
                 turn.goto(name)
                 await self.prompt(turn)
                 return
-        if turn.flow.data.get("category") in SHORT_REPORTS:
+        if self.state(turn).get("category") in SHORT_REPORTS:
             await self._open(turn, CaseSeverity.NORMAL)
             return
         turn.goto("urgency")
@@ -158,14 +185,14 @@ class ReportFlow(Flow):
 
     def _category_keyboard(self, turn: Turn) -> Keyboard:
         rows = [
-            (Button(labels.label(turn.t, labels.CATEGORY, c), f"report:cat:{c}"),)
+            (Button(labels.label(turn.t, labels.CATEGORY, c), ReportChoice("cat", c).pack()),)
             for c in REPORT_CATEGORIES
         ]
-        rows.insert(0, (Button(turn._("🚨 Someone is in danger"), "report:danger"),))
+        rows.insert(0, (Button(turn._("🚨 Someone is in danger"), ReportChoice("danger").pack()),))
         return tuple(rows)
 
     def _skip(self, turn: Turn) -> Keyboard:
-        return ((Button(turn._("Skip"), "report:skip"),),)
+        return ((Button(turn._("Skip"), ReportChoice("skip").pack()),),)
 
     async def prompt(self, turn: Turn) -> None:
         assert turn.flow is not None
@@ -179,31 +206,37 @@ class ReportFlow(Flow):
             await turn.reply(
                 turn._("How urgent is it?"),
                 (
-                    (Button(turn._("Urgent: it cannot wait"), "report:urg:high"),),
-                    (Button(turn._("It can wait a few days"), "report:urg:normal"),),
+                    (Button(turn._("Urgent: it cannot wait"), ReportChoice("urg", "high").pack()),),
+                    (
+                        Button(
+                            turn._("It can wait a few days"), ReportChoice("urg", "normal").pack()
+                        ),
+                    ),
                 ),
             )
         else:
             question = dict(self._steps(turn)).get(step) or dict(REPORT_STEPS)[step]
             await turn.reply(turn._(question), self._skip(turn))
 
+    @step("category")
     async def on_category(self, turn: Turn) -> None:
         assert turn.flow is not None
-        value = self.button_value(turn) or ""
-        if value == "danger":
+        pressed = ReportChoice.unpack(turn.message.button)
+        if pressed is not None and pressed.choice == "danger":
             turn.end_flow()
             await turn.dispatch_intent("emergency_case")  # bot/safety
             return
-        kind, _, category = value.partition(":")
-        if kind != "cat" or category not in REPORT_CATEGORIES:
+        category = pressed.value if pressed is not None and pressed.choice == "cat" else None
+        if category not in REPORT_CATEGORIES:
             await turn.reply(
                 turn._("Please choose one of the buttons below; /cancel to stop."),
                 self._category_keyboard(turn),
             )
             return
-        turn.flow.data = {**turn.flow.data, "category": category}
+        self.save(turn, {**self.state(turn), "category": category})
         await self._next(turn, None)
 
+    @step(*(name for name, _ in REPORT_STEPS))
     async def _text_step(self, turn: Turn) -> None:
         assert turn.flow is not None
         step = turn.flow.step
@@ -211,29 +244,29 @@ class ReportFlow(Flow):
             _remember(turn, "files", list(file))
             await turn.reply(turn._("Received, it goes with your report."), self._skip(turn))
             return
-        value = self.button_value(turn)
-        if value is None and turn.message.kind != InboundKind.TEXT:
+        skipped = self.owns_button(turn)  # "Skip", or a button of an earlier question
+        if not skipped and turn.message.kind != InboundKind.TEXT:
             await self.prompt(turn)
             return
-        if value is None and turn.text:
+        if not skipped and turn.text:
             _remember(turn, step, turn.text)
         await self._next(turn, step)
 
-    on_what = on_who = on_since = on_tried = _text_step
-
+    @step("urgency")
     async def on_urgency(self, turn: Turn) -> None:
         assert turn.flow is not None
-        value = self.button_value(turn) or ""
-        if value not in ("urg:high", "urg:normal"):
+        pressed = ReportChoice.unpack(turn.message.button)
+        urgency = pressed.value if pressed is not None and pressed.choice == "urg" else None
+        if urgency not in ("high", "normal"):
             await turn.reply(turn._("Please answer with one of the buttons."))
             await self.prompt(turn)
             return
-        await self._open(turn, CaseSeverity.HIGH if value == "urg:high" else CaseSeverity.NORMAL)
+        await self._open(turn, CaseSeverity.HIGH if urgency == "high" else CaseSeverity.NORMAL)
 
     async def _open(self, turn: Turn, severity: str) -> None:
         assert turn.flow is not None
-        data = turn.flow.data
-        answers: dict[str, str] = data["answers"]
+        data = self.state(turn)
+        answers = data["answers"]
         turn.end_flow()
         files = [(k, f) for k, f in data.get("files", [])]
         said = "\n".join(v for v in answers.values() if v)
@@ -255,11 +288,12 @@ class ReportFlow(Flow):
         await _confirm_opened(turn, case)
 
 
-class TalkFlow(OneMessageFlow):
+class TalkFlow(OneMessageFlow[TalkStart]):
     """talk_to_coach: one message (text or file) that becomes a case for a coach."""
 
     name = "talk"
     intent = "talk_to_coach"
+    cancel_button = TalkCancel
 
     async def prompt(self, turn: Turn) -> None:
         await turn.reply(
@@ -267,7 +301,7 @@ class TalkFlow(OneMessageFlow):
                 "Write your message for the coach: what it is about, and what you expect. "
                 "A coach will answer you here."
             ),
-            ((Button(turn._("Cancel"), "talk:cancel"),),),
+            ((Button(turn._("Cancel"), TalkCancel().pack()),),),
         )
 
     async def take(self, turn: Turn, file: tuple[str, str] | None) -> None:
@@ -289,10 +323,14 @@ class TalkFlow(OneMessageFlow):
         await _confirm_opened(turn, case)
 
 
-class AnswerFlow(OneMessageFlow):
+class AnswerFlow(OneMessageFlow[AnswerStart]):
     """The actor's next message goes to the coach of their case."""
 
     name = "caseans"
+    cancel_button = AnswerCancel
+
+    async def start(self, turn: Turn, params: AnswerStart) -> None:
+        await self.begin(turn, params.case_id)
 
     async def prompt(self, turn: Turn) -> None:
         assert turn.flow is not None
@@ -300,14 +338,14 @@ class AnswerFlow(OneMessageFlow):
             turn._(
                 "Write your message for the coach (case #{number}). You can also send a "
                 "photo, a document or a voice note.",
-                number=turn.flow.data["case"],
+                number=self.state(turn)["case"],
             ),
-            ((Button(turn._("Cancel"), "caseans:cancel"),),),
+            ((Button(turn._("Cancel"), AnswerCancel().pack()),),),
         )
 
     async def take(self, turn: Turn, file: tuple[str, str] | None) -> None:
         assert turn.flow is not None
-        case = await own_case(turn, turn.flow.data["case"])
+        case = await own_case(turn, self.state(turn)["case"])
         turn.end_flow()
         if case is None:
             await turn.reply(turn._(NOT_FOUND))
@@ -439,7 +477,7 @@ async def _added_to_open_case(
             "with the rest.",
             number=case.id,
         ),
-        ((Button(turn._("Add a message for the coach"), f"caseans:{case.id}"),),),
+        ((Button(turn._("Add a message for the coach"), CaseAnswer(case.id).pack()),),),
     )
     return True
 
@@ -493,16 +531,22 @@ async def words_for_the_coach(turn: Turn) -> bool:
     await relay_to_coach(turn, case, turn.text, file)
     await turn.reply(
         turn._("➡️ Sent to your coach (case #{number}).", number=case.id),
-        ((Button(turn._("It was for the hotline, not the coach"), f"casebot:{turn.message.id}"),),),
+        (
+            (
+                Button(
+                    turn._("It was for the hotline, not the coach"),
+                    BackToBot(turn.message.id).pack(),
+                ),
+            ),
+        ),
     )
     return True
 
 
-@router.button("casebot")
-async def back_to_the_bot(turn: Turn, fields: list[str]) -> None:
+@router.button(BackToBot)
+async def back_to_the_bot(turn: Turn, button: BackToBot) -> None:
     """ "It was for the hotline": the coach may ignore it; the bot answers it instead."""
-    number = fields[0] if fields and fields[0].isdigit() else ""
-    message = await turn.session.get(InboundMessage, int(number)) if number else None
+    message = await turn.session.get(InboundMessage, button.message_id)
     relayed = await _events_about(turn, message, CaseEventKind.MESSAGE_IN) if message else []
     if message is None or message.actor_id != turn.actor.id or not relayed:
         await turn.reply(turn._("This button is no longer active."))
@@ -538,7 +582,7 @@ async def back_to_the_bot(turn: Turn, fields: list[str]) -> None:
 
 @router.intent("report_problem")
 async def report_problem(turn: Turn) -> None:
-    await turn.start_flow("report")
+    await turn.start_flow(ReportStart())
 
 
 @router.intent("talk_to_coach")
@@ -550,16 +594,19 @@ async def talk_to_coach(turn: Turn) -> None:
         # said; asking for it again would be the bot not listening.
         await TalkFlow().take(turn, None)
         return
-    await turn.start_flow("talk")
+    await turn.start_flow(TalkStart())
 
 
-@router.button("unanswered")
-async def unanswered_button(turn: Turn, fields: list[str]) -> None:
+NOT_SENT = N_("All right. Ask me something else whenever you like.")
+
+
+@router.button(Unanswered, stale=NOT_SENT)
+async def unanswered_button(turn: Turn, button: Unanswered) -> None:
     """The knowledge base had no answer: the actor may send the question to a coach."""
-    if fields[:1] != ["send"] or len(fields) < 2 or not fields[1].isdigit():
-        await turn.reply(turn._("All right. Ask me something else whenever you like."))
+    if button.answer != "send" or button.message_id is None:
+        await turn.reply(turn._(NOT_SENT))
         return
-    message = await turn.session.get(InboundMessage, int(fields[1]))
+    message = await turn.session.get(InboundMessage, button.message_id)
     if message is None or message.actor_id != turn.actor.id:
         await turn.dispatch_intent("talk_to_coach")
         return
@@ -587,23 +634,23 @@ async def unanswered_button(turn: Turn, fields: list[str]) -> None:
     await _confirm_opened(turn, case)
 
 
-@router.button("caseans")
-async def answer_button(turn: Turn, fields: list[str]) -> None:
-    case = await own_case(turn, fields[0] if fields else "")
+@router.button(CaseAnswer, stale=NOT_FOUND)
+async def answer_button(turn: Turn, button: CaseAnswer) -> None:
+    case = await own_case(turn, button.case_id)
     if case is None:
         await turn.reply(turn._(NOT_FOUND))
         return
-    await turn.start_flow("caseans", case_id=case.id)
+    await turn.start_flow(AnswerStart(case_id=case.id))
 
 
-@router.button("casefb")
-async def feedback_button(turn: Turn, fields: list[str]) -> None:
-    case = await own_case(turn, fields[0] if fields else "")
-    if case is None or len(fields) < 2 or fields[1] not in ("yes", "no"):
+@router.button(CaseFeedback, stale=NOT_FOUND)
+async def feedback_button(turn: Turn, button: CaseFeedback) -> None:
+    case = await own_case(turn, button.case_id)
+    if case is None:
         await turn.reply(turn._(NOT_FOUND))
         return
     try:
-        lifecycle.feedback(turn.session, case, turn.actor, turn.now, fields[1] == "yes")
+        lifecycle.feedback(turn.session, case, turn.actor, turn.now, button.helped == "yes")
     except lifecycle.Refused:
         # The case was reopened since (or never resolved): the question no longer stands.
         await turn.reply(turn._("This button is no longer active."))
@@ -613,7 +660,7 @@ async def feedback_button(turn: Turn, fields: list[str]) -> None:
     else:
         await turn.reply(
             turn._("Thank you for saying so. You can tell the coach what is still missing."),
-            ((Button(turn._("Write to the coach"), f"caseans:{case.id}"),),),
+            ((Button(turn._("Write to the coach"), CaseAnswer(case.id).pack()),),),
         )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases import labels, lifecycle
+from bot.cases.buttons import CaseAction
 from bot.cases.routing import COACH_ROLES
 from bot.core.config import Settings
 from bot.core.effects import CAPTIONLESS, Button, Keyboard
@@ -173,12 +174,12 @@ async def escalation_recipients(session: AsyncSession, settings: Settings) -> li
 def coach_buttons(t: Translator, case_id: int) -> Keyboard:
     return (
         (
-            Button(t.gettext("Take it"), f"case:take:{case_id}"),
-            Button(t.gettext("Reply"), f"case:reply:{case_id}"),
+            Button(t.gettext("Take it"), CaseAction("take", case_id).pack()),
+            Button(t.gettext("Reply"), CaseAction("reply", case_id).pack()),
         ),
         (
-            Button(t.gettext("Resolve"), f"case:resolve:{case_id}"),
-            Button(t.gettext("Hand over"), f"case:handover:{case_id}"),
+            Button(t.gettext("Resolve"), CaseAction("resolve", case_id).pack()),
+            Button(t.gettext("Hand over"), CaseAction("handover", case_id).pack()),
         ),
     )
 
@@ -186,8 +187,8 @@ def coach_buttons(t: Translator, case_id: int) -> Keyboard:
 def reply_buttons(t: Translator, case_id: int) -> Keyboard:
     return (
         (
-            Button(t.gettext("Reply"), f"case:reply:{case_id}"),
-            Button(t.gettext("Resolve"), f"case:resolve:{case_id}"),
+            Button(t.gettext("Reply"), CaseAction("reply", case_id).pack()),
+            Button(t.gettext("Resolve"), CaseAction("resolve", case_id).pack()),
         ),
     )
 
@@ -432,6 +433,6 @@ async def tell_taken(
         now,
         f"case:{case.id}:taken",
         render,
-        lambda t: ((Button(t.gettext("See the case"), f"case:view:{case.id}"),),),
+        lambda t: ((Button(t.gettext("See the case"), CaseAction("view", case.id).pack()),),),
         about_id=case.actor_id,
     )

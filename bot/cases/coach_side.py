@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.cases import alerts, export, labels, visibility, work
+from bot.cases.buttons import CaseAction, CaseQueue, Coordinator, ReplyCancel
 from bot.cases.message_flow import OneMessageFlow
 from bot.cases.routing import COACH_ROLES
 from bot.core import audit
@@ -15,7 +16,7 @@ from bot.core.effects import Button, Keyboard
 from bot.core.i18n import N_, translator
 from bot.core.router import Router
 from bot.core.telegram_html import button_label, escape, escape_clip
-from bot.core.turn import Turn
+from bot.core.turn import FlowStart, Turn
 from storage.models import (
     Actor,
     Case,
@@ -56,26 +57,23 @@ async def _case(turn: Turn, raw: object) -> Case | None:
 # -- buttons on a case card ----------------------------------------------------------------
 
 
-@router.button("case")
+@router.button(CaseAction)
 @requires(COACHES)
-async def case_button(turn: Turn, fields: list[str]) -> None:
-    action, rest = (fields[0], fields[1:]) if fields else ("", [])
-    if not rest:
-        await turn.reply(turn._("This button is no longer active."))
-        return
-    case = await _case(turn, rest[0])
+async def case_button(turn: Turn, button: CaseAction) -> None:
+    action = button.action
+    case = await _case(turn, button.case_id)
     if case is None:
         return
     if action == "take":
         await take(turn, case)
     elif action == "reply":
-        await turn.start_flow("case_reply", case_id=case.id)
+        await turn.start_flow(ReplyStart(case_id=case.id))
     elif action == "resolve":
         await resolve(turn, case)
     elif action == "handover":
         await handover_choices(turn, case)
-    elif action == "to" and len(rest) > 1 and rest[1].isdigit():
-        await handover(turn, case, int(rest[1]))
+    elif action == "to" and button.coach_id is not None:
+        await handover(turn, case, button.coach_id)
     elif action == "view":
         await show_case(turn, case)
     else:
@@ -124,7 +122,12 @@ async def handover_choices(turn: Turn, case: Case) -> None:
         await turn.reply(turn._("There is no other coach to hand this case to."))
         return
     rows = tuple(
-        (Button(button_label(c.display_name or str(c.id), 40), f"case:to:{case.id}:{c.id}"),)
+        (
+            Button(
+                button_label(c.display_name or str(c.id), 40),
+                CaseAction("to", case.id, c.id).pack(),
+            ),
+        )
         for c in others[:20]
     )
     await turn.reply(turn._("Hand case #{number} over to which coach?", number=case.id), rows)
@@ -153,14 +156,22 @@ async def relay_to_actor(
     await work.relay(work.Desk.of_turn(turn), case, text, file)
 
 
-class ReplyFlow(OneMessageFlow):
+class ReplyStart(FlowStart, flow="case_reply"):
+    case_id: int
+
+
+class ReplyFlow(OneMessageFlow[ReplyStart]):
     """After "Reply" on a case, the coach's next message is relayed to the actor."""
 
     name = "case_reply"
+    cancel_button = ReplyCancel
+
+    async def start(self, turn: Turn, params: ReplyStart) -> None:
+        await self.begin(turn, params.case_id)
 
     async def prompt(self, turn: Turn) -> None:
         assert turn.flow is not None
-        case = await turn.session.get(Case, turn.flow.data["case"])
+        case = await turn.session.get(Case, self.state(turn)["case"])
         actor = await turn.session.get(Actor, case.actor_id) if case else None
         if case is None or actor is None:
             turn.end_flow()
@@ -174,12 +185,12 @@ class ReplyFlow(OneMessageFlow):
                 variant=labels.label(turn.t, labels.VARIANT, case.lang),
                 signature=signature(translator(case.lang), turn.actor),
             ),
-            ((Button(turn._("Cancel"), "case_reply:cancel"),),),
+            ((Button(turn._("Cancel"), ReplyCancel().pack()),),),
         )
 
     async def take(self, turn: Turn, file: tuple[str, str] | None) -> None:
         assert turn.flow is not None
-        case = await turn.session.get(Case, turn.flow.data["case"])
+        case = await turn.session.get(Case, self.state(turn)["case"])
         turn.end_flow()
         if case is None:
             return
@@ -204,7 +215,7 @@ async def reply_command(turn: Turn, argument: str) -> None:
     if case is None:
         return
     if not text.strip():
-        await turn.start_flow("case_reply", case_id=case.id)
+        await turn.start_flow(ReplyStart(case_id=case.id))
         return
     await relay_to_actor(turn, case, text.strip())
     await turn.reply(
@@ -250,7 +261,7 @@ async def show_case(turn: Turn, case: Case) -> None:
         )
     if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         # Nothing to take or resolve: writing to the actor is what reopens it.
-        buttons: Keyboard = ((Button(turn._("Reply"), f"case:reply:{case.id}"),),)
+        buttons: Keyboard = ((Button(turn._("Reply"), CaseAction("reply", case.id).pack()),),)
     else:
         buttons = alerts.coach_buttons(turn.t, case.id)
     await turn.reply("\n".join(lines), buttons)
@@ -286,8 +297,8 @@ async def select_cases(turn: Turn, which: str) -> list[Case]:
 
 def _filter_keyboard(turn: Turn, which: str) -> Keyboard:
     return (
-        tuple(Button(turn._(label), f"cases:{key}") for key, label in FILTERS.items()),
-        (Button(turn._("Export CSV"), f"cases:csv:{which}"),),
+        tuple(Button(turn._(label), CaseQueue(key).pack()) for key, label in FILTERS.items()),
+        (Button(turn._("Export CSV"), CaseQueue("csv", which).pack()),),
     )
 
 
@@ -349,16 +360,20 @@ async def territory_choices(turn: Turn) -> None:
         territory = await turn.session.get(Territory, territory_id) if territory_id else None
         name = territory.name if territory else turn._("No territory")
         key = f"t{territory_id}" if territory_id else "tnone"
-        rows.append((Button(button_label(f"{name} ({count})"), f"cases:{key}"),))
+        rows.append((Button(button_label(f"{name} ({count})"), CaseQueue(key).pack()),))
     await turn.reply(turn._("Open cases by territory:"), tuple(rows))
 
 
-@router.button("cases")
+async def _open_queue(turn: Turn) -> None:
+    await queue(turn, "open")
+
+
+@router.button(CaseQueue, stale=_open_queue)
 @requires(COACHES)
-async def cases_button(turn: Turn, fields: list[str]) -> None:
-    which = fields[0] if fields else "open"
+async def cases_button(turn: Turn, button: CaseQueue) -> None:
+    which = button.which
     if which == "csv":
-        await export_csv(turn, fields[1] if len(fields) > 1 else "open")
+        await export_csv(turn, button.export_of or "open")
     elif which in FILTERS or (which.startswith("t") and (which[1:].isdigit() or which == "tnone")):
         await queue(turn, which)
     else:
@@ -429,16 +444,16 @@ async def coordinator(turn: Turn, argument: str) -> None:
     for coach in people:
         star = "★ " if coach.is_coordinator else ""
         lines.append(f"• {star}{escape(coach.display_name)}")
-        rows.append((Button(button_label(f"{star}{coach.display_name}", 40), f"coord:{coach.id}"),))
+        rows.append(
+            (Button(button_label(f"{star}{coach.display_name}", 40), Coordinator(coach.id).pack()),)
+        )
     await turn.reply("\n".join(lines), tuple(rows))
 
 
-@router.button("coord")
+@router.button(Coordinator)
 @requires(ADMINS)
-async def coordinator_button(turn: Turn, fields: list[str]) -> None:
-    coach = (
-        await turn.session.get(Actor, int(fields[0])) if fields and fields[0].isdigit() else None
-    )
+async def coordinator_button(turn: Turn, button: Coordinator) -> None:
+    coach = await turn.session.get(Actor, button.coach_id)
     if coach is None or coach.role not in COACH_ROLES:
         await turn.reply(turn._("This button is no longer active."))
         return

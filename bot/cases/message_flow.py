@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import ClassVar, TypedDict
 
-from bot.core.flow import Flow
+from bot.core.callback import CallbackData
+from bot.core.flow import Flow, StartT, step
 from bot.core.i18n import N_
 from bot.core.turn import Turn
 from storage.models import InboundKind
@@ -18,19 +19,30 @@ def attachment_of(turn: Turn) -> tuple[str, str] | None:
     return None
 
 
-class OneMessageFlow(Flow):
-    """Start with an optional case number, ask with `prompt`, hand the answer to `take`."""
+class MessageState(TypedDict, total=False):
+    case: int  # the case the message is about
+
+
+class OneMessageFlow(Flow[StartT, MessageState]):
+    """Start with an optional case number (`begin`), ask with `prompt`, hand the answer to
+    `take`."""
 
     left_text = N_("All right, nothing was sent.")
+    cancel_button: ClassVar[type[CallbackData]]  # "<flow>:cancel"
 
-    async def start(self, turn: Turn, case_id: int | None = None, **params: Any) -> None:
+    async def start(self, turn: Turn, params: StartT) -> None:
+        await self.begin(turn, None)
+
+    async def begin(self, turn: Turn, case_id: int | None) -> None:
+        """Ask for the message, about the case `case_id` if any."""
         assert turn.flow is not None
-        turn.flow.data = {"case": case_id} if case_id is not None else {}
+        self.save(turn, {"case": case_id} if case_id is not None else {})
         turn.goto("message")
         await self.prompt(turn)
 
+    @step("message")
     async def on_message(self, turn: Turn) -> None:
-        if self.button_value(turn) == "cancel":
+        if self.cancel_button.unpack(turn.message.button) is not None:
             turn.end_flow()
             await turn.reply(turn._(self.left_text))
             return

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases import alerts, labels, lifecycle
+from bot.cases.buttons import CaseAnswer, CaseFeedback
 from bot.core.config import Settings
 from bot.core.effects import Button, Keyboard
 from bot.core.i18n import Translator, translator
@@ -140,8 +141,8 @@ async def resolve(desk: Desk, case: Case) -> bool:
         ),
         lambda t: (
             (
-                Button(t.gettext("Yes, it helped"), f"casefb:{case.id}:yes"),
-                Button(t.gettext("No, not really"), f"casefb:{case.id}:no"),
+                Button(t.gettext("Yes, it helped"), CaseFeedback(case.id, "yes").pack()),
+                Button(t.gettext("No, not really"), CaseFeedback(case.id, "no").pack()),
             ),
         ),
     )
@@ -204,7 +205,7 @@ async def relay(desk: Desk, case: Case, text: str, file: tuple[str, str] | None 
         desk,
         case,
         render,
-        lambda t: ((Button(t.gettext("Reply to the coach"), f"caseans:{case.id}"),),),
+        lambda t: ((Button(t.gettext("Reply to the coach"), CaseAnswer(case.id).pack()),),),
         file=alerts.SharedFile(file[0], file[1], desk.channel) if file else None,
         missing_for=lambda t: t.gettext(
             "📎 The coach also sent a file ({kind}); it is kept with your case.",

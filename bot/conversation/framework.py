@@ -8,10 +8,11 @@ while reading) is held, then answered in order.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal, TypedDict
 
+from bot.core.callback import CallbackData
 from bot.core.effects import Button, Keyboard
-from bot.core.flow import Flow
+from bot.core.flow import Flow, FrameworkStart, step
 from bot.core.i18n import N_, Translator
 from bot.core.leaving import acknowledges
 from bot.core.turn import Turn
@@ -54,43 +55,59 @@ NOT_KEPT = frozenset({"greeting", "goodbye", "thanks", "acknowledge"})
 VARIANT_NAMES = {"fr": "Français", "ary": "الدارجة", "ary-Latn": "Darija (b l7rouf)"}
 
 
+class FrameworkButton(CallbackData, prefix="framework"):
+    """framework:ack, framework:full, framework:lang:<variant>."""
+
+    choice: Literal["ack", "full", "lang"]
+    variant: str | None = None
+
+
 def keyboard(t: Translator, with_full: bool, with_languages: bool = False) -> Keyboard:
-    rows: list[tuple[Button, ...]] = [(Button(t.gettext(ACK), "framework:ack"),)]
+    rows: list[tuple[Button, ...]] = [(Button(t.gettext(ACK), FrameworkButton("ack").pack()),)]
     if with_full:
-        rows.append((Button(t.gettext(READ_FULL), "framework:full"),))
+        rows.append((Button(t.gettext(READ_FULL), FrameworkButton("full").pack()),))
     if with_languages:
         # Someone arriving by an invitation link may not read the variant of their app.
-        rows.append(tuple(Button(name, f"framework:lang:{v}") for v, name in VARIANT_NAMES.items()))
+        rows.append(
+            tuple(
+                Button(name, FrameworkButton("lang", v).pack()) for v, name in VARIANT_NAMES.items()
+            )
+        )
     return tuple(rows)
 
 
-def _pending_ids(data: dict[str, Any]) -> list[int]:
+def _pending_ids(data: FrameworkState) -> list[int]:
     pending = data.get("pending")
     if pending is None:
         return []
     return [int(p) for p in pending] if isinstance(pending, list) else [int(pending)]
 
 
-class FrameworkFlow(Flow):
+class FrameworkState(TypedDict, total=False):
+    pending: list[int] | int | None  # message ids to answer after (one id in older data)
+    langs: dict[str, str]  # message id -> the variant it was surely written in
+
+
+class FrameworkFlow(Flow[FrameworkStart, FrameworkState]):
     name = "framework"
 
-    async def start(self, turn: Turn, pending: int | None = None, **_params: Any) -> None:
+    async def start(self, turn: Turn, params: FrameworkStart) -> None:
         assert turn.flow is not None
-        turn.flow.data = {"pending": [], "langs": {}}
-        if pending is not None:
-            self._keep(turn, pending)
+        self.save(turn, {"pending": [], "langs": {}})
+        if params.pending is not None:
+            self._keep(turn, params.pending)
         turn.goto("ack")
         await self.prompt(turn)
 
     def _keep(self, turn: Turn, message_id: int) -> None:
         assert turn.flow is not None
-        pending = _pending_ids(turn.flow.data)
+        pending = _pending_ids(self.state(turn))
         if message_id in pending or len(pending) >= MAX_PENDING:
             return
-        langs = dict(turn.flow.data.get("langs") or {})
+        langs = dict(self.state(turn).get("langs") or {})
         if turn.message_lang is not None:
             langs[str(message_id)] = turn.message_lang
-        turn.flow.data = {**turn.flow.data, "pending": [*pending, message_id], "langs": langs}
+        self.save(turn, {**self.state(turn), "pending": [*pending, message_id], "langs": langs})
 
     async def prompt(self, turn: Turn) -> None:
         full = turn.call.framework_text == FrameworkText.FULL
@@ -122,14 +139,16 @@ class FrameworkFlow(Flow):
             return False
         return understanding.intent != "none" or len(turn.text.split()) > 2
 
+    @step("ack")
     async def on_ack(self, turn: Turn) -> None:
         assert turn.flow is not None
-        value = self.button_value(turn)
+        pressed = FrameworkButton.unpack(turn.message.button)
+        value = pressed.choice if pressed is not None else None
         if value == "full":
             await turn.reply(turn._(FULL_TEXT), keyboard(turn.t, with_full=False))
             return
-        if value is not None and value.startswith("lang:") and value[5:] in VARIANT_NAMES:
-            turn.actor.lang = value[5:]
+        if pressed is not None and value == "lang" and pressed.variant in VARIANT_NAMES:
+            turn.actor.lang = pressed.variant
             turn.actor.lang_chosen = True
             await self.prompt(turn)
             return
@@ -141,8 +160,8 @@ class FrameworkFlow(Flow):
             await turn.reply(turn._(KEPT if kept else PLEASE_ACK), keyboard(turn.t, with_full=True))
             return
         turn.call.acknowledged_at = turn.now
-        pending = _pending_ids(turn.flow.data)
-        langs = dict(turn.flow.data.get("langs") or {})
+        pending = _pending_ids(self.state(turn))
+        langs = dict(self.state(turn).get("langs") or {})
         turn.end_flow()
         if not pending:
             await turn.dispatch_intent("menu")

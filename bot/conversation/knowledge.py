@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.cases.buttons import Unanswered
 from bot.core.access import ADMINS, requires
 from bot.core.effects import Button
 from bot.core.i18n import reload_catalogs
@@ -12,6 +13,7 @@ from bot.core.router import Router
 from bot.core.telegram_html import escape, escape_clip
 from bot.core.turn import Turn
 from bot.review import service as review
+from bot.review.router import NotHelpful
 from storage.models import InboundKind, OutboxMessage, ReviewReason
 
 router = Router("knowledge")
@@ -27,7 +29,7 @@ async def topic(turn: Turn) -> None:
     # One tap says the answer missed the question: it then goes to the review queue.
     await turn.reply(
         escape(answer),
-        ((Button(turn._("Not what I asked"), f"nothelp:{turn.message.id}"),),),
+        ((Button(turn._("Not what I asked"), NotHelpful(turn.message.id).pack()),),),
     )
 
 
@@ -46,8 +48,8 @@ async def unanswered(turn: Turn) -> None:
             "(police), 177 (gendarmerie) or 15 (civil protection)."
         ),
         (
-            (Button(turn._("Send it to a coach"), f"unanswered:send:{turn.message.id}"),),
-            (Button(turn._("No, thank you"), "unanswered:no"),),
+            (Button(turn._("Send it to a coach"), Unanswered("send", turn.message.id).pack()),),
+            (Button(turn._("No, thank you"), Unanswered("no").pack()),),
         ),
     )  # the buttons are answered by the cases feature (bot/cases/actor_side.py)
 

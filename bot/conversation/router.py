@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from bot.conversation.framework import FULL_TEXT, FrameworkFlow
+from bot.cases.buttons import Unanswered
+from bot.conversation.framework import FULL_TEXT, FrameworkButton, FrameworkFlow
+from bot.core.callback import CallbackData
 from bot.core.effects import Button, Keyboard
-from bot.core.flow import Flow
+from bot.core.flow import Flow, GoOn
 from bot.core.i18n import N_, VARIANTS, Translator
 from bot.core.router import Router
 from bot.core.telegram_html import escape
 from bot.core.turn import Turn
 
 router = Router("basics")
+
+
+class MenuIntent(CallbackData, prefix="intent"):
+    """A button of the menu: intent:<intent>."""
+
+    intent: str
+
+
+class Language(CallbackData, prefix="lang"):
+    """lang:<variant or auto>; a variant no longer offered asks again."""
+
+    choice: str
+
+
 router.flow(FrameworkFlow())
 
 # Intents a menu button may trigger: anything else in button data is ignored.
@@ -26,7 +42,8 @@ _VARIANT_NAMES = {"fr": "Français", "ary": "الدارجة", "ary-Latn": "Darij
 
 def menu_keyboard(t: Translator) -> Keyboard:
     return tuple(
-        (Button(t.gettext(_MENU_LABELS[intent]), f"intent:{intent}"),) for intent in MENU_INTENTS
+        (Button(t.gettext(_MENU_LABELS[intent]), MenuIntent(intent).pack()),)
+        for intent in MENU_INTENTS
     )
 
 
@@ -38,10 +55,14 @@ async def menu(turn: Turn) -> None:
     )
 
 
-@router.button("intent")
-async def intent_button(turn: Turn, fields: list[str]) -> None:
-    if fields and fields[0] in MENU_INTENTS:
-        await turn.dispatch_intent(fields[0])
+async def _menu(turn: Turn) -> None:
+    await turn.dispatch_intent("menu")
+
+
+@router.button(MenuIntent, stale=_menu)
+async def intent_button(turn: Turn, button: MenuIntent) -> None:
+    if button.intent in MENU_INTENTS:
+        await turn.dispatch_intent(button.intent)
     else:
         await turn.dispatch_intent("menu")
 
@@ -106,10 +127,10 @@ async def framework(turn: Turn, _argument: str) -> None:
     await turn.reply(turn._(FULL_TEXT))
 
 
-@router.button("framework")
-async def framework_button(turn: Turn, fields: list[str]) -> None:
+@router.button(FrameworkButton, stale=N_("Already noted, thank you."))
+async def framework_button(turn: Turn, button: FrameworkButton) -> None:
     # Outside the framework flow: a button from an earlier message.
-    if fields == ["full"]:
+    if button.choice == "full" and button.variant is None:
         await turn.reply(turn._(FULL_TEXT))
     else:
         await turn.reply(turn._("Already noted, thank you."))
@@ -126,25 +147,29 @@ async def cancel(turn: Turn, _argument: str) -> None:
     await menu(turn)
 
 
-@router.button("flowgo")
-async def go_on(turn: Turn, fields: list[str]) -> None:
+@router.button(GoOn)
+async def go_on(turn: Turn, button: GoOn) -> None:
     """ "Go on" / "Leave it", offered after a question answered in the middle of a flow."""
-    await turn.engine.go_on(turn, fields[0] if fields else "")
+    await turn.engine.go_on(turn, button.choice)
 
 
 @router.command("lang", "langue", "lougha")
 async def choose_language(turn: Turn, argument: str) -> None:
     if argument in VARIANTS or argument == "auto":
-        await set_language(turn, [argument])
+        await set_language(turn, Language(argument))
         return
-    rows = [(Button(_VARIANT_NAMES[v], f"lang:{v}"),) for v in VARIANTS]
-    rows.append((Button(turn._("Follow how I write"), "lang:auto"),))
+    rows = [(Button(_VARIANT_NAMES[v], Language(v).pack()),) for v in VARIANTS]
+    rows.append((Button(turn._("Follow how I write"), Language("auto").pack()),))
     await turn.reply(turn._("Which language do you prefer?"), tuple(rows))
 
 
-@router.button("lang")
-async def set_language(turn: Turn, fields: list[str]) -> None:
-    choice = fields[0] if fields else ""
+async def _choose_language(turn: Turn) -> None:
+    await choose_language(turn, "")
+
+
+@router.button(Language, stale=_choose_language)
+async def set_language(turn: Turn, button: Language) -> None:
+    choice = button.choice
     if choice == "auto":
         turn.actor.lang_chosen = False
         await turn.reply(turn._("I will answer in the language you write in."))
@@ -189,8 +214,8 @@ async def attachment(turn: Turn) -> None:
     await turn.reply(
         turn._("Received, thank you. Shall I pass it on to a coach?"),
         (
-            (Button(turn._("Send it to a coach"), f"unanswered:send:{turn.message.id}"),),
-            (Button(turn._("No, thank you"), "unanswered:no"),),
+            (Button(turn._("Send it to a coach"), Unanswered("send", turn.message.id).pack()),),
+            (Button(turn._("No, thank you"), Unanswered("no").pack()),),
         ),
     )
 

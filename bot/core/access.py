@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import wraps
-from typing import Any
+from typing import Concatenate, ParamSpec
 
 from sqlalchemy import select
 
@@ -17,28 +17,39 @@ from storage.models import Actor, Role
 
 COACHES = frozenset({Role.COACH, Role.ADMIN})
 ADMINS = frozenset({Role.ADMIN})
+P = ParamSpec("P")
 
 
 def requires(
     roles: frozenset[str],
-) -> Callable[[Callable[..., Awaitable[None]]], Callable[..., Awaitable[None]]]:
+) -> Callable[
+    [Callable[Concatenate[Turn, P], Awaitable[None]]],
+    Callable[Concatenate[Turn, P], Awaitable[None]],
+]:
     """Decorate a command, button or intent handler taking the turn first."""
 
-    def decorate(handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    def decorate(
+        handler: Callable[Concatenate[Turn, P], Awaitable[None]],
+    ) -> Callable[Concatenate[Turn, P], Awaitable[None]]:
         @wraps(handler)
-        async def checked(turn: Turn, *args: Any) -> None:
+        async def checked(turn: Turn, /, *args: P.args, **kwargs: P.kwargs) -> None:
             if turn.actor.role not in roles:
-                if roles <= ADMINS:
-                    await turn.reply(turn._("This is reserved for the hotline's administrators."))
-                else:
-                    await turn.reply(turn._("This is reserved for the hotline's coaches."))
+                await refuse(turn, roles)
                 return
-            await handler(turn, *args)
+            await handler(turn, *args, **kwargs)
 
         checked.required_roles = roles  # type: ignore[attr-defined]  # read by the role tests
         return checked
 
     return decorate
+
+
+async def refuse(turn: Turn, roles: frozenset[str]) -> None:
+    """The answer to someone without the roles an action requires."""
+    if roles <= ADMINS:
+        await turn.reply(turn._("This is reserved for the hotline's administrators."))
+    else:
+        await turn.reply(turn._("This is reserved for the hotline's coaches."))
 
 
 async def set_role(database_url: str, channel: str, external_id: str, role: str) -> bool:

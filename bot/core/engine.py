@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, cast, func, literal, select, update
+from sqlalchemy import Row, Select, cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +27,7 @@ from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.effects import Button, Effect
 from bot.core.events import Event
-from bot.core.flow import Flow
+from bot.core.flow import Flow, FrameworkStart, GoOn
 from bot.core.i18n import N_, translator
 from bot.core.leaving import leaves
 from bot.core.outbox import enqueue, to_effect
@@ -287,7 +287,9 @@ class Engine:
             if not more and not await self._more_waiting(channel, chat_id):
                 return effects
 
-    def _claim(self, channel: str, chat_id: str, received_at: datetime | None) -> Any:
+    def _claim(
+        self, channel: str, chat_id: str, received_at: datetime | None
+    ) -> Select[tuple[InboundMessage, Actor, Call | None, FlowSession | None, int, bool, Any]]:
         """The oldest unhandled message of the chat, locked, with everything handling needs:
         its actor, their latest call, the chat's flow position, whether they ever
         acknowledged the framework, how many messages of the chat wait, and their messages
@@ -485,7 +487,7 @@ class Engine:
         # never kept waiting (bot/safety/service.py says when, and what is done).
         if self.routes.screen is not None and await self.routes.screen(turn):
             if call_opened:
-                await turn.start_flow("framework", pending=None)
+                await turn.start_flow(FrameworkStart(pending=None))
             return
         command, argument = _command(message.text)
         if command in IMMEDIATE_COMMANDS and command in self.routes.commands:
@@ -496,7 +498,7 @@ class Engine:
         # Coaches run the line: the framework is recalled to callers, not to them.
         if call_opened and not turn.actor.is_coach:
             pending = _pending(turn, command, argument)
-            await turn.start_flow("framework", pending=pending)
+            await turn.start_flow(FrameworkStart(pending=pending))
             return
         await self.route_in_call(turn)
 
@@ -521,7 +523,7 @@ class Engine:
             elif turn.flow.data.get(PAUSED):
                 # Set aside for a question: its own buttons take it up again; a way out
                 # ends it; anything else is handled as itself while the flow waits.
-                if flow.button_value(turn) is not None:
+                if flow.owns_button(turn):
                     turn.flow.data = _unpaused(turn.flow.data)
                     await flow.resume(turn)
                     return
@@ -529,13 +531,13 @@ class Engine:
                     turn.end_flow()
                     await turn.reply(turn._(flow.left_text))
                     return
-            elif message.button is None or flow.button_value(turn) is not None:
+            elif message.button is None or flow.owns_button(turn):
                 if not await self._interrupts(turn, flow):
                     await flow.resume(turn)
                 return
         await self.dispatch_event(turn)
 
-    async def _interrupts(self, turn: Turn, flow: Flow) -> bool:
+    async def _interrupts(self, turn: Turn, flow: Flow[Any, Any]) -> bool:
         """Whether this message is not the flow's answer, and then deal with it.
 
         Every message is a person talking: a way out ("annuler", "laisse tomber", "خلاص",
@@ -579,8 +581,8 @@ class Engine:
             await turn.reply(
                 turn._(flow.resume_question),
                 (
-                    (Button(turn._("Go on"), "flowgo:on"),),
-                    (Button(turn._("Leave it"), "flowgo:leave"),),
+                    (Button(turn._("Go on"), GoOn("on").pack()),),
+                    (Button(turn._("Leave it"), GoOn("leave").pack()),),
                 ),
             )
         return True
@@ -606,13 +608,13 @@ class Engine:
                 if await take(turn):
                     return
         if message.kind == InboundKind.BUTTON:
-            prefix, _, rest = (message.button or "").partition(":")
-            handler = self.routes.buttons.get(prefix)
-            if handler is None:
+            data = message.button or ""
+            route = self.routes.buttons.get(data.partition(":")[0])
+            if route is None:
                 await turn.reply(turn._("This button is no longer active."))
                 await self.dispatch_intent(turn, "menu")
                 return
-            await handler(turn, rest.split(":") if rest else [])
+            await route.press(turn, data)
         elif message.kind == InboundKind.ATTACHMENT and self.routes.attachment is not None:
             await self.routes.attachment(turn)
         elif message.kind in (InboundKind.ATTACHMENT, InboundKind.UNSUPPORTED):

@@ -1,23 +1,30 @@
 """Where features declare what they answer: commands, buttons, intents, flows.
 
 Modelled on aiogram's Router, but over engine events: a feature module builds one Router
-and the application includes it. Each key (a command, a button prefix, an intent, a flow, the
-attachment handler, the screen) has one handler: a second registration is an error at
-start-up, unless it is declared with `override=True` and a handler for that key came
-earlier. A silent replacement would leave code that can never run.
+and the application includes it. A button is registered by its kind (a `CallbackData` class,
+bot/core/callback.py): its handler gets the typed, validated data, and data of that prefix that
+does not unpack (stale or forged) gets the registration's polite answer instead.
+Each key (a command, a button prefix, an intent, a flow, the attachment handler, the screen)
+has one handler: a second registration is an error at start-up, unless it is declared with
+`override=True` and a handler for that key came earlier. A silent replacement would leave code
+that can never run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Container
-from typing import TYPE_CHECKING, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from bot.core.access import refuse
+from bot.core.callback import CallbackData
+from bot.core.i18n import N_
 
 if TYPE_CHECKING:
     from bot.core.flow import Flow
     from bot.core.turn import Turn
 
 CommandHandler = Callable[["Turn", str], Awaitable[None]]  # (turn, argument)
-ButtonHandler = Callable[["Turn", list[str]], Awaitable[None]]  # (turn, data fields)
 IntentHandler = Callable[["Turn"], Awaitable[None]]
 TakeHandler = Callable[["Turn"], Awaitable[bool]]  # True: the message was taken
 
@@ -25,8 +32,35 @@ H = TypeVar("H")
 # Registration returns the handler unchanged, with its own type, so decorators stack (a
 # function can answer both a command and an intent when its extra parameters have defaults).
 CommandT = TypeVar("CommandT", bound=CommandHandler)
-ButtonT = TypeVar("ButtonT", bound=ButtonHandler)
 IntentT = TypeVar("IntentT", bound=IntentHandler)
+DataT = TypeVar("DataT", bound=CallbackData)
+FlowT = TypeVar("FlowT", bound="Flow[Any, Any]")
+
+NO_LONGER_ACTIVE = N_("This button is no longer active.")
+
+
+@dataclass(frozen=True)
+class ButtonRoute:
+    """A kind of button, its handler, and what answers data of its prefix that does not
+    unpack: a text, or a handler of its own."""
+
+    kind: type[CallbackData]
+    handler: Callable[[Turn, Any], Awaitable[None]]
+    stale: str | IntentHandler
+    # The roles the handler requires: someone without them is told so before the data is
+    # looked at, as the handler itself would.
+    roles: frozenset[str] | None
+
+    async def press(self, turn: Turn, data: str) -> None:
+        button = self.kind.unpack(data)
+        if button is not None:
+            await self.handler(turn, button)
+        elif self.roles is not None and turn.actor.role not in self.roles:
+            await refuse(turn, self.roles)
+        elif isinstance(self.stale, str):
+            await turn.reply(turn._(self.stale))
+        else:
+            await self.stale(turn)
 
 
 class DuplicateHandler(ValueError):
@@ -38,9 +72,9 @@ class Router:
     def __init__(self, name: str) -> None:
         self.name = name
         self.commands: dict[str, CommandHandler] = {}
-        self.buttons: dict[str, ButtonHandler] = {}
+        self.buttons: dict[str, ButtonRoute] = {}
         self.intents: dict[str, IntentHandler] = {}
-        self.flows: dict[str, Flow] = {}
+        self.flows: dict[str, Flow[Any, Any]] = {}
         self.attachment: IntentHandler | None = None
         self.screener: TakeHandler | None = None
         self.takers: list[TakeHandler] = []
@@ -64,12 +98,25 @@ class Router:
 
         return register
 
-    def button(self, prefix: str, *, override: bool = False) -> Callable[[ButtonT], ButtonT]:
-        """Register the handler of buttons whose data is "<prefix>:<field>:<field>..."."""
+    def button(
+        self,
+        kind: type[DataT],
+        *,
+        stale: str | IntentHandler = NO_LONGER_ACTIVE,
+        override: bool = False,
+    ) -> Callable[
+        [Callable[[Turn, DataT], Awaitable[None]]], Callable[[Turn, DataT], Awaitable[None]]
+    ]:
+        """Register the handler of one kind of button (dispatched on the first part of its
+        prefix); `stale` answers data of that prefix that does not unpack."""
 
-        def register(handler: ButtonT) -> ButtonT:
-            self._add("button", self.buttons, prefix, override)
-            self.buttons[prefix] = handler
+        def register(
+            handler: Callable[[Turn, DataT], Awaitable[None]],
+        ) -> Callable[[Turn, DataT], Awaitable[None]]:
+            key = kind.key()
+            self._add("button", self.buttons, key, override)
+            roles = getattr(handler, "required_roles", None)
+            self.buttons[key] = ButtonRoute(kind, handler, stale, roles)
             return handler
 
         return register
@@ -104,7 +151,7 @@ class Router:
         self.takers.append(handler)
         return handler
 
-    def flow(self, flow: Flow, *, override: bool = False) -> Flow:
+    def flow(self, flow: FlowT, *, override: bool = False) -> FlowT:
         self._add("flow", self.flows, flow.name, override)
         self.flows[flow.name] = flow
         return flow
@@ -116,9 +163,9 @@ class Routes:
 
     def __init__(self, routers: list[Router]) -> None:
         self.commands: dict[str, CommandHandler] = {}
-        self.buttons: dict[str, ButtonHandler] = {}
+        self.buttons: dict[str, ButtonRoute] = {}
         self.intents: dict[str, IntentHandler] = {}
-        self.flows: dict[str, Flow] = {}
+        self.flows: dict[str, Flow[Any, Any]] = {}
         self.attachment: IntentHandler | None = None
         self.screen: TakeHandler | None = None
         self.takers: list[TakeHandler] = []

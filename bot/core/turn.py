@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, dataclass_transform
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +18,19 @@ from storage.models import Actor, Call, InboundMessage, OutboxMessage
 
 if TYPE_CHECKING:
     from bot.core.engine import Engine
+
+
+@dataclass_transform(frozen_default=True)
+class FlowStart:
+    """The typed parameters that start a flow: `turn.start_flow(ReportStart())`. Each flow
+    has its own subclass, naming it; subclasses are frozen dataclasses."""
+
+    flow: ClassVar[str]
+
+    def __init_subclass__(cls, *, flow: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.flow = flow
+        dataclasses.dataclass(frozen=True)(cls)
 
 
 @dataclass
@@ -139,15 +153,18 @@ class Turn:
 
     # -- flows ------------------------------------------------------------------------------
 
-    async def start_flow(self, name: str, **params: Any) -> None:
-        """Leave any current flow and start another one at its first step."""
-        flow = self.engine.routes.flows[name]
-        self.flow = FlowState(name=name, step="start", data={})
-        await flow.start(self, **params)
+    async def start_flow(self, params: FlowStart) -> None:
+        """Leave any current flow and start the one `params` names at its first step."""
+        flow = self.engine.routes.flows[params.flow]
+        self.flow = FlowState(name=params.flow, step="start", data={})
+        await flow.start(self, params)
 
     def goto(self, step: str) -> None:
         if self.flow is None:
             raise RuntimeError("goto outside a flow")
+        flow = self.engine.routes.flows.get(self.flow.name)
+        if flow is not None and step not in flow.handlers:
+            raise ValueError(f"flow {self.flow.name} declares no step {step!r}")
         self.flow.step = step
 
     def end_flow(self) -> None:

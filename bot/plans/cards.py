@@ -11,6 +11,7 @@ from bot.core.i18n import N_, translator
 from bot.core.telegram_html import clip, escape
 from bot.core.turn import Turn
 from bot.plans import service
+from bot.plans.buttons import CommitmentCard, PlanCoach, PlanStatus
 from bot.plans.due_dates import from_iso, show
 from bot.plans.reminders import due_label, status_label
 from storage.models import ActionPlan, Actor, Commitment, CommitmentEvent
@@ -69,22 +70,22 @@ async def plan_card(turn: Turn, plan: ActionPlan) -> None:
                     "until you link them to a member."
                 )
             )
-    rows = [(Button(turn._("Add a commitment"), f"pcoach:add:{plan.id}"),)]
+    rows = [(Button(turn._("Add a commitment"), PlanCoach("add", plan.id).pack()),)]
     if commitments:
-        rows.append((Button(turn._("Edit a commitment"), f"pcoach:rows:{plan.id}"),))
+        rows.append((Button(turn._("Edit a commitment"), PlanCoach("rows", plan.id).pack()),))
     if pending:
-        rows.append((Button(turn._("Link an owner"), f"pcoach:owners:{plan.id}"),))
+        rows.append((Button(turn._("Link an owner"), PlanCoach("owners", plan.id).pack()),))
     if unconfirmed:
-        rows.append((Button(turn._("Confirm the dates"), f"pcoach:dates:{plan.id}"),))
-    rows.append((Button(turn._("Export to Excel"), f"pcoach:xlsx:{plan.id}"),))
-    rows.append((Button(turn._("Committee status"), f"pstatus:{plan.id}"),))
+        rows.append((Button(turn._("Confirm the dates"), PlanCoach("dates", plan.id).pack()),))
+    rows.append((Button(turn._("Export to Excel"), PlanCoach("xlsx", plan.id).pack()),))
+    rows.append((Button(turn._("Committee status"), PlanStatus(plan.id).pack()),))
     await turn.reply("\n".join(lines), tuple(rows))
 
 
 async def commitment_list(turn: Turn, plan: ActionPlan) -> None:
     commitments = await service.commitments_of_plan(turn.session, plan.id)
     rows = tuple(
-        (Button(f"{number}. {short(c.what, 56)}", f"pcm:{c.id}"),)
+        (Button(f"{number}. {short(c.what, 56)}", CommitmentCard(c.id).pack()),)
         for number, c in enumerate(commitments[:40], start=1)
     )
     await turn.reply(turn._("Which commitment?"), rows)
@@ -96,7 +97,7 @@ async def pending_list(turn: Turn, plan: ActionPlan) -> None:
         await turn.reply(turn._("Every owner of this plan is linked to a person."))
         return
     rows = tuple(
-        (Button(f"{short(name)} ({count})", f"pcoach:owner:{plan.id}:{first}"),)
+        (Button(f"{short(name)} ({count})", PlanCoach("owner", plan.id, first).pack()),)
         for name, first, count in pending[:20]
     )
     await turn.reply(turn._("Which owner? (the number of rows in brackets)"), rows)
@@ -119,15 +120,15 @@ async def commitment_card(turn: Turn, commitment: Commitment) -> None:
     cid = commitment.id
 
     def button(field: str) -> Button:
-        return Button(turn._(FIELD_LABELS[field]), f"pcm:{cid}:{field}")
+        return Button(turn._(FIELD_LABELS[field]), CommitmentCard(cid, field).pack())
 
     rows = (
         (button("what"), button("where")),
         (button("due"), button("owner")),
         (button("how"), button("deliverables")),
-        (button("status"), Button(turn._("History"), f"pcm:{cid}:history")),
-        (Button(turn._("Cancel this commitment"), f"pcm:{cid}:cancel"),),
-        (Button(turn._("Back to the plan"), f"pcoach:open:{plan.id}"),),
+        (button("status"), Button(turn._("History"), CommitmentCard(cid, "history").pack())),
+        (Button(turn._("Cancel this commitment"), CommitmentCard(cid, "cancel").pack()),),
+        (Button(turn._("Back to the plan"), PlanCoach("open", plan.id).pack()),),
     )
     await turn.reply("\n".join(lines), rows)
 

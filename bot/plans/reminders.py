@@ -47,6 +47,7 @@ from bot.core.outbox import enqueue_keyed, enqueue_to, message_rows
 from bot.core.scheduler import ScanContext
 from bot.core.telegram_html import escape
 from bot.plans import service
+from bot.plans.buttons import CommitmentCard, ReminderAnswer
 from storage.models import (
     ActionPlan,
     Actor,
@@ -113,9 +114,9 @@ def reminder_key(commitment: Commitment, due: date, offset: int) -> str:
 
 def answer_buttons(t: Translator, commitment_id: int) -> Keyboard:
     return (
-        (Button(t.gettext(DONE), f"rem:done:{commitment_id}"),),
-        (Button(t.gettext(MORE_TIME), f"rem:later:{commitment_id}"),),
-        (Button(t.gettext(BLOCKED), f"rem:blocked:{commitment_id}"),),
+        (Button(t.gettext(DONE), ReminderAnswer("done", commitment_id).pack()),),
+        (Button(t.gettext(MORE_TIME), ReminderAnswer("later", commitment_id).pack()),),
+        (Button(t.gettext(BLOCKED), ReminderAnswer("blocked", commitment_id).pack()),),
     )
 
 
@@ -369,7 +370,13 @@ async def _relay_to_coaches(
             chat_id=coach.chat_id,
             actor_id=coach.id,
             text=text,
-            buttons=((Button(t.gettext("Update this commitment"), f"pcm:{commitment.id}"),),),
+            buttons=(
+                (
+                    Button(
+                        t.gettext("Update this commitment"), CommitmentCard(commitment.id).pack()
+                    ),
+                ),
+            ),
             now=now,
             dedup_key=f"{reminder_key(commitment, due, offset)}:coach{coach.id}",
             priority=Priority.BULK,

@@ -14,9 +14,10 @@ from bot.core.router import Router
 from bot.core.telegram_html import button_label, escape
 from bot.core.turn import Turn
 from bot.plans import cards, committee_report, export, service
-from bot.plans.flows.check import PlanCheckFlow
-from bot.plans.flows.commitment_edit import CommitmentEditFlow
-from bot.plans.flows.edit import PlanEditFlow
+from bot.plans.buttons import CommitmentCard, PlanCoach, PlanStatus, ReminderAnswer
+from bot.plans.flows.check import PlanCheckFlow, PlanCheckStart
+from bot.plans.flows.commitment_edit import CommitmentEditFlow, CommitmentEditStart
+from bot.plans.flows.edit import PlanEditFlow, PlanEditStart
 from storage.models import ActionPlan, Actor, Commitment, CommitmentStatus
 
 router = Router("plans")
@@ -24,36 +25,30 @@ router.flow(PlanCheckFlow())
 router.flow(PlanEditFlow())
 router.flow(CommitmentEditFlow())
 
-_ANSWERS = ("done", "later", "blocked")
-
-
 # -- the actor's own actions -----------------------------------------------------------------
 
 
 @router.intent("check_action_plan")
 async def check_action_plan(turn: Turn) -> None:
-    await turn.start_flow("plan_check")
+    await turn.start_flow(PlanCheckStart())
 
 
 @router.command("actions", "mesactions")
 async def actions_command(turn: Turn, _argument: str) -> None:
-    await turn.start_flow("plan_check")
+    await turn.start_flow(PlanCheckStart())
 
 
-@router.button("rem")
-async def reminder_answer(turn: Turn, fields: list[str]) -> None:
-    """A button of a deadline reminder: rem:<done|later|blocked>:<commitment id>."""
-    if len(fields) != 2 or fields[0] not in _ANSWERS or not fields[1].isdigit():
-        await turn.reply(turn._("This button is no longer active."))
-        return
-    commitment = await turn.session.get(Commitment, int(fields[1]))
+@router.button(ReminderAnswer)
+async def reminder_answer(turn: Turn, button: ReminderAnswer) -> None:
+    """A button of a deadline reminder."""
+    commitment = await turn.session.get(Commitment, button.commitment_id)
     if commitment is None or commitment.owner_id != turn.actor.id:
         await turn.reply(turn._("This reminder is not about one of your actions."))
         return
     if commitment.status == CommitmentStatus.DONE:
         await turn.reply(turn._("This action is already marked as done. Thank you!"))
         return
-    await turn.start_flow("plan_check", commitment_ids=[commitment.id], answer=fields[0])
+    await turn.start_flow(PlanCheckStart(commitment_ids=(commitment.id,), answer=button.answer))
 
 
 # -- committee status ------------------------------------------------------------------------
@@ -106,15 +101,15 @@ async def engagements(turn: Turn, argument: str) -> None:
     if len(plans) == 1:
         await show_status(turn, plans[0])
         return
-    rows = tuple((Button(button_label(plan.title), f"pstatus:{plan.id}"),) for plan in plans[:20])
+    rows = tuple(
+        (Button(button_label(plan.title), PlanStatus(plan.id).pack()),) for plan in plans[:20]
+    )
     await turn.reply(turn._("Which plan?"), rows)
 
 
-@router.button("pstatus")
-async def status_button(turn: Turn, fields: list[str]) -> None:
-    plan = None
-    if fields[:1] and fields[0].isdigit():
-        plan = await turn.session.get(ActionPlan, int(fields[0]))
+@router.button(PlanStatus)
+async def status_button(turn: Turn, button: PlanStatus) -> None:
+    plan = await turn.session.get(ActionPlan, button.plan_id)
     if plan is None:
         await turn.reply(turn._("This button is no longer active."))
         return
@@ -128,22 +123,25 @@ async def status_button(turn: Turn, fields: list[str]) -> None:
 @requires(COACHES)
 async def plans_command(turn: Turn, _argument: str) -> None:
     plans = await service.plans_coached_by(turn.session, turn.actor)
-    rows = [(Button(button_label(plan.title), f"pcoach:open:{plan.id}"),) for plan in plans[:20]]
-    rows.append((Button(turn._("New plan"), "pcoach:new"),))
+    rows = [
+        (Button(button_label(plan.title), PlanCoach("open", plan.id).pack()),)
+        for plan in plans[:20]
+    ]
+    rows.append((Button(turn._("New plan"), PlanCoach("new").pack()),))
     text = turn._("Your action plans:") if plans else turn._("You do not coach any plan yet.")
     await turn.reply(text, tuple(rows))
 
 
-@router.button("pcoach")
+@router.button(PlanCoach)
 @requires(COACHES)
-async def coach_button(turn: Turn, fields: list[str]) -> None:
-    action = fields[0] if fields else ""
+async def coach_button(turn: Turn, button: PlanCoach) -> None:
+    action = button.action
     if action == "new":
-        await turn.start_flow("plan_edit")
+        await turn.start_flow(PlanEditStart())
         return
     plan = None
-    if len(fields) > 1 and fields[1].isdigit():
-        plan = await turn.session.get(ActionPlan, int(fields[1]))
+    if button.plan_id is not None:
+        plan = await turn.session.get(ActionPlan, button.plan_id)
     if plan is None:
         await turn.reply(turn._("This button is no longer active."))
         return
@@ -156,17 +154,17 @@ async def coach_button(turn: Turn, fields: list[str]) -> None:
         await cards.commitment_list(turn, plan)
     elif action == "owners":
         await cards.pending_list(turn, plan)
-    elif action == "owner" and len(fields) > 2 and fields[2].isdigit():
-        commitment = await turn.session.get(Commitment, int(fields[2]))
+    elif action == "owner" and button.commitment_id is not None:
+        commitment = await turn.session.get(Commitment, button.commitment_id)
         if commitment is None or commitment.plan_id != plan.id or commitment.owner_id is not None:
             await turn.reply(turn._("This owner is already linked."))
             await cards.plan_card(turn, plan)
             return
-        await turn.start_flow("cedit", commitment_id=commitment.id, field="link")
+        await turn.start_flow(CommitmentEditStart(commitment_id=commitment.id, field="link"))
     elif action == "add":
-        await turn.start_flow("plan_edit", plan_id=plan.id)
+        await turn.start_flow(PlanEditStart(plan_id=plan.id))
     elif action == "dates":
-        await turn.start_flow("plan_edit", plan_id=plan.id, mode="confirm")
+        await turn.start_flow(PlanEditStart(plan_id=plan.id, mode="confirm"))
     elif action == "xlsx":
         commitments = await service.commitments_of_plan(turn.session, plan.id)
         content = export.plan_xlsx(plan, commitments, await _owners(turn, commitments))
@@ -189,14 +187,12 @@ def _not_your_plan(turn: Turn) -> str:
     return turn._("Only the coach of this plan (or an administrator) can change it.")
 
 
-@router.button("pcm")
+@router.button(CommitmentCard)
 @requires(COACHES)
-async def commitment_button(turn: Turn, fields: list[str]) -> None:
-    """pcm:<commitment id>[:<field> | :history | :cancel] — a coach's commitment card."""
-    commitment = None
-    if fields[:1] and fields[0].isdigit():
-        commitment = await turn.session.get(Commitment, int(fields[0]))
-    action = fields[1] if len(fields) > 1 else "card"
+async def commitment_button(turn: Turn, button: CommitmentCard) -> None:
+    """A coach's commitment card, or one of its fields, its history, its cancelling."""
+    commitment = await turn.session.get(Commitment, button.commitment_id)
+    action = button.action or "card"
     if commitment is None or action not in (*service.FIELDS, "card", "history", "cancel"):
         await turn.reply(turn._("This button is no longer active."))
         return
@@ -211,4 +207,4 @@ async def commitment_button(turn: Turn, fields: list[str]) -> None:
     elif action == "cancel" and commitment.status == CommitmentStatus.CANCELLED:
         await turn.reply(turn._("This commitment is already cancelled."))
     else:
-        await turn.start_flow("cedit", commitment_id=commitment.id, field=action)
+        await turn.start_flow(CommitmentEditStart(commitment_id=commitment.id, field=action))

@@ -9,10 +9,13 @@ Exports and erasures are written to the audit trail.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from sqlalchemy import update
 
 from bot.conversation import router as conversation
 from bot.core import audit
+from bot.core.callback import CallbackData
 from bot.core.effects import Button
 from bot.core.i18n import N_
 from bot.core.router import Router
@@ -21,6 +24,14 @@ from bot.privacy import service
 from storage.models import DeliveryStatus, OutboxMessage
 
 router = Router("privacy")
+
+
+class PrivacyAnswer(CallbackData, prefix="privacy"):
+    """privacy:forget:<yes|no>, privacy:reminders:<on|off>."""
+
+    topic: Literal["forget", "reminders"]
+    answer: str | None = None
+
 
 PRIVACY = N_(
     "<b>Your data on this line</b>\n"
@@ -76,8 +87,8 @@ async def forget(turn: Turn, _argument: str) -> None:
     await turn.reply(
         turn._(FORGET_ASK),
         (
-            (Button(turn._(FORGET_YES), "privacy:forget:yes"),),
-            (Button(turn._(FORGET_NO), "privacy:forget:no"),),
+            (Button(turn._(FORGET_YES), PrivacyAnswer("forget", "yes").pack()),),
+            (Button(turn._(FORGET_NO), PrivacyAnswer("forget", "no").pack()),),
         ),
     )
 
@@ -128,8 +139,12 @@ async def start(turn: Turn, argument: str) -> None:
         await turn.reply(
             turn._(ASK_RESUME),
             (
-                (Button(turn._("Yes, turn them back on"), "privacy:reminders:on"),),
-                (Button(turn._("No, keep them off"), "privacy:reminders:off"),),
+                (
+                    Button(
+                        turn._("Yes, turn them back on"), PrivacyAnswer("reminders", "on").pack()
+                    ),
+                ),
+                (Button(turn._("No, keep them off"), PrivacyAnswer("reminders", "off").pack()),),
             ),
         )
     framework_follows = (
@@ -141,8 +156,9 @@ async def start(turn: Turn, argument: str) -> None:
         await conversation.start(turn, argument)
 
 
-@router.button("privacy")
-async def privacy_button(turn: Turn, fields: list[str]) -> None:
+@router.button(PrivacyAnswer)
+async def privacy_button(turn: Turn, button: PrivacyAnswer) -> None:
+    fields = [button.topic, button.answer]
     if fields == ["forget", "yes"]:
         turn.end_flow()
         await service.forget(
@@ -154,7 +170,7 @@ async def privacy_button(turn: Turn, fields: list[str]) -> None:
             keep_chat_id=turn.message.chat_id,
         )
         await turn.reply(turn._(FORGOTTEN))
-    elif fields[:1] == ["forget"]:
+    elif button.topic == "forget":
         await turn.reply(turn._(KEPT))
     elif fields == ["reminders", "on"]:
         turn.actor.reminders_stopped = False

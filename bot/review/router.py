@@ -7,7 +7,9 @@ filed message joins the training data at the next /reload.
 
 from __future__ import annotations
 
+from bot.cases.buttons import Unanswered
 from bot.core.access import COACHES, requires
+from bot.core.callback import CallbackData
 from bot.core.effects import Button, Keyboard
 from bot.core.i18n import N_
 from bot.core.router import Router
@@ -19,6 +21,20 @@ from bot.review import service
 from storage.models import InboundMessage, ReviewItem, ReviewReason
 
 router = Router("review")
+
+
+class ReviewLabel(CallbackData, prefix="rv"):
+    """A coach files a queued message: rv:<item>:<label, more, none or skip>."""
+
+    item_id: int
+    label: str
+
+
+class NotHelpful(CallbackData, prefix="nothelp"):
+    """ "Not what I asked" under an answer: nothelp:<message answered>."""
+
+    message_id: int
+
 
 _VARIANT_NAMES = {
     "fr": N_("French"),
@@ -62,15 +78,15 @@ def _card(turn: Turn, item: ReviewItem, left: int) -> str:
 def _guess_buttons(turn: Turn, item: ReviewItem) -> Keyboard:
     ranked = service.best_guesses(turn.engine.understander, item.text)
     rows: list[tuple[Button, ...]] = [
-        (Button(_title(turn, label), f"rv:{item.id}:{label}"),) for label in ranked
+        (Button(_title(turn, label), ReviewLabel(item.id, label).pack()),) for label in ranked
     ]
     rows.append(
         (
-            Button(turn._("Other label…"), f"rv:{item.id}:more"),
-            Button(turn._("Out of scope"), f"rv:{item.id}:{NONE}"),
+            Button(turn._("Other label…"), ReviewLabel(item.id, "more").pack()),
+            Button(turn._("Out of scope"), ReviewLabel(item.id, NONE).pack()),
         )
     )
-    rows.append((Button(turn._("Skip"), f"rv:{item.id}:{service.SKIP}"),))
+    rows.append((Button(turn._("Skip"), ReviewLabel(item.id, service.SKIP).pack()),))
     return tuple(rows)
 
 
@@ -81,20 +97,17 @@ def _title(turn: Turn, label: str) -> str:
 
 def _all_labels(turn: Turn, item: ReviewItem) -> Keyboard:
     labels = service.offered_labels(turn.engine.understander)
-    buttons = [Button(_title(turn, label), f"rv:{item.id}:{label}") for label in labels]
+    buttons = [Button(_title(turn, label), ReviewLabel(item.id, label).pack()) for label in labels]
     rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
-    rows.append((Button(turn._("Out of scope"), f"rv:{item.id}:{NONE}"),))
+    rows.append((Button(turn._("Out of scope"), ReviewLabel(item.id, NONE).pack()),))
     return tuple(rows)
 
 
-@router.button("rv")
+@router.button(ReviewLabel)
 @requires(COACHES)
-async def review_button(turn: Turn, fields: list[str]) -> None:
-    if len(fields) != 2 or not fields[0].isdigit():
-        await turn.reply(turn._("This button is no longer active."))
-        return
-    item = await turn.session.get(ReviewItem, int(fields[0]))
-    label = fields[1]
+async def review_button(turn: Turn, button: ReviewLabel) -> None:
+    item = await turn.session.get(ReviewItem, button.item_id)
+    label = button.label
     if item is None:
         await turn.reply(turn._("This message is no longer in the queue."))
         await _show_next(turn, after_id=0)
@@ -124,12 +137,10 @@ async def review_button(turn: Turn, fields: list[str]) -> None:
     await _show_next(turn, after_id=item.id)
 
 
-@router.button("nothelp")
-async def not_helpful(turn: Turn, fields: list[str]) -> None:
+@router.button(NotHelpful)
+async def not_helpful(turn: Turn, button: NotHelpful) -> None:
     """The person says the answer was not what they asked: queue the question, offer a coach."""
-    message = None
-    if fields[:1] and fields[0].isdigit():
-        message = await turn.session.get(InboundMessage, int(fields[0]))
+    message = await turn.session.get(InboundMessage, button.message_id)
     if message is None or message.actor_id != turn.actor.id:
         await turn.reply(turn._("This button is no longer active."))
         return
@@ -143,7 +154,7 @@ async def not_helpful(turn: Turn, fields: list[str]) -> None:
             "Would you like a coach to answer it?"
         ),
         (
-            (Button(turn._("Send it to a coach"), f"unanswered:send:{message.id}"),),
-            (Button(turn._("No, thank you"), "unanswered:no"),),
+            (Button(turn._("Send it to a coach"), Unanswered("send", message.id).pack()),),
+            (Button(turn._("No, thank you"), Unanswered("no").pack()),),
         ),
     )

@@ -3,12 +3,22 @@ when the understanding is not sure, and its answer."""
 
 from __future__ import annotations
 
+from typing import Literal
+
+from bot.core.callback import CallbackData
 from bot.core.effects import Button
 from bot.core.router import Router
 from bot.core.turn import Turn
 from bot.safety import service
 
 router = Router("safety")
+
+
+class DangerAnswer(CallbackData, prefix="danger"):
+    """The answer to "Is someone in danger right now?": danger:<yes|no>:<message asked about>."""
+
+    answer: Literal["yes", "no"]
+    message_id: int | None = None
 
 
 @router.screen
@@ -36,18 +46,26 @@ async def danger_check(turn: Turn) -> None:
     await turn.reply(
         turn._("Is someone in danger right now?"),
         (
-            (Button(turn._("Yes, someone is in danger"), f"danger:yes:{turn.message.id}"),),
-            (Button(turn._("No"), f"danger:no:{turn.message.id}"),),
+            (
+                Button(
+                    turn._("Yes, someone is in danger"), DangerAnswer("yes", turn.message.id).pack()
+                ),
+            ),
+            (Button(turn._("No"), DangerAnswer("no", turn.message.id).pack()),),
         ),
     )
 
 
-@router.button("danger")
-async def danger_answer(turn: Turn, fields: list[str]) -> None:
-    if fields[:1] == ["yes"]:
+async def _menu(turn: Turn) -> None:
+    await turn.dispatch_intent("menu")
+
+
+@router.button(DangerAnswer, stale=_menu)
+async def danger_answer(turn: Turn, button: DangerAnswer) -> None:
+    if button.answer == "yes":
         await service.act(turn)
-    elif len(fields) > 1 and fields[1].isdigit():
+    elif button.message_id is not None:
         # Nobody in danger: the message asked about is answered as what it otherwise is.
-        await turn.engine.replay(turn, int(fields[1]), not_danger=True)
+        await turn.engine.replay(turn, button.message_id, not_danger=True)
     else:
         await turn.dispatch_intent("menu")

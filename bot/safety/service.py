@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.cases.buttons import CaseAnswer
 from bot.cases.message_flow import attachment_of
 from bot.cases.service import open_case
 from bot.core.effects import Button
@@ -81,5 +82,5 @@ async def act(turn: Turn) -> None:
     )
     await turn.reply(
         turn._(EMERGENCY_TEXT, number=case.id),
-        ((Button(turn._("Add a message for the coach"), f"caseans:{case.id}"),),),
+        ((Button(turn._("Add a message for the coach"), CaseAnswer(case.id).pack()),),),
     )

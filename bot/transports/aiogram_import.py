@@ -38,7 +38,7 @@ def import_aiogram() -> None:
     rebuild: Any = BaseModel.__dict__["model_rebuild"].__func__
     deferred: list[type[BaseModel]] = []
 
-    def record(cls: type[BaseModel], **kwargs: Any) -> bool | None:
+    def record(cls: type[BaseModel], /, **kwargs: Any) -> bool | None:
         if kwargs.get("_types_namespace") is not None and cls.__module__.startswith("aiogram."):
             deferred.append(cls)
             return None

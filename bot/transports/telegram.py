@@ -19,6 +19,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
@@ -139,27 +140,28 @@ def event_from_update(
     message = data.get("message")
     if message is None or "from" not in message or "chat" not in message:
         return None  # edits, channel posts, service updates: not a person talking to us
-    base = {
-        "channel": CHANNEL,
-        "chat_id": str(message["chat"]["id"]),
-        "sender": _sender(message["from"]),
-        "at": now,
-        "update_id": update_id,
-    }
+    base = partial(
+        Event,
+        CHANNEL,
+        str(message["chat"]["id"]),
+        _sender(message["from"]),
+        now,
+        update_id=update_id,
+    )
     if "text" in message:
-        return Event(**base, text=message["text"])
+        return base(text=message["text"])
     for kind in _UNSUPPORTED:
         if kind in message:
-            return Event(**base, unsupported=kind)
+            return base(unsupported=kind)
     if message.get("photo"):
         largest = message["photo"][-1]["file_id"]
-        return Event(**base, text=message.get("caption"), attachment=Attachment("photo", largest))
+        return base(text=message.get("caption"), attachment=Attachment("photo", largest))
     for key, kind in _ATTACHMENTS.items():
         if key in message:
             file_id = message[key]["file_id"]
-            return Event(**base, text=message.get("caption"), attachment=Attachment(kind, file_id))
+            return base(text=message.get("caption"), attachment=Attachment(kind, file_id))
     if message["chat"].get("type") == "private":
-        return Event(**base, unsupported="other")
+        return base(unsupported="other")
     return None  # someone joined a group, a pinned message...
 
 

@@ -68,6 +68,13 @@ def me_of(request: web.Request) -> Actor:
     return me
 
 
+def web_session_of(request: web.Request) -> WebSession:
+    """The session of the signed-in coach (every non-public page has one)."""
+    session = request[PAGE].web_session
+    assert session is not None
+    return session
+
+
 class Console:
     """What the pages need: the database, the clock, the settings, a way to wake the outbox
     sender when a page enqueued messages (in the bot's own process), the understanding (the
@@ -160,7 +167,7 @@ async def lifecycle(request: web.Request, handler: Handler) -> web.StreamRespons
 
 
 async def _csrf_ok(request: web.Request) -> bool:
-    expected = page(request).web_session.csrf
+    expected = web_session_of(request).csrf
     given = request.headers.get("X-CSRF-Token", "")
     if not given:
         form = await request.post()
@@ -270,7 +277,7 @@ def _same_origin(request: web.Request) -> bool:
 
 
 async def signout(request: web.Request) -> web.StreamResponse:
-    await auth.revoke(page(request).db, page(request).web_session, page(request).now)
+    await auth.revoke(page(request).db, web_session_of(request), page(request).now)
     response = see_other("/bye")
     response.del_cookie(auth.COOKIE, path="/")
     return response
@@ -281,15 +288,15 @@ async def bye(request: web.Request) -> web.Response:
 
 
 async def sessions_page(request: web.Request) -> web.Response:
-    found = await auth.live_sessions(page(request).db, page(request).me, page(request).now)
+    found = await auth.live_sessions(page(request).db, me_of(request), page(request).now)
     return render(
-        request, "sessions.html", {"sessions": found, "current": page(request).web_session.id}
+        request, "sessions.html", {"sessions": found, "current": web_session_of(request).id}
     )
 
 
 async def revoke_session(request: web.Request) -> web.StreamResponse:
     wanted = int(request.match_info["id"])
-    for found in await auth.live_sessions(page(request).db, page(request).me, page(request).now):
+    for found in await auth.live_sessions(page(request).db, me_of(request), page(request).now):
         if found.id == wanted:
             await auth.revoke(page(request).db, found, page(request).now)
     return see_other("/sessions")

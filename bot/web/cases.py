@@ -15,7 +15,7 @@ from bot.core import audit
 from bot.core.i18n import translator
 from bot.plans import service as plans
 from bot.web import files, queries
-from bot.web.app import audit_read, console_of, form_of, page, render, see_other
+from bot.web.app import audit_read, console_of, form_of, me_of, page, render, see_other
 from storage.models import (
     ActionPlan,
     Actor,
@@ -51,12 +51,12 @@ def routes(r: web.UrlDispatcher) -> None:
 async def _inbox_context(request: web.Request) -> dict[str, Any]:
     session = page(request).db
     filters = queries.Filters.parse(dict(request.query))
-    found, counts = await queries.inbox(session, page(request).me, filters, page(request).now)
+    found, counts = await queries.inbox(session, me_of(request), filters, page(request).now)
     people = await queries.names(
         session, {c.actor_id for c in found} | {c.coach_id for c in found if c.coach_id}
     )
     places = await queries.territories(session)
-    visible_plans = await plans.plans_visible_to(session, page(request).me)
+    visible_plans = await plans.plans_visible_to(session, me_of(request))
     plan_titles = {p.id: p.title for p in visible_plans}
     for case in found:
         if case.plan_id and case.plan_id not in plan_titles:
@@ -91,7 +91,7 @@ async def _visible_case(request: web.Request) -> Case:
     """The case of the URL if this coach may see it; otherwise "not found", as if it did not
     exist (nothing is revealed about other coaches' cases)."""
     case = await page(request).db.get(Case, int(request.match_info["id"]))
-    if case is None or not await visibility.can_see(page(request).db, page(request).me, case):
+    if case is None or not await visibility.can_see(page(request).db, me_of(request), case):
         raise web.HTTPNotFound(text="not found")
     return case
 
@@ -131,7 +131,7 @@ async def case_page(request: web.Request) -> web.Response:
             )
         ).all()
     )
-    others = await work.handover_candidates(session, page(request).me)
+    others = await work.handover_candidates(session, me_of(request))
     opened = next((e for e in events if e.kind == "opened"), None)
     answers = (opened.details or {}).get("answers", {}) if opened else {}
     settings = console_of(request).settings
@@ -144,7 +144,7 @@ async def case_page(request: web.Request) -> web.Response:
         and e.actor_id in people
         and files.fetchable(settings, people[e.actor_id].channel)
     }
-    me = page(request).me
+    me = me_of(request)
     t_actor = translator(case.lang)
     signed = me.coach_signature or t_actor.gettext(DEFAULT_SIGNATURE)
     return render(
@@ -226,7 +226,7 @@ async def act(request: web.Request) -> web.StreamResponse:
     case = await _visible_case(request)
     action = request.match_info["action"]
     form = await form_of(request)
-    me: Actor = page(request).me
+    me = me_of(request)
     console = console_of(request)
     desk = work.Desk(
         session=session,
@@ -300,7 +300,7 @@ async def canned_add(request: web.Request) -> web.StreamResponse:
                 lang=lang,
                 title=title,
                 text=text,
-                author_id=page(request).me.id,
+                author_id=me_of(request).id,
                 created_at=page(request).now,
             )
         )

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.core import audit
 from bot.plans import committee_report, export, importer, service
-from bot.web.app import console_of, form_of, page, render, see_other, today
+from bot.web.app import console_of, form_of, me_of, page, render, see_other, today
 from storage.models import ActionPlan, Actor, Commitment, CommitmentStatus
 
 COLUMNS = (
@@ -41,7 +41,7 @@ def routes(r: web.UrlDispatcher) -> None:
 
 async def plans_page(request: web.Request) -> web.Response:
     session = page(request).db
-    found = await service.plans_visible_to(session, page(request).me)
+    found = await service.plans_visible_to(session, me_of(request))
     summary = {}
     for plan in found:
         commitments = await service.commitments_of_plan(session, plan.id)
@@ -56,7 +56,7 @@ async def plans_page(request: web.Request) -> web.Response:
 
 async def _visible_plan(request: web.Request) -> ActionPlan:
     plan = await page(request).db.get(ActionPlan, int(request.match_info["id"]))
-    if plan is None or not await service.can_see_plan(page(request).db, page(request).me, plan):
+    if plan is None or not await service.can_see_plan(page(request).db, me_of(request), plan):
         raise web.HTTPNotFound(text="not found")
     return plan
 
@@ -114,7 +114,7 @@ async def export_xlsx(request: web.Request) -> web.Response:
     content = export.plan_xlsx(plan, commitments, owners)
     await audit.record(
         page(request).db,
-        page(request).me,
+        me_of(request),
         audit.Action.EXPORT,
         f"plan:{plan.id}",
         page(request).now,
@@ -202,7 +202,7 @@ async def import_confirm(request: web.Request) -> web.StreamResponse:
             request, "import.html", {"fields": fields, "report": None, "error": "file"}, 400
         )
     report = await importer.import_plan(
-        page(request).db, path, _options(form, reference, page(request).me), now=page(request).now
+        page(request).db, path, _options(form, reference, me_of(request)), now=page(request).now
     )
     path.unlink(missing_ok=True)
     if report.plan_id is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.web import queries
-from bot.web.app import page, render
+from bot.web.app import me_of, page, render
 from storage.models import CaseCategory
 
 CHART_HEIGHT = 120
@@ -17,7 +17,7 @@ def routes(r: web.UrlDispatcher) -> None:
 
 
 async def territory_page(request: web.Request) -> web.Response:
-    picture = await queries.picture(page(request).db, page(request).me, page(request).now)
+    picture = await queries.picture(page(request).db, me_of(request), page(request).now)
     peak = max([1, *(max(w.opened, w.resolved) for w in picture.weeks)])
     return render(
         request,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from bot.app import routers
+from bot.core.callback import CallbackData
 from bot.core.router import DuplicateHandler, Router, Routes
 from bot.core.turn import Turn
 
@@ -19,7 +20,11 @@ async def _command(turn: Turn, argument: str) -> None:
     return None
 
 
-async def _button(turn: Turn, fields: list[str]) -> None:
+class _Lang(CallbackData, prefix="lang"):
+    choice: str
+
+
+async def _button(turn: Turn, button: _Lang) -> None:
     return None
 
 
@@ -42,7 +47,7 @@ def test_the_application_routes_merge_with_declared_overrides_only() -> None:
     [
         lambda r: r.intent("greeting")(_intent),
         lambda r: r.command("Help")(_command),
-        lambda r: r.button("lang")(_button),
+        lambda r: r.button(_Lang)(_button),
         lambda r: r.on_attachment(_intent),
         lambda r: r.screen(_take),
     ],
@@ -52,7 +57,7 @@ def test_an_undeclared_duplicate_is_refused(register: Callable[[Router], object]
     first, second = Router("first"), Router("second")
     first.intent("greeting")(_intent)
     first.command("help")(_command)
-    first.button("lang")(_button)
+    first.button(_Lang)(_button)
     first.on_attachment(_intent)
     first.screen(_take)
     register(second)
@@ -83,6 +88,6 @@ def test_an_override_of_nothing_is_refused() -> None:
 
 def test_one_router_cannot_register_a_key_twice() -> None:
     router = Router("twice")
-    router.button("lang")(_button)
+    router.button(_Lang)(_button)
     with pytest.raises(DuplicateHandler):
-        router.button("lang")(_button)
+        router.button(_Lang)(_button)

@@ -78,9 +78,9 @@ def actions() -> dict[str, tuple[str, frozenset[str]]]:
     found: dict[str, tuple[str, frozenset[str]]] = {}
     for name, handler in sorted(ROUTES.commands.items()):
         found[f"command:{name}"] = (f"/{name}", _declared(handler))
-    for prefix, handler in sorted(ROUTES.buttons.items()):
+    for prefix, route in sorted(ROUTES.buttons.items()):
         if f"button:{prefix}" not in SKIP:
-            found[f"button:{prefix}"] = (f"{prefix}:x", _declared(handler))
+            found[f"button:{prefix}"] = (f"{prefix}:x", _declared(route.handler))
     return found
 
 

@@ -10,14 +10,17 @@ so a restart resumes at the same step and /cancel keeps what was already answere
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from bot.cases.service import open_case
 from bot.core.clock import local
 from bot.core.effects import Button, Keyboard
-from bot.core.flow import Flow
+from bot.core.flow import Flow, step
 from bot.core.i18n import N_
 from bot.core.telegram_html import escape
-from bot.core.turn import Turn
+from bot.core.turn import FlowStart, Turn
 from bot.plans import service
+from bot.plans.buttons import CheckChoice
 from bot.plans.due_dates import day, from_iso, read_due, show, to_iso
 from bot.plans.reminders import due_label, status_label
 from storage.models import ActionPlan, CaseCategory, Commitment, CommitmentStatus
@@ -37,23 +40,43 @@ _CHOOSE = N_("Please answer with one of the buttons below.")
 
 
 def _keyboard(turn: Turn, choices: tuple[tuple[str, str], ...]) -> Keyboard:
-    return tuple((Button(turn._(label), f"{NAME}:{value}"),) for value, label in choices)
+    return tuple((Button(turn._(label), CheckChoice(value).pack()),) for value, label in choices)
 
 
 def _skip(turn: Turn) -> Keyboard:
-    return ((Button(turn._(_SKIP), f"{NAME}:skip"),),)
+    return ((Button(turn._(_SKIP), CheckChoice("skip").pack()),),)
 
 
-class PlanCheckFlow(Flow):
+def _pressed(turn: Turn) -> str | None:
+    """The value of this flow's button pressed, or None (text, or another button)."""
+    pressed = CheckChoice.unpack(turn.message.button)
+    return pressed.value if pressed is not None else None
+
+
+class PlanCheckStart(FlowStart, flow="plan_check"):
+    """All the actor's open commitments, or the one a reminder is about with its answer."""
+
+    commitment_ids: tuple[int, ...] | None = None
+    answer: str | None = None
+
+
+class PlanCheckState(TypedDict, total=False):
+    queue: list[int]  # the commitments to go through
+    index: int  # the one under way
+    eval: dict[str, str | None]  # the evaluation's answers so far
+    reason: str  # what blocks it
+    reason_message: int
+    proposed: str  # a new date, ISO
+    proposed_text: str  # as written
+
+
+class PlanCheckFlow(Flow[PlanCheckStart, PlanCheckState]):
     name = NAME
 
-    async def start(
-        self,
-        turn: Turn,
-        commitment_ids: list[int] | None = None,
-        answer: str | None = None,
-    ) -> None:
+    async def start(self, turn: Turn, params: PlanCheckStart) -> None:
         assert turn.flow is not None
+        answer = params.answer
+        commitment_ids = list(params.commitment_ids) if params.commitment_ids is not None else None
         if commitment_ids is None:
             found = await service.open_commitments_of(turn.session, turn.actor.id)
             commitment_ids = [c.id for c in found]
@@ -74,7 +97,7 @@ class PlanCheckFlow(Flow):
                     n=len(commitment_ids),
                 )
             )
-        turn.flow.data = {"queue": commitment_ids, "index": 0}
+        self.save(turn, {"queue": commitment_ids, "index": 0})
         if answer is None:
             turn.goto("status")
             await self.prompt(turn)
@@ -85,20 +108,20 @@ class PlanCheckFlow(Flow):
 
     async def _current(self, turn: Turn) -> Commitment | None:
         assert turn.flow is not None
-        queue: list[int] = turn.flow.data["queue"]
-        index: int = turn.flow.data["index"]
+        queue: list[int] = self.state(turn)["queue"]
+        index: int = self.state(turn)["index"]
         while index < len(queue):
             commitment = await turn.session.get(Commitment, queue[index])
             if commitment is not None and commitment.owner_id == turn.actor.id:
                 return commitment
             index += 1  # removed or handed to someone else meanwhile
-            turn.flow.data["index"] = index
+            self.state(turn)["index"] = index
         return None
 
     async def _next(self, turn: Turn) -> None:
         assert turn.flow is not None
-        turn.flow.data["index"] += 1
-        turn.flow.data.pop("eval", None)
+        self.state(turn)["index"] += 1
+        self.state(turn).pop("eval", None)
         turn.goto("status")
         if await self._current(turn) is None:
             turn.end_flow()
@@ -118,9 +141,9 @@ class PlanCheckFlow(Flow):
         what = escape(commitment.what)
         if step == "status":
             plan = await turn.session.get_one(ActionPlan, commitment.plan_id)
-            queue = turn.flow.data["queue"]
+            queue = self.state(turn)["queue"]
             lines = [
-                f"<b>{turn.flow.data['index'] + 1}/{len(queue)} · {what}</b>",
+                f"<b>{self.state(turn)['index'] + 1}/{len(queue)} · {what}</b>",
                 turn._("Plan: {plan}", plan=escape(plan.title)),
             ]
             if commitment.where:
@@ -158,8 +181,8 @@ class PlanCheckFlow(Flow):
             await turn.reply(
                 turn._("Do you want me to alert your coach so they can help unblock it?"),
                 (
-                    (Button(turn._("Yes, alert the coach"), f"{NAME}:coach"),),
-                    (Button(turn._("No, thank you"), f"{NAME}:nocoach"),),
+                    (Button(turn._("Yes, alert the coach"), CheckChoice("coach").pack()),),
+                    (Button(turn._("No, thank you"), CheckChoice("nocoach").pack()),),
                 ),
             )
         elif step == "new_date":
@@ -171,12 +194,12 @@ class PlanCheckFlow(Flow):
                 )
             )
         elif step == "confirm_date":
-            proposed = from_iso(turn.flow.data["proposed"])
+            proposed = from_iso(self.state(turn)["proposed"])
             await turn.reply(
                 turn._("New deadline: {due}. Is that right?", due=show(turn, proposed)),
                 (
-                    (Button(turn._("Yes"), f"{NAME}:yes"),),
-                    (Button(turn._("No, I will write it again"), f"{NAME}:no"),),
+                    (Button(turn._("Yes"), CheckChoice("yes").pack()),),
+                    (Button(turn._("No, I will write it again"), CheckChoice("no").pack()),),
                 ),
             )
 
@@ -186,8 +209,9 @@ class PlanCheckFlow(Flow):
 
     # -- steps ----------------------------------------------------------------------------
 
+    @step("status")
     async def on_status(self, turn: Turn) -> None:
-        value = self.button_value(turn)
+        value = _pressed(turn)
         if value not in dict(_STATUS_BUTTONS):
             await self._wrong_input(turn)
             return
@@ -211,7 +235,7 @@ class PlanCheckFlow(Flow):
                 actor=turn.actor,
                 now=turn.now,
             )
-            turn.flow.data["eval"] = {}
+            self.state(turn)["eval"] = {}
             turn.goto("eval_goal")
         else:
             await service.set_status(
@@ -222,15 +246,19 @@ class PlanCheckFlow(Flow):
             return
         await self.prompt(turn)
 
+    @step("eval_goal")
     async def on_eval_goal(self, turn: Turn) -> None:
         await self._eval_button(turn, "goal", _GOAL_BUTTONS, "eval_results")
 
+    @step("eval_results")
     async def on_eval_results(self, turn: Turn) -> None:
         await self._eval_text(turn, "results", "eval_difficulties")
 
+    @step("eval_difficulties")
     async def on_eval_difficulties(self, turn: Turn) -> None:
         await self._eval_text(turn, "difficulties", "eval_continue")
 
+    @step("eval_continue")
     async def on_eval_continue(self, turn: Turn) -> None:
         await self._eval_button(turn, "continue", _CONTINUE_BUTTONS, None)
 
@@ -238,12 +266,12 @@ class PlanCheckFlow(Flow):
         self, turn: Turn, key: str, choices: tuple[tuple[str, str], ...], then: str | None
     ) -> None:
         assert turn.flow is not None
-        value = self.button_value(turn)
+        value = _pressed(turn)
         if value not in dict(choices):
             await self._wrong_input(turn)
             return
         # A new dict each time: the stored JSON is compared by value, nested edits go unseen.
-        turn.flow.data["eval"] = {**turn.flow.data["eval"], key: value}
+        self.state(turn)["eval"] = {**self.state(turn)["eval"], key: value}
         if then is not None:
             turn.goto(then)
             await self.prompt(turn)
@@ -256,17 +284,17 @@ class PlanCheckFlow(Flow):
                 actor=turn.actor,
                 now=turn.now,
                 kind="evaluation",
-                **turn.flow.data["eval"],
+                **self.state(turn)["eval"],
             )
         await turn.reply(turn._("Thank you, your evaluation is recorded."))
         await self._next(turn)
 
     async def _eval_text(self, turn: Turn, key: str, then: str) -> None:
         assert turn.flow is not None
-        if self.button_value(turn) == "skip":
-            turn.flow.data["eval"] = {**turn.flow.data["eval"], key: None}
+        if _pressed(turn) == "skip":
+            self.state(turn)["eval"] = {**self.state(turn)["eval"], key: None}
         elif turn.message.button is None and turn.text:
-            turn.flow.data["eval"] = {**turn.flow.data["eval"], key: turn.text}
+            self.state(turn)["eval"] = {**self.state(turn)["eval"], key: turn.text}
         else:
             await turn.reply(turn._("Please write your answer, or skip the question."))
             await self.prompt(turn)
@@ -274,6 +302,7 @@ class PlanCheckFlow(Flow):
         turn.goto(then)
         await self.prompt(turn)
 
+    @step("blocked_reason")
     async def on_blocked_reason(self, turn: Turn) -> None:
         assert turn.flow is not None
         if turn.message.button is not None or not turn.text:
@@ -292,14 +321,15 @@ class PlanCheckFlow(Flow):
             now=turn.now,
             reason=turn.text,
         )
-        turn.flow.data["reason"] = turn.text
-        turn.flow.data["reason_message"] = turn.message.id
+        self.state(turn)["reason"] = turn.text
+        self.state(turn)["reason_message"] = turn.message.id
         turn.goto("blocked_coach")
         await self.prompt(turn)
 
+    @step("blocked_coach")
     async def on_blocked_coach(self, turn: Turn) -> None:
         assert turn.flow is not None
-        value = self.button_value(turn)
+        value = _pressed(turn)
         if value not in ("coach", "nocoach"):
             await self._wrong_input(turn)
             return
@@ -308,7 +338,7 @@ class PlanCheckFlow(Flow):
             await self._next(turn)
             return
         if value == "coach":
-            reason = turn.flow.data.get("reason") or ""
+            reason = self.state(turn).get("reason") or ""
             case = await open_case(
                 turn.session,
                 now=turn.now,
@@ -317,7 +347,7 @@ class PlanCheckFlow(Flow):
                 summary=f"{commitment.what}: {reason}",
                 plan_id=commitment.plan_id,
                 commitment_id=commitment.id,
-                source_message_id=turn.flow.data.get("reason_message"),
+                source_message_id=self.state(turn).get("reason_message"),
                 settings=turn.engine.settings,
             )
             await service.record(
@@ -333,6 +363,7 @@ class PlanCheckFlow(Flow):
             await turn.reply(turn._("All right. The blockage is noted in the plan."))
         await self._next(turn)
 
+    @step("new_date")
     async def on_new_date(self, turn: Turn) -> None:
         assert turn.flow is not None
         if turn.message.button is not None or not turn.text:
@@ -345,14 +376,15 @@ class PlanCheckFlow(Flow):
         if day(proposed) < local(turn.now).date():
             await turn.reply(turn._("This date is already past. Write a later date."))
             return
-        turn.flow.data["proposed"] = to_iso(proposed)
-        turn.flow.data["proposed_text"] = turn.text
+        self.state(turn)["proposed"] = to_iso(proposed)
+        self.state(turn)["proposed_text"] = turn.text
         turn.goto("confirm_date")
         await self.prompt(turn)
 
+    @step("confirm_date")
     async def on_confirm_date(self, turn: Turn) -> None:
         assert turn.flow is not None
-        value = self.button_value(turn)
+        value = _pressed(turn)
         if value == "no" or (value is None and turn.text):
             turn.goto("new_date")
             if value is None:  # a date written instead of pressing: read it
@@ -367,12 +399,12 @@ class PlanCheckFlow(Flow):
         if commitment is None:
             await self._next(turn)
             return
-        proposed = from_iso(turn.flow.data["proposed"])
+        proposed = from_iso(self.state(turn)["proposed"])
         await service.set_due(
             turn.session,
             commitment,
             proposed,
-            text=turn.flow.data.get("proposed_text", ""),
+            text=self.state(turn).get("proposed_text", ""),
             actor=turn.actor,
             now=turn.now,
         )

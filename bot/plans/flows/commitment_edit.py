@@ -14,13 +14,16 @@ them (`bot.invitations.service`). A new owner is told at once what they answer f
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from bot.core.effects import Button, Keyboard
-from bot.core.flow import Flow
+from bot.core.flow import Flow, step
 from bot.core.i18n import N_
 from bot.core.telegram_html import escape
-from bot.core.turn import Turn
+from bot.core.turn import FlowStart, Turn
 from bot.invitations.service import create_owner_invitation
 from bot.plans import cards, service
+from bot.plans.buttons import CommitmentEditChoice, CommitmentEditOwner, CommitmentEditStatus
 from bot.plans.due_dates import from_iso, read_due, show, to_iso
 from bot.plans.reminders import due_label, status_label
 from storage.models import ActionPlan, Actor, Commitment, CommitmentStatus
@@ -36,31 +39,57 @@ _EMPTY_ALLOWED = ("where", "how", "deliverables")
 _CHOOSE = N_("Please answer with one of the buttons below.")
 
 
-class CommitmentEditFlow(Flow):
+def _pressed(turn: Turn) -> str | None:
+    """The value of this flow's yes/no/empty/invite/text button, or None."""
+    pressed = CommitmentEditChoice.unpack(turn.message.button)
+    return pressed.value if pressed is not None else None
+
+
+class CommitmentEditStart(FlowStart, flow="cedit"):
+    """One field of a commitment to change, "cancel", or "link" its owner to a person."""
+
+    commitment_id: int
+    field: str
+
+
+class CommitmentEditState(TypedDict, total=False):
+    commitment_id: int
+    plan_id: int
+    field: str  # one of service.FIELDS, or "link"
+    new: str  # the new value: text, a status, or an ISO date
+    due_text: str  # a due date as written
+    flagged: bool  # the date read needs confirming
+    name: str  # the owner as written
+    owner_id: int | None  # the person chosen, None: keep the name as text
+    search: str  # another name written to search
+
+
+class CommitmentEditFlow(Flow[CommitmentEditStart, CommitmentEditState]):
     name = NAME
 
-    async def start(self, turn: Turn, commitment_id: int = 0, field: str = "") -> None:
+    async def start(self, turn: Turn, params: CommitmentEditStart) -> None:
         assert turn.flow is not None
+        commitment_id, field = params.commitment_id, params.field
         commitment = await turn.session.get(Commitment, commitment_id)
         if commitment is None:
             turn.end_flow()
             await turn.reply(turn._("This button is no longer active."))
             return
-        turn.flow.data = {"commitment_id": commitment.id, "plan_id": commitment.plan_id}
+        self.save(turn, {"commitment_id": commitment.id, "plan_id": commitment.plan_id})
         if field == "cancel":
-            turn.flow.data.update(field="status", new=CommitmentStatus.CANCELLED)
+            self.state(turn).update({"field": "status", "new": CommitmentStatus.CANCELLED})
             turn.goto("confirm")
         elif field == "link":
-            turn.flow.data.update(field="link", name=commitment.owner_text)
+            self.state(turn).update({"field": "link", "name": commitment.owner_text})
             turn.goto("pick")
         else:
-            turn.flow.data["field"] = field
+            self.state(turn)["field"] = field
             turn.goto("value")
         await self.prompt(turn)
 
     async def _commitment(self, turn: Turn) -> Commitment | None:
         assert turn.flow is not None
-        commitment = await turn.session.get(Commitment, turn.flow.data["commitment_id"])
+        commitment = await turn.session.get(Commitment, self.state(turn)["commitment_id"])
         if commitment is None:
             turn.end_flow()
             await turn.reply(turn._("This commitment no longer exists."))
@@ -73,7 +102,7 @@ class CommitmentEditFlow(Flow):
         commitment = await self._commitment(turn)
         if commitment is None:
             return
-        step, field = turn.flow.step, turn.flow.data["field"]
+        step, field = turn.flow.step, self.state(turn)["field"]
         what = escape(cards.short(commitment.what, 60))
         if step == "value":
             await self._ask_value(turn, commitment, field, what)
@@ -83,8 +112,8 @@ class CommitmentEditFlow(Flow):
             await turn.reply(
                 await self._summary(turn, commitment),
                 (
-                    (Button(turn._("Yes, change it"), f"{NAME}:yes"),),
-                    (Button(turn._("No, leave it"), f"{NAME}:no"),),
+                    (Button(turn._("Yes, change it"), CommitmentEditChoice("yes").pack()),),
+                    (Button(turn._("No, leave it"), CommitmentEditChoice("no").pack()),),
                 ),
             )
 
@@ -92,7 +121,7 @@ class CommitmentEditFlow(Flow):
         label = turn._(cards.FIELD_LABELS[field])
         if field == "status":
             buttons: Keyboard = tuple(
-                (Button(status_label(turn.t, status), f"{NAME}:s:{status}"),)
+                (Button(status_label(turn.t, status), CommitmentEditStatus(status).pack()),)
                 for status in _STATUSES
             )
             await turn.reply(
@@ -115,7 +144,7 @@ class CommitmentEditFlow(Flow):
             ask = turn._("Write the new text.")
         buttons = ()
         if field in _EMPTY_ALLOWED:
-            buttons = ((Button(turn._("Leave empty"), f"{NAME}:empty"),),)
+            buttons = ((Button(turn._("Leave empty"), CommitmentEditChoice("empty").pack()),),)
         await turn.reply(
             turn._(
                 "<b>{what}</b>\n{field} now: {value}\n{ask}",
@@ -130,14 +159,16 @@ class CommitmentEditFlow(Flow):
     async def _ask_pick(self, turn: Turn, commitment: Commitment) -> None:
         assert turn.flow is not None
         plan = await turn.session.get_one(ActionPlan, commitment.plan_id)
-        name = turn.flow.data["name"]
+        name = self.state(turn)["name"]
         people = await service.owner_candidates(turn.session, plan, name)
         rows: list[tuple[Button, ...]] = [
-            (Button(cards.short(person.display_name), f"{NAME}:a:{person.id}"),)
+            (Button(cards.short(person.display_name), CommitmentEditOwner(person.id).pack()),)
             for person in people
         ]
-        if turn.flow.data["field"] == "link":
-            rows.append((Button(turn._("Make an invitation link"), f"{NAME}:invite"),))
+        if self.state(turn)["field"] == "link":
+            rows.append(
+                (Button(turn._("Make an invitation link"), CommitmentEditChoice("invite").pack()),)
+            )
             text = turn._(
                 "Who is “{name}”? Choose the person, write another name to search, or make an "
                 "invitation link to send them.",
@@ -145,7 +176,12 @@ class CommitmentEditFlow(Flow):
             )
         else:
             rows.append(
-                (Button(turn._("Keep “{name}” as written", name=cards.short(name)), f"{NAME}:t"),)
+                (
+                    Button(
+                        turn._("Keep “{name}” as written", name=cards.short(name)),
+                        CommitmentEditChoice("t").pack(),
+                    ),
+                )
             )
             text = turn._(
                 "Who is “{name}”? Choose the person, write another name to search, or keep "
@@ -159,7 +195,7 @@ class CommitmentEditFlow(Flow):
     async def _summary(self, turn: Turn, commitment: Commitment) -> str:
         """The change to confirm: what, old value → new value."""
         assert turn.flow is not None
-        data = turn.flow.data
+        data = self.state(turn)
         what = escape(cards.short(commitment.what, 60))
         if data["field"] == "link":
             person = await turn.session.get_one(Actor, data["owner_id"])
@@ -192,8 +228,8 @@ class CommitmentEditFlow(Flow):
                 new = turn._("{due} (read from “{text}”)", due=new, text=escape(data["due_text"]))
         elif field == "owner":
             old = await cards.owner_label(turn, commitment)
-            person = await turn.session.get(Actor, data["owner_id"]) if data["owner_id"] else None
-            new = escape(person.display_name if person else data["name"])
+            chosen = await turn.session.get(Actor, data["owner_id"]) if data["owner_id"] else None
+            new = escape(chosen.display_name if chosen else data["name"])
         else:
             old = escape(getattr(commitment, field)) or "—"
             new = escape(data["new"]) or "—"
@@ -207,13 +243,15 @@ class CommitmentEditFlow(Flow):
 
     # -- answers --------------------------------------------------------------------------
 
+    @step("value")
     async def on_value(self, turn: Turn) -> None:
         assert turn.flow is not None
-        data = turn.flow.data
+        data = self.state(turn)
         field = data["field"]
-        value = self.button_value(turn)
+        value = _pressed(turn)
         if field == "status":
-            status = value[2:] if value and value.startswith("s:") else None
+            chosen = CommitmentEditStatus.unpack(turn.message.button)
+            status = chosen.status if chosen is not None else None
             if status not in _STATUSES:
                 await turn.reply(turn._(_CHOOSE))
                 await self.prompt(turn)
@@ -229,7 +267,9 @@ class CommitmentEditFlow(Flow):
             if read is None:
                 return
             due, proposed = read
-            data.update(new=to_iso(proposed), due_text=turn.text, flagged=due.needs_confirmation)
+            data.update(
+                {"new": to_iso(proposed), "due_text": turn.text, "flagged": due.needs_confirmation}
+            )
         elif field == "owner":
             data["name"] = turn.text[:200]
             turn.goto("pick")
@@ -240,12 +280,13 @@ class CommitmentEditFlow(Flow):
         turn.goto("confirm")
         await self.prompt(turn)
 
+    @step("pick")
     async def on_pick(self, turn: Turn) -> None:
         assert turn.flow is not None
-        data = turn.flow.data
-        value = self.button_value(turn)
-        if value is not None and value.startswith("a:") and value[2:].isdigit():
-            data["owner_id"] = int(value[2:])
+        data = self.state(turn)
+        value = _pressed(turn)
+        if (person := CommitmentEditOwner.unpack(turn.message.button)) is not None:
+            data["owner_id"] = person.person_id
         elif value == "t" and data["field"] == "owner":
             data["owner_id"] = None
         elif value == "invite" and data["field"] == "link":
@@ -267,27 +308,28 @@ class CommitmentEditFlow(Flow):
     async def _search(self, turn: Turn) -> None:
         """The candidates for a name the coach wrote at the ``pick`` step."""
         assert turn.flow is not None
-        if turn.flow.data["field"] == "link":
+        if self.state(turn)["field"] == "link":
             # The pending name stays; only the search changes.
-            original = turn.flow.data["name"]
-            turn.flow.data["name"] = turn.flow.data.pop("search")
+            original = self.state(turn)["name"]
+            self.state(turn)["name"] = self.state(turn).pop("search")
             commitment = await self._commitment(turn)
             if commitment is not None:
                 await self._ask_pick(turn, commitment)
-            turn.flow.data["name"] = original
+            self.state(turn)["name"] = original
             return
-        turn.flow.data.pop("search", None)
+        self.state(turn).pop("search", None)
         await self.prompt(turn)
 
     async def _invite(self, turn: Turn) -> None:
         assert turn.flow is not None
-        plan = await turn.session.get_one(ActionPlan, turn.flow.data["plan_id"])
-        await create_owner_invitation(turn, plan, turn.flow.data["name"])
+        plan = await turn.session.get_one(ActionPlan, self.state(turn)["plan_id"])
+        await create_owner_invitation(turn, plan, self.state(turn)["name"])
         turn.end_flow()
 
+    @step("confirm")
     async def on_confirm(self, turn: Turn) -> None:
         assert turn.flow is not None
-        value = self.button_value(turn)
+        value = _pressed(turn)
         commitment = await self._commitment(turn)
         if commitment is None:
             return
@@ -300,7 +342,7 @@ class CommitmentEditFlow(Flow):
             await turn.reply(turn._(_CHOOSE))
             await self.prompt(turn)
             return
-        if turn.flow.data["field"] == "link":
+        if self.state(turn)["field"] == "link":
             await self._link(turn, commitment)
             return
         await self._apply(turn, commitment)
@@ -310,7 +352,7 @@ class CommitmentEditFlow(Flow):
 
     async def _apply(self, turn: Turn, commitment: Commitment) -> None:
         assert turn.flow is not None
-        data, field = turn.flow.data, turn.flow.data["field"]
+        data, field = self.state(turn), self.state(turn)["field"]
         session, who, now = turn.session, turn.actor, turn.now
         if field == "status":
             await service.set_status(session, commitment, data["new"], actor=who, now=now)
@@ -334,7 +376,7 @@ class CommitmentEditFlow(Flow):
 
     async def _link(self, turn: Turn, commitment: Commitment) -> None:
         assert turn.flow is not None
-        data = turn.flow.data
+        data = self.state(turn)
         owner = await turn.session.get_one(Actor, data["owner_id"])
         linked = await service.link_pending_owner(
             turn.session, commitment.plan_id, data["name"], owner, actor=turn.actor, now=turn.now

@@ -10,16 +10,18 @@ it check the role.
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal, TypedDict
 
 from sqlalchemy import select
 
 from bot.core.clock import local
-from bot.core.effects import Button
-from bot.core.flow import Flow
+from bot.core.effects import Button, Keyboard
+from bot.core.flow import Flow, step
 from bot.core.i18n import N_
 from bot.core.telegram_html import escape
-from bot.core.turn import Turn
+from bot.core.turn import FlowStart, Turn
 from bot.plans import service
+from bot.plans.buttons import PlanEditChoice
 from bot.plans.dates import DueDate, Reason, resolve_due
 from bot.plans.due_dates import from_iso, read_due, show, to_iso
 from storage.models import ActionPlan, Commitment, CommitmentStatus
@@ -37,12 +39,34 @@ _QUESTIONS = {
 _OPTIONAL = ("where", "how", "deliverables")
 
 
-class PlanEditFlow(Flow):
+def _pressed(turn: Turn) -> str | None:
+    """The value of this flow's button pressed, or None (text, or another button)."""
+    pressed = PlanEditChoice.unpack(turn.message.button)
+    return pressed.value if pressed is not None else None
+
+
+class PlanEditStart(FlowStart, flow="plan_edit"):
+    """A new plan (no plan), a commitment added to a plan, or its dates to confirm."""
+
+    plan_id: int | None = None
+    mode: Literal["add", "confirm"] = "add"
+
+
+class PlanEditState(TypedDict, total=False):
+    plan_id: int | None
+    row: dict[str, str]  # the commitment being written: field -> text (due: ISO date)
+    proposed: str  # a due date read from the text, ISO, to confirm
+    commitment_id: int  # the commitment whose date is being confirmed
+    suggestion: str | None  # the date offered for it, ISO
+
+
+class PlanEditFlow(Flow[PlanEditStart, PlanEditState]):
     name = NAME
 
-    async def start(self, turn: Turn, plan_id: int | None = None, mode: str = "add") -> None:
+    async def start(self, turn: Turn, params: PlanEditStart) -> None:
         assert turn.flow is not None
-        turn.flow.data = {"plan_id": plan_id, "row": {}}
+        plan_id, mode = params.plan_id, params.mode
+        self.save(turn, {"plan_id": plan_id, "row": {}})
         if plan_id is None:
             turn.goto("title")
         elif mode == "confirm":
@@ -61,29 +85,29 @@ class PlanEditFlow(Flow):
         if step == "title":
             await turn.reply(turn._("New action plan. What is its title (the thématique)?"))
         elif step in _QUESTIONS:
-            buttons = ()
+            buttons: Keyboard = ()
             if step in _OPTIONAL:
-                buttons = ((Button(turn._("Leave empty"), f"{NAME}:empty"),),)
+                buttons = ((Button(turn._("Leave empty"), PlanEditChoice("empty").pack()),),)
             await turn.reply(turn._(_QUESTIONS[step]), buttons)
         elif step == "due_confirm":
-            proposed = from_iso(turn.flow.data["proposed"])
+            proposed = from_iso(self.state(turn)["proposed"])
             await turn.reply(
                 turn._(
                     "I read “{text}” as {due}. Is that right?",
-                    text=escape(turn.flow.data["row"]["due_text"]),
+                    text=escape(self.state(turn)["row"]["due_text"]),
                     due=show(turn, proposed),
                 ),
                 (
-                    (Button(turn._("Yes"), f"{NAME}:yes"),),
-                    (Button(turn._("No, I will write it again"), f"{NAME}:no"),),
+                    (Button(turn._("Yes"), PlanEditChoice("yes").pack()),),
+                    (Button(turn._("No, I will write it again"), PlanEditChoice("no").pack()),),
                 ),
             )
         elif step == "more":
             await turn.reply(
                 turn._("Add another commitment to this plan?"),
                 (
-                    (Button(turn._("Add another"), f"{NAME}:more"),),
-                    (Button(turn._("That is all"), f"{NAME}:finish"),),
+                    (Button(turn._("Add another"), PlanEditChoice("more").pack()),),
+                    (Button(turn._("That is all"), PlanEditChoice("finish").pack()),),
                 ),
             )
         elif step == "confirm":
@@ -92,7 +116,7 @@ class PlanEditFlow(Flow):
                 turn.end_flow()
                 await turn.reply(turn._("Every date of this plan is confirmed."))
                 return
-            suggestion = turn.flow.data.get("suggestion")
+            suggestion = self.state(turn).get("suggestion")
             text = turn._(
                 "<b>{what}</b>\nThe date “{text}” needs confirming. Write the exact date.",
                 what=escape(commitment.what),
@@ -104,7 +128,7 @@ class PlanEditFlow(Flow):
                     (
                         Button(
                             turn._("Use {due}", due=show(turn, from_iso(suggestion))),
-                            f"{NAME}:use",
+                            PlanEditChoice("use").pack(),
                         ),
                     ),
                 )
@@ -112,6 +136,7 @@ class PlanEditFlow(Flow):
 
     # -- a new plan -----------------------------------------------------------------------
 
+    @step("title")
     async def on_title(self, turn: Turn) -> None:
         assert turn.flow is not None
         if turn.message.button is not None or not turn.text:
@@ -127,7 +152,7 @@ class PlanEditFlow(Flow):
         )
         turn.session.add(plan)
         await turn.session.flush()
-        turn.flow.data["plan_id"] = plan.id
+        self.state(turn)["plan_id"] = plan.id
         await turn.reply(
             turn._("Plan “{plan}” created. Now its first commitment.", plan=escape(plan.title))
         )
@@ -138,7 +163,7 @@ class PlanEditFlow(Flow):
 
     async def _field(self, turn: Turn, name: str) -> None:
         assert turn.flow is not None
-        value = self.button_value(turn)
+        value = _pressed(turn)
         if value == "empty" and name in _OPTIONAL:
             text = ""
         elif turn.message.button is None and turn.text:
@@ -146,7 +171,7 @@ class PlanEditFlow(Flow):
         else:
             await self.prompt(turn)
             return
-        turn.flow.data["row"] = {**turn.flow.data["row"], name: text}
+        self.state(turn)["row"] = {**self.state(turn)["row"], name: text}
         following = _FIELDS[_FIELDS.index(name) + 1] if name != "deliverables" else None
         if following is None:
             await self._save(turn)
@@ -154,21 +179,27 @@ class PlanEditFlow(Flow):
         turn.goto(following)
         await self.prompt(turn)
 
+    @step("what")
     async def on_what(self, turn: Turn) -> None:
         await self._field(turn, "what")
 
+    @step("where")
     async def on_where(self, turn: Turn) -> None:
         await self._field(turn, "where")
 
+    @step("how")
     async def on_how(self, turn: Turn) -> None:
         await self._field(turn, "how")
 
+    @step("deliverables")
     async def on_deliverables(self, turn: Turn) -> None:
         await self._field(turn, "deliverables")
 
+    @step("owner")
     async def on_owner(self, turn: Turn) -> None:
         await self._field(turn, "owner")
 
+    @step("due")
     async def on_due(self, turn: Turn) -> None:
         assert turn.flow is not None
         if turn.message.button is not None or not turn.text:
@@ -178,21 +209,25 @@ class PlanEditFlow(Flow):
         if read is None:
             return
         due, proposed = read
-        row = {**turn.flow.data["row"], "due_text": turn.text}
-        turn.flow.data["proposed"] = to_iso(proposed)
+        row = {**self.state(turn)["row"], "due_text": turn.text}
+        self.state(turn)["proposed"] = to_iso(proposed)
         if due.needs_confirmation:
-            turn.flow.data["row"] = row
+            self.state(turn)["row"] = row
             turn.goto("due_confirm")
         else:
-            turn.flow.data["row"] = {**row, "due": to_iso(proposed)}
+            self.state(turn)["row"] = {**row, "due": to_iso(proposed)}
             turn.goto("owner")
         await self.prompt(turn)
 
+    @step("due_confirm")
     async def on_due_confirm(self, turn: Turn) -> None:
         assert turn.flow is not None
-        value = self.button_value(turn)
+        value = _pressed(turn)
         if value == "yes":
-            turn.flow.data["row"] = {**turn.flow.data["row"], "due": turn.flow.data["proposed"]}
+            self.state(turn)["row"] = {
+                **self.state(turn)["row"],
+                "due": self.state(turn)["proposed"],
+            }
             turn.goto("owner")
         elif value == "no":
             turn.goto("due")
@@ -202,8 +237,8 @@ class PlanEditFlow(Flow):
 
     async def _save(self, turn: Turn) -> None:
         assert turn.flow is not None
-        row = turn.flow.data["row"]
-        plan_id = turn.flow.data["plan_id"]
+        row = self.state(turn)["row"]
+        plan_id = self.state(turn)["plan_id"]
         position = await turn.session.scalar(
             select(Commitment.position)
             .where(Commitment.plan_id == plan_id)
@@ -246,12 +281,13 @@ class PlanEditFlow(Flow):
                 who=who,
             )
         )
-        turn.flow.data["row"] = {}
+        self.state(turn)["row"] = {}
         turn.goto("more")
         await self.prompt(turn)
 
+    @step("more")
     async def on_more(self, turn: Turn) -> None:
-        value = self.button_value(turn)
+        value = _pressed(turn)
         if value == "more":
             turn.goto("what")
             await self.prompt(turn)
@@ -269,7 +305,7 @@ class PlanEditFlow(Flow):
         commitment = await turn.session.scalar(
             select(Commitment)
             .where(
-                Commitment.plan_id == turn.flow.data["plan_id"],
+                Commitment.plan_id == self.state(turn)["plan_id"],
                 Commitment.due_needs_confirmation.is_(True),
             )
             .order_by(Commitment.position, Commitment.id)
@@ -280,18 +316,20 @@ class PlanEditFlow(Flow):
         plan = await turn.session.get_one(ActionPlan, commitment.plan_id)
         due = resolve_due(commitment.due_text, plan.reference_date)
         proposed = service.proposed_due(due)
-        turn.flow.data["commitment_id"] = commitment.id
-        turn.flow.data["suggestion"] = to_iso(proposed) if proposed is not None else None
+        self.state(turn)["commitment_id"] = commitment.id
+        self.state(turn)["suggestion"] = to_iso(proposed) if proposed is not None else None
         return commitment
 
+    @step("confirm")
     async def on_confirm(self, turn: Turn) -> None:
         assert turn.flow is not None
         commitment = await self._next_unconfirmed(turn)
         if commitment is None:
             await self.prompt(turn)
             return
-        if self.button_value(turn) == "use" and turn.flow.data.get("suggestion"):
-            value = from_iso(turn.flow.data["suggestion"])
+        suggestion = self.state(turn).get("suggestion")
+        if _pressed(turn) == "use" and suggestion:
+            value = from_iso(suggestion)
         elif turn.message.button is None and turn.text:
             plan = await turn.session.get_one(ActionPlan, commitment.plan_id)
             due = resolve_due(turn.text, plan.reference_date)
