@@ -53,6 +53,8 @@ FORGOTTEN = N_(
     "Done: your data is erased. If you write again, the hotline will not know who you are."
 )
 KEPT = N_("Nothing was erased.")
+# Kept in Latin letters in every variant: some phones mangle other file names.
+EXPORT_FILENAME = N_("hotline-data-{id}.json")
 EXPORT_CAPTION = N_("Here is everything the hotline keeps about you.")
 STOPPED = N_(
     "Done: you will receive no more reminders. Write /reminders on whenever you want them "
@@ -71,12 +73,12 @@ async def privacy(turn: Turn, _argument: str) -> None:
 
 @router.command("mydata", "mesdonnees")
 async def my_data(turn: Turn, _argument: str) -> None:
-    data = await service.export(turn.session, turn.actor, turn.now)
+    data = await service.export(turn.session, turn.actor, turn.now, turn.t)
     await audit.record(
         turn.session, turn.actor, audit.Action.EXPORT, f"actor:{turn.actor.id}", turn.now
     )
     await turn.reply_document(
-        f"hotline-data-{turn.actor.id}.json",
+        turn._(EXPORT_FILENAME, id=turn.actor.id),
         service.export_json(data),
         turn._(EXPORT_CAPTION),
     )

@@ -8,22 +8,25 @@ its category, dates and summary, and the message it was opened from, emptied) is
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import audit
-from bot.core.i18n import N_, translator
+from bot.core.i18n import N_, Translator
 from bot.core.scheduler import ScanContext
+from bot.privacy import document
 from storage.models import (
+    ActionPlan,
     Actor,
     Call,
     Case,
     CaseEvent,
     Commitment,
     CommitmentEvent,
+    Committee,
     CommitteeMember,
     DeliveryStatus,
     FlowSession,
@@ -32,24 +35,20 @@ from storage.models import (
     OutboxMessage,
     ReviewItem,
     Role,
+    Territory,
 )
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-def _row(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
-    return {name: _plain(getattr(obj, name)) for name in fields}
-
 
 CONTROLLER = N_("Centre of Excellence for Territorial Coaching")
 
 
-async def export(session: AsyncSession, actor: Actor, now: datetime) -> dict[str, Any]:
-    """Everything the hotline keeps about this person, as JSON-ready data."""
+async def export(
+    session: AsyncSession, actor: Actor, now: datetime, t: Translator
+) -> dict[str, Any]:
+    """Everything the hotline keeps about this person, labelled in their language.
+
+    Ids that point at other rows (territory, committee, plan, commitment) are shown by
+    the name people know them by; codes (role, status, kind...) by their translated name.
+    """
 
     async def rows(query: Any) -> list[Any]:
         return list((await session.scalars(query)).all())
@@ -68,47 +67,51 @@ async def export(session: AsyncSession, actor: Actor, now: datetime) -> dict[str
         select(Commitment).where(Commitment.owner_id == actor.id).order_by(Commitment.id)
     )
     committees = await rows(select(CommitteeMember).where(CommitteeMember.actor_id == actor.id))
+    # Only the rows this person's data points at are looked up, by name.
+    names = {
+        ref: await _names(session, ref, key, name, pointing)
+        for ref, key, name, pointing in (
+            ("territory_id", Territory.id, Territory.name, [actor]),
+            ("committee_id", Committee.id, Committee.name, committees),
+            ("plan_id", ActionPlan.id, ActionPlan.title, [*cases, *commitments]),
+            ("commitment_id", Commitment.id, Commitment.what, cases),
+        )
+    }
+    pressed = {
+        button["data"]: button["label"]
+        for reply in replies
+        for row in reply.buttons or []
+        for button in row
+    }
+    shown = document.Shown(t, names, pressed)
     return {
-        "exported_at": _plain(now),
+        t.gettext(document.EXPORTED_AT): shown.value("exported_at", now),
         # Named as the person reads it everywhere else on the line.
-        "controller": translator(actor.lang).gettext(CONTROLLER),
-        "profile": _row(
-            actor,
-            (
-                *("id", "channel", "external_id", "display_name", "role", "lang"),
-                *("territory_id", "reminders_stopped", "created_at", "last_seen_at"),
-            ),
-        ),
-        "committees": [_row(m, ("committee_id", "joined_at")) for m in committees],
-        "calls": [
-            _row(c, ("id", "opened_at", "last_activity_at", "acknowledged_at")) for c in calls
+        t.gettext(document.CONTROLLER): t.gettext(CONTROLLER),
+        t.gettext(document.SECTIONS["profile"]): shown.row(actor, document.PROFILE),
+        t.gettext(document.SECTIONS["committees"]): [
+            shown.row(m, document.COMMITTEE) for m in committees
         ],
-        "messages": [
-            _row(
-                m,
-                ("id", "call_id", "received_at", "kind", "text", "button", "attachment_kind"),
-            )
-            for m in messages
+        t.gettext(document.SECTIONS["calls"]): [shown.row(c, document.CALL) for c in calls],
+        t.gettext(document.SECTIONS["messages"]): [
+            shown.row(m, document.MESSAGE) for m in messages
         ],
-        "replies": [
-            _row(r, ("id", "call_id", "created_at", "kind", "text", "filename", "status"))
-            for r in replies
-        ],
-        "cases": [
-            _row(
-                c,
-                (
-                    *("id", "category", "severity", "status", "summary", "plan_id"),
-                    *("commitment_id", "opened_at", "resolved_at", "closed_at"),
-                ),
-            )
-            for c in cases
-        ],
-        "commitments": [
-            _row(c, ("id", "plan_id", "what", "where", "due", "status", "deliverables"))
-            for c in commitments
+        t.gettext(document.SECTIONS["replies"]): [shown.row(r, document.REPLY) for r in replies],
+        t.gettext(document.SECTIONS["cases"]): [shown.row(c, document.CASE) for c in cases],
+        t.gettext(document.SECTIONS["commitments"]): [
+            shown.row(c, document.COMMITMENT) for c in commitments
         ],
     }
+
+
+async def _names(
+    session: AsyncSession, reference: str, key: Any, name: Any, rows: list[Any]
+) -> dict[int, str]:
+    ids = {getattr(row, reference) for row in rows} - {None}
+    if not ids:
+        return {}
+    found = await session.execute(select(key, name).where(key.in_(ids)))
+    return {row[0]: row[1] for row in found.all()}
 
 
 def export_json(data: dict[str, Any]) -> bytes:

@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import select
 
 from bot.conversation.framework import ACK, KEPT, THANKS, VARIANT_NAMES
 from bot.core.config import Settings
@@ -27,12 +28,15 @@ from bot.transports.telegram import run_telegram
 from storage.db import Database
 from storage.models import (
     Actor,
+    Case,
+    CaseEvent,
     DeliveryStatus,
     InboundMessage,
     Invitation,
     InvitationKind,
     OutboxMessage,
     Role,
+    Territory,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,6 +85,24 @@ class Person:
             await self._post("sendCommand", body)
         else:
             await self._post("sendMessage", body)
+
+    async def sends(self, kind: str, file_id: str, caption: str = "") -> None:
+        """A photo or voice note as a Telegram app sends it: a message with the file, no text."""
+        file = {"file_id": file_id, "file_unique_id": file_id, "file_size": 2048}
+        shapes: dict[str, Any] = {
+            "photo": [{**file, "width": 1280, "height": 960}],
+            "voice": {**file, "duration": 4, "mime_type": "audio/ogg"},
+        }
+        body: dict[str, Any] = {
+            "botToken": self.token,
+            "from": self._from(),
+            "chat": self._chat(),
+            "date": int(time.time()),
+            kind: shapes[kind],
+        }
+        if caption:
+            body["caption"] = caption
+        await self._post("sendMessage", body)
 
     async def presses(self, label: str) -> None:
         for message in reversed(self.inbox):
@@ -283,3 +305,74 @@ async def test_nobody_is_trapped_or_lost(
         assert left["text"] == t.gettext(
             "All right, we leave it there: nothing was sent to the coach."
         )
+
+
+async def test_files_before_a_coach_writes_join_the_open_case(
+    hotline: tuple[str, Settings], emulator: str
+) -> None:
+    """A photo and a voice note sent while a case is open, before any coach has written, go
+    to the coach as the files themselves and are kept with the case; its card lists them."""
+    token, settings = hotline
+    t = Translator("fr")
+    now = datetime.now(UTC)
+    async with aiohttp.ClientSession() as http:
+        amina = Person(http, emulator, token, "Amina", "fr")
+        coach = Person(http, emulator, token, "Coach", "fr")
+        db = Database(settings.database_url)
+        async with db.transaction() as session:
+            territory = Territory(name="Figuig", kind="commune")
+            session.add(territory)
+            await session.flush()
+            for person, role in ((coach, Role.COACH), (amina, Role.ACTOR)):
+                session.add(
+                    Actor(
+                        channel="telegram",
+                        external_id=str(person.user_id),
+                        chat_id=str(person.user_id),
+                        display_name=person.first_name,
+                        role=role,
+                        territory_id=territory.id,
+                        created_at=now,
+                    )
+                )
+        await amina.says("Bonjour")
+        await amina.reads(1)
+        await amina.presses(t.gettext(ACK))
+        await amina.reads(1)
+        await amina.presses(t.gettext("Talk to a coach"))
+        await amina.reads(1)
+        await amina.says("Le puits du douar est à sec, un coach peut-il passer ?")
+        (opened,) = await amina.reads(1)
+        async with db.transaction() as session:
+            case = await session.scalar(select(Case))
+        assert case is not None and f"{case.id}" in opened["text"]
+        (alert,) = await coach.reads(1)
+        assert "Le puits du douar est à sec" in alert["text"]
+
+        sent = t.gettext("➡️ Sent to your coach (case #{number}).", number=case.id)
+        await amina.sends("photo", "e2e-photo-1", caption="le puits")
+        (told,) = await amina.reads(1)
+        assert told["text"] == sent
+        (photo,) = await coach.reads(1)
+        assert photo["photo"][0]["file_id"] == "e2e-photo-1"
+        assert "le puits" in photo["caption"]
+        await amina.sends("voice", "e2e-voice-1")
+        (told,) = await amina.reads(1)
+        assert told["text"] == sent
+        (voice,) = await coach.reads(1)
+        assert voice["voice"]["file_id"] == "e2e-voice-1"
+
+        async with db.transaction() as session:
+            kept = (
+                await session.scalars(
+                    select(CaseEvent.file_id).where(
+                        CaseEvent.case_id == case.id, CaseEvent.file_id.is_not(None)
+                    )
+                )
+            ).all()
+        assert sorted(kept) == ["e2e-photo-1", "e2e-voice-1"]
+        await coach.says(f"/case {case.id}")
+        (card,) = await coach.reads(1)
+        kinds = ", ".join(t.gettext(k) for k in ("photo", "voice note"))
+        assert t.gettext("📎 Files: {kinds}", kinds=kinds) in card["text"]
+        await db.dispose()

@@ -52,6 +52,7 @@ Invitation tokens are "token1", "token2"... in transcripts, so that deep links a
 Output lines (written by the runner, replaced on each run):
     bot → NAME:                     a message to NAME,
       | [file: voice file-voice-1]  a file sent on by its id (kind, id), caption below,
+      | > line                      a JSON document's lines (each cut at 100 characters),
       | text                        its text, line by line (HTML as sent to Telegram),
       [Label] [Label]               its buttons, one line per row.
     => value                        result of the sql line above.
@@ -305,6 +306,9 @@ class Player:
             self.out.append(f"  | [picture: {kind}]")
         elif isinstance(effect, SendDocument):
             self.out.append(f"  | [file: {effect.filename}]")
+            if effect.filename.endswith(".json"):  # what a person reads in it, line by line
+                for file_line in effect.content.decode("utf-8").splitlines():
+                    self.out.append(f"  | > {_shortened(file_line)}")
         elif isinstance(effect, SendFile):
             self.out.append(f"  | [file: {effect.kind} {effect.file_id}]")
         for text_line in body(effect).splitlines() or [""]:
@@ -327,6 +331,10 @@ class Player:
                 return
             rows = result.all()
         self.out.append("=> " + "; ".join(", ".join(_cell(v) for v in row) for row in rows))
+
+
+def _shortened(line: str, width: int = 100) -> str:
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def _pairs(words: list[str]) -> dict[str, str]:

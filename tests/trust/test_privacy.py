@@ -13,8 +13,10 @@ from bot.cases.service import open_case
 from bot.core import audit
 from bot.core.effects import SendDocument, body
 from bot.core.engine import Engine
+from bot.core.i18n import VARIANTS, Translator
 from bot.core.outbox import enqueue
 from bot.core.scheduler import ScanContext, run_once
+from bot.privacy import document
 from bot.privacy.service import retention_scan
 from storage.models import (
     Actor,
@@ -39,14 +41,26 @@ async def test_mydata_sends_everything_as_json_and_is_audited(
     documents = [e for e in effects if isinstance(e, SendDocument)]
     assert len(documents) == 1
     data = json.loads(documents[0].content)
-    assert data["profile"]["display_name"] == "Amina"
-    texts = [m["text"] for m in data["messages"]]
+    # Labelled in her variant (French here), like everything else she reads on the line.
+    assert data["Votre profil"]["Nom"] == "Amina"
+    texts = [m.get("Texte") for m in data["Vos messages"]]
     assert "Le puits de Tamgrout est à sec" in texts
-    assert data["calls"] and data["replies"]
-    assert {"cases", "commitments", "committees"} <= data.keys()
+    assert data["Vos appels à la ligne"] and data["Ce que la ligne vous a envoyé"]
+    assert {"Vos demandes à un coach", "Vos engagements dans les plans", "Vos comités"} <= set(data)
     async with engine.db.transaction() as session:
         entries = await audit.entries(session, subject=f"actor:{actor_id}")
     assert [(e.action, e.actor_id) for e in entries] == [("export", actor_id)]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_no_two_labels_of_the_export_read_the_same(variant: str) -> None:
+    t = Translator(variant)
+    for fields in document.ROWS:
+        shown = [t.gettext(f.label) for f in fields]
+        # Two fields under one name would overwrite each other in the file.
+        assert len(set(shown)) == len(shown), shown
+    sections = [t.gettext(s) for s in (*document.SECTIONS.values(), document.EXPORTED_AT)]
+    assert len(set(sections)) == len(sections)
 
 
 async def test_forget_asks_first_then_erases_and_keeps_what_a_case_needs(

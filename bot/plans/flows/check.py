@@ -91,10 +91,12 @@ class PlanCheckFlow(Flow[PlanCheckStart, PlanCheckState]):
                 )
                 return
             await turn.reply(
-                turn._(
-                    "You have {n} open action(s). Let us go through them one by one; "
+                turn.t.ngettext(
+                    "You have {n} open action. Let us go through it; "
                     "/cancel stops at any time and keeps your answers.",
-                    n=len(commitment_ids),
+                    "You have {n} open actions. Let us go through them one by one; "
+                    "/cancel stops at any time and keeps your answers.",
+                    len(commitment_ids),
                 )
             )
         self.save(turn, {"queue": commitment_ids, "index": 0})

@@ -206,10 +206,12 @@ class CommitmentEditFlow(Flow[CommitmentEditStart, CommitmentEditState]):
                     if c.owner_id is None and c.owner_text == data["name"]
                 ]
             )
-            return turn._(
-                "Link the {n} row(s) whose owner is “{name}” to {person}? "
+            return turn.t.ngettext(
+                "Link the row whose owner is “{name}” to {person}? "
+                "They will be told and reminded of its deadline.",
+                "Link the {n} rows whose owner is “{name}” to {person}? "
                 "They will be told and reminded of their deadlines.",
-                n=count,
+                count,
                 name=escape(data["name"]),
                 person=escape(person.display_name),
             )
@@ -383,8 +385,11 @@ class CommitmentEditFlow(Flow[CommitmentEditStart, CommitmentEditState]):
         )
         turn.end_flow()
         await turn.reply(
-            turn._(
-                "{n} row(s) linked to {person}.", n=len(linked), person=escape(owner.display_name)
+            turn.t.ngettext(
+                "{n} row linked to {person}.",
+                "{n} rows linked to {person}.",
+                len(linked),
+                person=escape(owner.display_name),
             )
         )
         await tell_new_owner(turn, owner, linked)
