@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, cast, func, literal, select, update
+from sqlalchemy import Row, bindparam, cast, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -44,6 +44,7 @@ from storage.models import (
     InboundKind,
     InboundMessage,
     OutboxMessage,
+    UtcDateTime,
 )
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ class _Known:
     call: Call | None
     acknowledged: bool
     flow: FlowSession | None
-    recent: int | None  # the actor's messages in the flood window, when counted
+    flooded: bool | None  # whether the actor is over the flood limit, when known
 
 
 class Engine:
@@ -108,6 +109,7 @@ class Engine:
         self.understander = understander
         self.routes = Routes(routers)
         self._chat_locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._claims: dict[bool, Any] = {}
 
     # -- entry points -------------------------------------------------------------------------
 
@@ -287,34 +289,49 @@ class Engine:
             if not more and not await self._more_waiting(channel, chat_id):
                 return effects
 
-    def _claim(self, channel: str, chat_id: str, received_at: datetime | None) -> Any:
-        """The oldest unhandled message of the chat, locked, with everything handling needs:
+    def _claim(self, flood_counted: bool) -> Any:
+        """The oldest unhandled message of a chat, locked, with everything handling needs:
         its actor, their latest call, the chat's flow position, whether they ever
-        acknowledged the framework, how many messages of the chat wait, and their messages
-        in the flood window (when `received_at`, the time of the message expected, is known).
+        acknowledged the framework, whether another message of the chat waits, and (when
+        `flood_counted`) whether the actor is over the flood limit at this message.
+
+        Parameters: `channel`, `chat_id`, and `since` (the start of the flood window of the
+        message expected). Built once per shape and cached: statement building costs more
+        than running it, and a cached statement hits SQLAlchemy's compiled cache. Every part
+        is an indexed search that stops early, so its cost does not grow with a chat's
+        backlog or an actor's history (see tests/test_costs.py).
 
         Several processes may share one PostgreSQL: the row lock makes one of them handle it,
         and a process that finds it locked leaves the whole chat to the holder, which goes on
         to the chat's next message (so a chat's messages stay in order). SQLite ignores FOR
         UPDATE; its write lock, taken at BEGIN, serialises processes instead.
         """
-        unhandled = (
-            InboundMessage.channel == channel,
-            InboundMessage.chat_id == chat_id,
-            InboundMessage.handled_at.is_(None),
-        )
+        cached = self._claims.get(flood_counted)
+        if cached is not None:
+            return cached
+        channel, chat_id = bindparam("channel"), bindparam("chat_id")
         oldest = (
             select(InboundMessage.id)
-            .where(*unhandled)
+            .where(
+                InboundMessage.channel == channel,
+                InboundMessage.chat_id == chat_id,
+                InboundMessage.handled_at.is_(None),
+            )
             .order_by(InboundMessage.id)
             .limit(1)
             .scalar_subquery()
         )
         other = aliased(InboundMessage)
-        waiting = (
-            select(func.count(other.id))
-            .where(other.channel == channel, other.chat_id == chat_id, other.handled_at.is_(None))
-            .scalar_subquery()
+        more = (
+            select(other.id)
+            .where(
+                other.channel == InboundMessage.channel,
+                other.chat_id == InboundMessage.chat_id,
+                other.handled_at.is_(None),
+                other.id != InboundMessage.id,
+            )
+            .correlate(InboundMessage)
+            .exists()
         )
         latest_call = (
             select(Call.id)
@@ -330,20 +347,25 @@ class Engine:
             .correlate(InboundMessage)
             .exists()
         )
-        recent: Any = literal(None)
-        if received_at is not None and self.settings.flood_limit > 0:
-            recent = (
-                select(func.count(other.id))
+        flooded: Any = literal(None)
+        if flood_counted:
+            # Over the limit when the window holds a message beyond the limit's count: the
+            # search reads at most limit + 1 entries of (actor_id, received_at).
+            flooded = (
+                select(other.id)
                 .where(
                     other.actor_id == InboundMessage.actor_id,
-                    other.received_at > received_at - self.settings.flood_window,
+                    other.received_at > bindparam("since", type_=UtcDateTime()),
                     other.id <= InboundMessage.id,
                 )
+                .order_by(other.received_at.desc())
+                .limit(1)
+                .offset(self.settings.flood_limit)
                 .correlate(InboundMessage)
                 .scalar_subquery()
             )
-        return (
-            select(InboundMessage, Actor, Call, FlowSession, waiting, acknowledged, recent)
+        claim = (
+            select(InboundMessage, Actor, Call, FlowSession, more, acknowledged, flooded)
             .join(Actor, Actor.id == InboundMessage.actor_id)
             .outerjoin(Call, Call.id == latest_call)
             .outerjoin(
@@ -354,6 +376,19 @@ class Engine:
             .where(InboundMessage.id == oldest, InboundMessage.handled_at.is_(None))
             .with_for_update(skip_locked=True, of=InboundMessage)
         )
+        self._claims[flood_counted] = claim
+        return claim
+
+    def _claim_params(
+        self, channel: str, chat_id: str, received_at: datetime | None
+    ) -> tuple[Any, dict[str, Any]]:
+        """The claim statement for this chat and its parameters."""
+        counted = received_at is not None and self.settings.flood_limit > 0
+        params: dict[str, Any] = {"channel": channel, "chat_id": chat_id}
+        if counted:
+            assert received_at is not None
+            params["since"] = received_at - self.settings.flood_window
+        return self._claim(counted), params
 
     async def _handle_next(
         self, channel: str, chat_id: str, received_at: datetime | None
@@ -364,20 +399,23 @@ class Engine:
         message_id: int | None = None
         try:
             async with self.db.transaction() as session:
-                row = (await session.execute(self._claim(channel, chat_id, received_at))).first()
+                claim, params = self._claim_params(channel, chat_id, received_at)
+                row = (await session.execute(claim, params)).first()
                 if row is None:
                     return None
-                message, actor, call, state, waiting, acknowledged, recent = row
+                message, actor, call, state, more, acknowledged, beyond = row
                 message_id = message.id
-                if recent is not None and message.received_at != received_at:
-                    recent = None  # an older message came first: its own window is counted
-                known = _Known(call, bool(acknowledged), state, recent)
+                flooded = None
+                if received_at is not None and message.received_at == received_at:
+                    flooded = beyond is not None  # else an older message came first: its
+                    # own window is counted by the flood check
+                known = _Known(call, bool(acknowledged), state, flooded)
                 sent, deferred = await self._process(session, message, actor, known)
                 await session.flush()
                 effects = [to_effect(r) for r in sent]
             for job in deferred:  # committed: the turn's work is safe, the lock released
                 effects += [to_effect(r) for r in await job()]
-            return effects, waiting > 1
+            return effects, bool(more)
         except Exception as error:
             if message_id is None:
                 raise
@@ -429,7 +467,7 @@ class Engine:
         if _addressed_elsewhere(message.text, self.settings.bot_username):
             message.handled_at = now
             return [], []  # "/case@other_bot" in a group: another bot's command
-        if await flood.over_limit(session, message, self.settings, known.recent):
+        if await flood.over_limit(session, message, self.settings, known.flooded):
             message.handled_at = now
             return await flood.slow_down(session, message, actor, now, self.settings), []
         understanding = self._understand(message)
