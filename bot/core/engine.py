@@ -78,6 +78,19 @@ QUESTION_WORDS = key_set(_QUESTION_WORDS.split())
 # another update that re-uses the id, not a redelivery.
 DEDUP_WINDOW = timedelta(hours=48)
 
+# The columns of a stored message that come from the event (see `_fields`).
+STORED_FIELDS = (
+    "channel",
+    "chat_id",
+    "update_key",
+    "kind",
+    "text",
+    "button",
+    "attachment_kind",
+    "file_id",
+    "received_at",
+)
+
 SORRY = N_(
     "Sorry, something went wrong on our side. Your message is saved and a coach can see it; "
     "please try again in a moment."
@@ -110,6 +123,7 @@ class Engine:
         self.routes = Routes(routers)
         self._chat_locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self._claims: dict[bool, Any] = {}
+        self._store: Any = None
 
     # -- entry points -------------------------------------------------------------------------
 
@@ -129,32 +143,38 @@ class Engine:
         # Someone known, an update not seen before: one statement, atomic on its own.
         fields = _fields(event, _update_key(event))
         async with self.db.single_statement() as session:
-            stored = await session.scalar(self._store_known(fields, event.sender.external_id))
+            stored = await session.scalar(
+                self._store_known(), {**fields, "external_id": event.sender.external_id}
+            )
         if stored is not None:
             return int(stored)
         # Someone new, or an update id already stored (a redelivery, or an id re-used).
         return (await self.receive_many([event]))[0]
 
-    def _store_known(self, fields: dict[str, Any], external_id: str) -> Any:
+    def _store_known(self) -> Any:
         """INSERT ... SELECT the sender's actor id; nothing when the sender is unknown or the
-        update was already stored (then the slower path sorts out which)."""
+        update was already stored (then the slower path sorts out which). Parameters: the
+        message's fields and `external_id`; built once (see `_claim`)."""
+        if self._store is not None:
+            return self._store
         table = InboundMessage.__table__
         values = []
-        for name, value in fields.items():
-            column_type = table.c[name].type
-            bound = literal(value, column_type)
+        for name in STORED_FIELDS:
+            bound = bindparam(name, type_=table.c[name].type)
             # PostgreSQL infers no type for a bare parameter in a SELECT list.
-            values.append(bound if self.db.is_sqlite else cast(bound, column_type))
+            values.append(bound if self.db.is_sqlite else cast(bound, table.c[name].type))
         source = select(*values, Actor.id).where(
-            Actor.channel == fields["channel"], Actor.external_id == external_id
+            Actor.channel == bindparam("channel"), Actor.external_id == bindparam("external_id")
         )
         insert = sqlite_insert if self.db.is_sqlite else postgresql_insert
-        return (
-            insert(InboundMessage)
-            .from_select([*fields, "actor_id"], source)
+        # On the table, not the entity: the ORM would take parameters for a bulk insert.
+        self._store = (
+            insert(table)
+            .from_select([*STORED_FIELDS, "actor_id"], source)
             .on_conflict_do_nothing(index_elements=["update_key"])
-            .returning(InboundMessage.id)
+            .returning(table.c.id)
         )
+        return self._store
 
     async def receive_many(self, events: list[Event]) -> list[int | None]:
         """Store events in one short transaction (taken before handling on SQLite); for each,
