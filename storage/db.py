@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import sqlite
+
 log = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite+aiosqlite:///var/hotline.sqlite3"
@@ -104,7 +106,12 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        if self.is_sqlite:
+        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            # One thread hop per statement (see storage.sqlite).
+            engine_kwargs.setdefault(
+                "async_creator", sqlite.connector(parsed.database, SQLITE_BUSY_TIMEOUT_MS / 1000)
+            )
+        elif self.is_sqlite:
             engine_kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         # Errors must not quote the values of a statement: they carry what people wrote.
         engine_kwargs.setdefault("hide_parameters", True)
