@@ -110,6 +110,7 @@ def connector(path: str, timeout: float) -> Any:
             lambda: sqlite3.connect(path, timeout=timeout, check_same_thread=False), 64
         )
         connection._thread.daemon = True  # as aiosqlite.connect's callers do
-        return await connection
+        await connection  # starts its thread and opens the file
+        return connection
 
     return connect

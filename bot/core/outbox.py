@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -171,7 +171,7 @@ async def _insert(session: AsyncSession, values: list[dict[str, Any]]) -> list[O
     object costs several times the statement); the rows come back as detached objects."""
     if session.new:  # objects added before keep getting their ids at this point, as before
         await session.flush()
-    table = OutboxMessage.__table__
+    table = cast(Table, OutboxMessage.__table__)
     connection = await session.connection()
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     if len(values) == 1:
