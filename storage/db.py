@@ -20,8 +20,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from storage import sqlite
-
 log = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite+aiosqlite:///var/hotline.sqlite3"
@@ -107,7 +105,9 @@ class Database:
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
-            # One thread hop per statement (see storage.sqlite).
+            # One thread hop per statement. Imported here: PostgreSQL needs no aiosqlite.
+            from storage import sqlite
+
             engine_kwargs.setdefault(
                 "async_creator", sqlite.connector(parsed.database, SQLITE_BUSY_TIMEOUT_MS / 1000)
             )
