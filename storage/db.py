@@ -104,7 +104,14 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        if self.is_sqlite:
+        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            # One thread hop per statement. Imported here: PostgreSQL needs no aiosqlite.
+            from storage import sqlite
+
+            engine_kwargs.setdefault(
+                "async_creator", sqlite.connector(parsed.database, SQLITE_BUSY_TIMEOUT_MS / 1000)
+            )
+        elif self.is_sqlite:
             engine_kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         # Errors must not quote the values of a statement: they carry what people wrote.
         engine_kwargs.setdefault("hide_parameters", True)

@@ -80,6 +80,26 @@ async def test_storing_a_known_senders_message_is_one_statement(
     assert stored == 1
 
 
+async def test_the_claim_of_a_message_searches_indexes_only(
+    engine: Engine, clock: ManualClock
+) -> None:
+    """The claim reads the oldest unhandled message of a chat, whether another waits, the
+    actor's latest call and whether they are over the flood limit: each an index search
+    that stops early, so its cost grows neither with a chat's backlog nor with an actor's
+    history (a sort or a scan would)."""
+    claim, params = engine._claim_params("console", "amina", clock.now())
+    async with engine.db.transaction() as session:
+        plan = await query_plan(session, engine.db, claim.params(**params))
+    assert "ix_messages_pending" in plan, plan
+    assert "ix_messages_actor_received" in plan, plan
+    assert "ix_calls_actor_id" in plan, plan
+    if engine.db.is_sqlite:
+        assert not any(line.startswith("SCAN") for line in plan.splitlines()), plan
+        assert "TEMP B-TREE" not in plan, plan
+    else:
+        assert "Seq Scan" not in plan and "Sort" not in plan, plan
+
+
 # -- scans -------------------------------------------------------------------------------------
 
 

@@ -13,9 +13,10 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import cast as typed
 
-from sqlalchemy import Row, Select, cast, func, literal, select, update
+from sqlalchemy import Row, Select, String, Table, bindparam, cast, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -44,6 +45,7 @@ from storage.models import (
     InboundKind,
     InboundMessage,
     OutboxMessage,
+    UtcDateTime,
 )
 
 log = logging.getLogger(__name__)
@@ -77,10 +79,32 @@ QUESTION_WORDS = key_set(_QUESTION_WORDS.split())
 # another update that re-uses the id, not a redelivery.
 DEDUP_WINDOW = timedelta(hours=48)
 
+# The columns of a stored message that come from the event (see `_fields`).
+STORED_FIELDS = (
+    "channel",
+    "chat_id",
+    "update_key",
+    "kind",
+    "text",
+    "button",
+    "attachment_kind",
+    "file_id",
+    "received_at",
+)
+
 SORRY = N_(
     "Sorry, something went wrong on our side. Your message is saved and a coach can see it; "
     "please try again in a moment."
 )
+
+
+# What the claim reads: the message, its actor, their latest call, the chat's flow position,
+# whether another message waits, whether the framework was ever acknowledged, and the
+# flood check (None when not counted).
+if TYPE_CHECKING:
+    ClaimStatement: TypeAlias = Select[
+        InboundMessage, Actor, Call | None, FlowSession | None, bool, bool, Any
+    ]
 
 
 @dataclass(frozen=True)
@@ -90,7 +114,7 @@ class _Known:
     call: Call | None
     acknowledged: bool
     flow: FlowSession | None
-    recent: int | None  # the actor's messages in the flood window, when counted
+    flooded: bool | None  # whether the actor is over the flood limit, when known
 
 
 class Engine:
@@ -108,6 +132,8 @@ class Engine:
         self.understander = understander
         self.routes = Routes(routers)
         self._chat_locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._claims: dict[bool, ClaimStatement] = {}
+        self._store: Any = None
 
     # -- entry points -------------------------------------------------------------------------
 
@@ -127,32 +153,38 @@ class Engine:
         # Someone known, an update not seen before: one statement, atomic on its own.
         fields = _fields(event, _update_key(event))
         async with self.db.single_statement() as session:
-            stored = await session.scalar(self._store_known(fields, event.sender.external_id))
+            stored = await session.scalar(
+                self._store_known(), {**fields, "external_id": event.sender.external_id}
+            )
         if stored is not None:
             return int(stored)
         # Someone new, or an update id already stored (a redelivery, or an id re-used).
         return (await self.receive_many([event]))[0]
 
-    def _store_known(self, fields: dict[str, Any], external_id: str) -> Any:
+    def _store_known(self) -> Any:
         """INSERT ... SELECT the sender's actor id; nothing when the sender is unknown or the
-        update was already stored (then the slower path sorts out which)."""
-        table = InboundMessage.__table__
+        update was already stored (then the slower path sorts out which). Parameters: the
+        message's fields and `external_id`; built once (see `_claim`)."""
+        if self._store is not None:
+            return self._store
+        table = typed(Table, InboundMessage.__table__)
         values = []
-        for name, value in fields.items():
-            column_type = table.c[name].type
-            bound = literal(value, column_type)
+        for name in STORED_FIELDS:
+            bound = bindparam(name, type_=table.c[name].type)
             # PostgreSQL infers no type for a bare parameter in a SELECT list.
-            values.append(bound if self.db.is_sqlite else cast(bound, column_type))
+            values.append(bound if self.db.is_sqlite else cast(bound, table.c[name].type))
         source = select(*values, Actor.id).where(
-            Actor.channel == fields["channel"], Actor.external_id == external_id
+            Actor.channel == bindparam("channel"), Actor.external_id == bindparam("external_id")
         )
         insert = sqlite_insert if self.db.is_sqlite else postgresql_insert
-        return (
-            insert(InboundMessage)
-            .from_select([*fields, "actor_id"], source)
+        # On the table, not the entity: the ORM would take parameters for a bulk insert.
+        self._store = (
+            insert(table)
+            .from_select([*STORED_FIELDS, "actor_id"], source)
             .on_conflict_do_nothing(index_elements=["update_key"])
-            .returning(InboundMessage.id)
+            .returning(table.c.id)
         )
+        return self._store
 
     async def receive_many(self, events: list[Event]) -> list[int | None]:
         """Store events in one short transaction (taken before handling on SQLite); for each,
@@ -287,36 +319,50 @@ class Engine:
             if not more and not await self._more_waiting(channel, chat_id):
                 return effects
 
-    def _claim(
-        self, channel: str, chat_id: str, received_at: datetime | None
-    ) -> Select[tuple[InboundMessage, Actor, Call | None, FlowSession | None, int, bool, Any]]:
-        """The oldest unhandled message of the chat, locked, with everything handling needs:
+    def _claim(self, flood_counted: bool) -> ClaimStatement:
+        """The oldest unhandled message of a chat, locked, with everything handling needs:
         its actor, their latest call, the chat's flow position, whether they ever
-        acknowledged the framework, how many messages of the chat wait, and their messages
-        in the flood window (when `received_at`, the time of the message expected, is known).
+        acknowledged the framework, whether another message of the chat waits, and (when
+        `flood_counted`) whether the actor is over the flood limit at this message.
+
+        Parameters: `channel`, `chat_id`, and `since` (the start of the flood window of the
+        message expected). Built once per shape and cached: statement building costs more
+        than running it, and a cached statement hits SQLAlchemy's compiled cache. Every part
+        is an indexed search that stops early, so its cost does not grow with a chat's
+        backlog or an actor's history (see tests/test_costs.py).
 
         Several processes may share one PostgreSQL: the row lock makes one of them handle it,
         and a process that finds it locked leaves the whole chat to the holder, which goes on
         to the chat's next message (so a chat's messages stay in order). SQLite ignores FOR
         UPDATE; its write lock, taken at BEGIN, serialises processes instead.
         """
-        unhandled = (
-            InboundMessage.channel == channel,
-            InboundMessage.chat_id == chat_id,
-            InboundMessage.handled_at.is_(None),
-        )
+        cached = self._claims.get(flood_counted)
+        if cached is not None:
+            return cached
+        channel = bindparam("channel", type_=String())
+        chat_id = bindparam("chat_id", type_=String())
         oldest = (
             select(InboundMessage.id)
-            .where(*unhandled)
+            .where(
+                InboundMessage.channel == channel,
+                InboundMessage.chat_id == chat_id,
+                InboundMessage.handled_at.is_(None),
+            )
             .order_by(InboundMessage.id)
             .limit(1)
             .scalar_subquery()
         )
         other = aliased(InboundMessage)
-        waiting = (
-            select(func.count(other.id))
-            .where(other.channel == channel, other.chat_id == chat_id, other.handled_at.is_(None))
-            .scalar_subquery()
+        more = (
+            select(other.id)
+            .where(
+                other.channel == InboundMessage.channel,
+                other.chat_id == InboundMessage.chat_id,
+                other.handled_at.is_(None),
+                other.id != InboundMessage.id,
+            )
+            .correlate(InboundMessage)
+            .exists()
         )
         latest_call = (
             select(Call.id)
@@ -332,20 +378,25 @@ class Engine:
             .correlate(InboundMessage)
             .exists()
         )
-        recent: Any = literal(None)
-        if received_at is not None and self.settings.flood_limit > 0:
-            recent = (
-                select(func.count(other.id))
+        flooded: Any = literal(None)
+        if flood_counted:
+            # Over the limit when the window holds a message beyond the limit's count: the
+            # search reads at most limit + 1 entries of (actor_id, received_at).
+            flooded = (
+                select(other.id)
                 .where(
                     other.actor_id == InboundMessage.actor_id,
-                    other.received_at > received_at - self.settings.flood_window,
+                    other.received_at > bindparam("since", type_=UtcDateTime()),
                     other.id <= InboundMessage.id,
                 )
+                .order_by(other.received_at.desc())
+                .limit(1)
+                .offset(self.settings.flood_limit)
                 .correlate(InboundMessage)
                 .scalar_subquery()
             )
-        return (
-            select(InboundMessage, Actor, Call, FlowSession, waiting, acknowledged, recent)
+        claim = (
+            select(InboundMessage, Actor, Call, FlowSession, more, acknowledged, flooded)
             .join(Actor, Actor.id == InboundMessage.actor_id)
             .outerjoin(Call, Call.id == latest_call)
             .outerjoin(
@@ -356,6 +407,19 @@ class Engine:
             .where(InboundMessage.id == oldest, InboundMessage.handled_at.is_(None))
             .with_for_update(skip_locked=True, of=InboundMessage)
         )
+        self._claims[flood_counted] = claim
+        return claim
+
+    def _claim_params(
+        self, channel: str, chat_id: str, received_at: datetime | None
+    ) -> tuple[ClaimStatement, dict[str, Any]]:
+        """The claim statement for this chat and its parameters."""
+        counted = received_at is not None and self.settings.flood_limit > 0
+        params: dict[str, Any] = {"channel": channel, "chat_id": chat_id}
+        if counted:
+            assert received_at is not None
+            params["since"] = received_at - self.settings.flood_window
+        return self._claim(counted), params
 
     async def _handle_next(
         self, channel: str, chat_id: str, received_at: datetime | None
@@ -366,20 +430,23 @@ class Engine:
         message_id: int | None = None
         try:
             async with self.db.transaction() as session:
-                row = (await session.execute(self._claim(channel, chat_id, received_at))).first()
+                claim, params = self._claim_params(channel, chat_id, received_at)
+                row = (await session.execute(claim, params)).first()
                 if row is None:
                     return None
-                message, actor, call, state, waiting, acknowledged, recent = row
+                message, actor, call, state, more, acknowledged, beyond = row
                 message_id = message.id
-                if recent is not None and message.received_at != received_at:
-                    recent = None  # an older message came first: its own window is counted
-                known = _Known(call, bool(acknowledged), state, recent)
+                flooded = None
+                if received_at is not None and message.received_at == received_at:
+                    flooded = beyond is not None  # else an older message came first: its
+                    # own window is counted by the flood check
+                known = _Known(call, bool(acknowledged), state, flooded)
                 sent, deferred = await self._process(session, message, actor, known)
                 await session.flush()
                 effects = [to_effect(r) for r in sent]
             for job in deferred:  # committed: the turn's work is safe, the lock released
                 effects += [to_effect(r) for r in await job()]
-            return effects, waiting > 1
+            return effects, bool(more)
         except Exception as error:
             if message_id is None:
                 raise
@@ -431,7 +498,7 @@ class Engine:
         if _addressed_elsewhere(message.text, self.settings.bot_username):
             message.handled_at = now
             return [], []  # "/case@other_bot" in a group: another bot's command
-        if await flood.over_limit(session, message, self.settings, known.recent):
+        if await flood.over_limit(session, message, self.settings, known.flooded):
             message.handled_at = now
             return await flood.slow_down(session, message, actor, now, self.settings), []
         understanding = self._understand(message)

@@ -42,13 +42,14 @@ async def over_limit(
     session: AsyncSession,
     message: InboundMessage,
     settings: Settings,
-    counted: int | None = None,
+    known: bool | None = None,
 ) -> bool:
-    """`counted`: the count, when the caller already had it read along with the message."""
+    """`known`: the answer, when the caller already had it read along with the message."""
     if settings.flood_limit <= 0:
         return False
-    if counted is None:
-        counted = await _count(session, message, message.received_at - settings.flood_window)
+    if known is not None:
+        return known
+    counted = await _count(session, message, message.received_at - settings.flood_window)
     return counted > settings.flood_limit
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -168,30 +168,26 @@ async def enqueue(
         )
         if existing is not None:
             return []
-    rows = [
-        OutboxMessage(**values)
-        for values in message_rows(
-            channel=channel,
-            chat_id=chat_id,
-            text=text,
-            now=now,
-            buttons=buttons,
-            photo=photo,
-            document=document,
-            file_ref=file_ref,
-            actor_id=actor_id,
-            call_id=call_id,
-            cause_id=cause_id,
-            dedup_key=dedup_key,
-            not_before=not_before,
-            about_id=about_id,
-            priority=priority,
-        )
-    ]
+    values = message_rows(
+        channel=channel,
+        chat_id=chat_id,
+        text=text,
+        now=now,
+        buttons=buttons,
+        photo=photo,
+        document=document,
+        file_ref=file_ref,
+        actor_id=actor_id,
+        call_id=call_id,
+        cause_id=cause_id,
+        dedup_key=dedup_key,
+        not_before=not_before,
+        about_id=about_id,
+        priority=priority,
+    )
     if dedup_key is None:
-        session.add_all(rows)
-        await session.flush()
-        return rows
+        return await _insert(session, values)
+    rows = [OutboxMessage(**row) for row in values]
     try:
         # A concurrent enqueuer (another process's scan) may insert the same key first: its
         # unique constraint then fails this savepoint only, not the caller's transaction.
@@ -201,6 +197,21 @@ async def enqueue(
     except IntegrityError:
         return []
     return rows
+
+
+async def _insert(session: AsyncSession, values: list[dict[str, Any]]) -> list[OutboxMessage]:
+    """Store rows in one INSERT ... RETURNING, past the unit of work (whose flush of one new
+    object costs several times the statement); the rows come back as detached objects."""
+    if session.new:  # objects added before keep getting their ids at this point, as before
+        await session.flush()
+    table = cast(Table, OutboxMessage.__table__)
+    connection = await session.connection()
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    if len(values) == 1:
+        ids = [(await connection.execute(statement, values[0])).scalar_one()]
+    else:
+        ids = list((await connection.execute(statement, values)).scalars())
+    return [OutboxMessage(id=row_id, **row) for row_id, row in zip(ids, values, strict=True)]
 
 
 async def enqueue_keyed(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:

@@ -21,12 +21,26 @@ class InboundKind(StrEnum):
 
 class InboundMessage(Base):
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_pending", "channel", "chat_id", "handled_at"),)
+    __table_args__ = (
+        # The unhandled messages of a chat, oldest first: the claim's first entry, whatever
+        # the chat's history or backlog. Partial: it holds only what waits.
+        Index(
+            "ix_messages_pending",
+            "channel",
+            "chat_id",
+            "id",
+            sqlite_where=text("handled_at IS NULL"),
+            postgresql_where=text("handled_at IS NULL"),
+        ),
+        # An actor's messages in a time window (the flood limit, read by the claim): a range
+        # of this index, whatever the actor's history. Serves lookups by actor_id alone too.
+        Index("ix_messages_actor_received", "actor_id", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(64))
-    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id"), index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id"))
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), default=None, index=True)
     # "<channel>:<update id>": a redelivered update is recognised and ignored.
     update_key: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
