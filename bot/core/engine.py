@@ -283,19 +283,21 @@ class Engine:
 
     async def recover(self) -> list[Effect]:
         """Handle whatever was stored but not handled before the last stop."""
-        async with self.db.transaction() as session:
-            chats = (
-                await session.execute(
-                    select(InboundMessage.channel, InboundMessage.chat_id)
-                    .where(InboundMessage.handled_at.is_(None))
-                    .distinct()
-                )
-            ).all()
         effects: list[Effect] = []
-        for channel, chat_id in chats:
+        for channel, chat_id in await self.waiting_chats():
             async with self._chat_locks[(channel, chat_id)]:
                 effects += await self._process_chat(channel, chat_id)
         return effects
+
+    async def waiting_chats(self) -> list[tuple[str, str]]:
+        """The chats with messages stored and not handled (after a stop or a crash)."""
+        async with self.db.transaction() as session:
+            chats = await session.execute(
+                select(InboundMessage.channel, InboundMessage.chat_id)
+                .where(InboundMessage.handled_at.is_(None))
+                .distinct()
+            )
+            return [(channel, chat_id) for channel, chat_id in chats]
 
     # -- handling -----------------------------------------------------------------------------
 

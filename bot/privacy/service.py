@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import audit
 from bot.core.i18n import N_, translator
 from bot.core.scheduler import ScanContext
+from storage.db import ERASED
 from storage.models import (
     Actor,
     Call,
@@ -227,8 +228,23 @@ async def forget(
     actor.reminders_stopped = True
     actor.last_seen_at = None
     await session.flush()
-    # Once committed, no copy of the erased rows stays in SQLite's write-ahead log.
-    session.info["checkpoint"] = True
+    # Once committed, old copies of the erased rows go too (SQLite's write-ahead log,
+    # PostgreSQL's dead row versions).
+    session.info.setdefault(ERASED, set()).update(
+        model.__tablename__
+        for model in (
+            Actor,
+            InboundMessage,
+            OutboxMessage,
+            ReviewItem,
+            Call,
+            CaseEvent,
+            CommitmentEvent,
+            Commitment,
+            Invitation,
+            FlowSession,
+        )
+    )
 
 
 # Rows removed per kind and transaction: retention never holds the write lock for long.

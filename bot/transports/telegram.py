@@ -259,11 +259,14 @@ class TelegramRuntime:
         query = data.get("callback_query")
         if query is not None:
             self._spawn(self._answer(str(query["id"])))
-        chat = (event.channel, event.chat_id)
-        if chat not in self._waiting:
-            self._waiting.add(chat)
-            self._spawn(self._handle(event))
+        self._schedule(event.channel, event.chat_id)
         return True
+
+    def _schedule(self, channel: str, chat_id: str) -> None:
+        """Handle what is stored for the chat, in the background (no-op when already due)."""
+        if (channel, chat_id) not in self._waiting:
+            self._waiting.add((channel, chat_id))
+            self._spawn(self._handle(channel, chat_id))
 
     async def store(self, event: Event) -> int | None:
         """Store one event, with those arriving at the same moment: one short transaction
@@ -299,18 +302,17 @@ class TelegramRuntime:
         except Exception as error:
             log.info("answerCallbackQuery failed: %s", error)
 
-    async def _handle(self, event: Event) -> None:
-        chat = (event.channel, event.chat_id)
+    async def _handle(self, channel: str, chat_id: str) -> None:
         try:
             async with self._handling:
                 await self._answering.quiet(HANDLING_DEFERRED_AT_MOST)
                 # From here on a message stored for this chat needs a task of its own
                 # (this one may already have looked).
-                self._waiting.discard(chat)
-                await self.engine.process(event.channel, event.chat_id)  # already stored
+                self._waiting.discard((channel, chat_id))
+                await self.engine.process(channel, chat_id)  # already stored
         except Exception:
-            self._waiting.discard(chat)
-            log.exception("handling chat %s failed; recovered at the next start", event.chat_id)
+            self._waiting.discard((channel, chat_id))
+            log.exception("handling chat %s failed; recovered at the next start", chat_id)
         self.sender.wake()
 
     async def poll_once(self, offset: int | None) -> int | None:
@@ -348,9 +350,12 @@ class TelegramRuntime:
                     await asyncio.wait_for(stop.wait(), min(30.0, 0.5 * 2**failures))
 
     async def start(self) -> None:
-        """Menu, then whatever was stored but not handled or delivered before the last stop."""
+        """Menu, then whatever was stored but not handled or delivered before the last stop,
+        in the background: after a crash under load the webhook must answer again at once
+        (Telegram backs off when it does not), not after the whole backlog is handled."""
         await self.set_commands()
-        await self.engine.recover()
+        for channel, chat_id in await self.engine.waiting_chats():
+            self._schedule(channel, chat_id)
         self.sender.wake()
 
     async def set_commands(self) -> None:
@@ -455,8 +460,6 @@ async def run_telegram(
     site: web.AppRunner | None = None
     try:
         await runtime.start()
-        await run_once(context, jobs)
-        scheduler = start_scheduler(context, jobs) if jobs else None
         if settings.webhook_url:
             assert settings.webhook_secret is not None
             path = urlparse(settings.webhook_url).path or "/"
@@ -474,6 +477,9 @@ async def run_telegram(
             site = await start_site(app, settings.webhook_listen, backlog=WEBHOOK_BACKLOG)
             await adapter.set_webhook(settings.webhook_url, settings.webhook_secret)
             log.warning("webhook for @%s listening on %s", username, settings.webhook_listen)
+        await run_once(context, jobs)
+        scheduler = start_scheduler(context, jobs) if jobs else None
+        if settings.webhook_url:
             await stop.wait()
         else:
             await adapter.delete_webhook()
