@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from sqlalchemy import func, select
 
 from bot.transports.telegram import SECRET_HEADER
