@@ -29,7 +29,7 @@ from bot.core.events import Event, Sender
 from bot.nlu import Understander
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import Actor, Call, Reminder
+from storage.models import Actor, Call, FrameworkText
 from tests import pgserver
 
 REPO = Path(__file__).resolve().parent.parent
@@ -70,8 +70,8 @@ async def prepare(engine: Engine, actors: int) -> None:
                     chat_id=f"a{index}",
                     opened_at=now - timedelta(minutes=1),
                     last_activity_at=now,
-                    reminder=Reminder.FULL,
-                    reminder_lang="fr",
+                    framework_text=FrameworkText.FULL,
+                    framework_lang="fr",
                     acknowledged_at=now,
                 )
             )

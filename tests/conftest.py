@@ -31,6 +31,7 @@ from bot.nlu import Understander
 from storage.db import Database
 from storage.migrate import upgrade, upgrade_async
 from tests import pgserver
+from tests.driver import Hotline
 
 REPO = Path(__file__).resolve().parent.parent
 BACKENDS = [
@@ -165,3 +166,9 @@ async def engine(
     db = Database(settings.database_url)
     yield build_engine(settings, clock=clock, db=db, understander=understander)
     await db.dispose()
+
+
+@pytest.fixture
+def hotline(engine: Engine) -> Hotline:
+    """People talking to `engine` (tests/driver.py)."""
+    return Hotline(engine)

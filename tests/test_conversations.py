@@ -17,7 +17,7 @@ from bot.core.leaving import acknowledges, leaves
 from bot.core.telegram_html import escape
 from bot.nlu import Understander
 from storage.models import Actor, Case, FlowSession
-from tests.trust.helpers import actor_named, say
+from tests.driver import Hotline
 
 
 @pytest.mark.parametrize(
@@ -88,27 +88,30 @@ def test_a_chosen_language_stays() -> None:
     assert actor.lang == "ary"
 
 
-async def test_abandoned_report_then_a_question(engine: Engine, understander: Understander) -> None:
+async def test_abandoned_report_then_a_question(
+    engine: Engine, understander: Understander, hotline: Hotline
+) -> None:
     """Someone starts a report, walks away, and comes back with a question: the question is
     answered after the framework, the report is over and nothing was opened."""
     t = Translator("fr")
-    await say(engine, "amina", "Bonjour")
-    await say(engine, "amina", button="framework:ack")
-    await say(engine, "amina", "je veux signaler un problème")
-    await say(engine, "amina", button="report:cat:conflict")
+    amina = hotline.newcomer("amina")
+    await amina.says("Bonjour")
+    await amina.taps("framework:ack")
+    await amina.says("je veux signaler un problème")
+    await amina.taps("report:cat:conflict")
     engine.clock.advance(timedelta(minutes=45))
-    framework = await say(engine, "amina", "c'est quoi un sociogramme ?")
+    framework = await amina.says("c'est quoi un sociogramme ?")
     assert framework[0].buttons[0][0].label == t.gettext(ACK)
-    after = await say(engine, "amina", "ok d'accord")
+    after = await amina.says("ok d'accord")
     assert [body(e) for e in after] == [
         t.gettext(THANKS),
         escape(understander.answer("sociogram", "fr") or ""),
     ]
     # The next words are taken as themselves, not as the report's next answer.
-    thanks = await say(engine, "amina", "merci")
+    thanks = await amina.says("merci")
     assert body(thanks[0]) == t.gettext("You are welcome. Write whenever you need anything else.")
     async with engine.db.transaction() as session:
         assert await session.scalar(select(func.count(FlowSession.chat_id))) == 0
         assert await session.scalar(select(func.count(Case.id))) == 0
-    actor = await actor_named(engine, "amina")
+    actor = await hotline.actor("amina")
     assert actor is not None and actor.lang == "fr"

@@ -18,11 +18,11 @@ from bot.cases.service import open_case
 from bot.core.clock import LOCAL_TZ, ManualClock
 from bot.core.config import Settings
 from bot.core.engine import Engine
-from bot.core.events import Event, Sender
 from bot.core.scheduler import ScanContext
 from bot.plans import reminders
 from storage.db import Database
 from storage.models import Actor, Case, Commitment, InboundMessage, OutboxMessage
+from tests.driver import Hotline
 
 # An ordinary message (a knowledge question, a button, free text in a flow, a call opening):
 # stored in one statement, then claimed with all it needs in one, handled, written back.
@@ -30,32 +30,23 @@ MESSAGE_BUDGET = 8
 
 
 class Chat:
-    def __init__(self, engine: Engine, clock: ManualClock) -> None:
-        self.engine, self.clock, self.number = engine, clock, 0
+    def __init__(self, hotline: Hotline) -> None:
+        self.engine, self.clock = hotline.engine, hotline.clock
+        self.amina = hotline["amina"]
 
     async def send(self, text: str | None = None, button: str | None = None) -> int:
         """Statements for one message of Amina's."""
-        self.number += 1
-        event = Event(
-            "console",
-            "amina",
-            Sender("amina", "Amina"),
-            self.clock.now(),
-            text=text,
-            button=button,
-            update_id=str(self.number),
-        )
         with counting(self.engine.db) as seen:
-            effects = await self.engine.handle(event)
+            effects = await self.amina.send(text=text, button=button)
         assert effects, "every one of these messages is answered"
         self.clock.advance(timedelta(seconds=20))
         return len(seen)
 
 
 async def test_an_ordinary_message_stays_within_its_statement_budget(
-    engine: Engine, clock: ManualClock
+    hotline: Hotline, clock: ManualClock
 ) -> None:
-    chat = Chat(engine, clock)
+    chat = Chat(hotline)
     await chat.send("Bonjour")  # someone new: their first message creates them
     await chat.send(button="framework:ack")
     costs = {
@@ -74,10 +65,10 @@ async def test_an_ordinary_message_stays_within_its_statement_budget(
 
 
 async def test_storing_a_known_senders_message_is_one_statement(
-    engine: Engine, clock: ManualClock
+    engine: Engine, clock: ManualClock, hotline: Hotline
 ) -> None:
-    await Chat(engine, clock).send("Bonjour")
-    event = Event("console", "amina", Sender("amina"), clock.now(), text="encore", update_id="x")
+    await Chat(hotline).send("Bonjour")
+    event = hotline["amina"].event(text="encore", update_id="x")
     with counting(engine.db) as seen:
         assert await engine.receive(event) is not None
         assert await engine.receive(event) is None  # redelivered: recognised, not stored twice

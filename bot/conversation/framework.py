@@ -15,7 +15,7 @@ from bot.core.flow import Flow
 from bot.core.i18n import N_, Translator
 from bot.core.leaving import acknowledges
 from bot.core.turn import Turn
-from storage.models import InboundKind, Reminder
+from storage.models import FrameworkText, InboundKind
 
 FULL_TEXT = N_(
     "<b>Welcome to the territorial-coaching hotline</b> of the Centre of Excellence.\n"
@@ -93,7 +93,7 @@ class FrameworkFlow(Flow):
         turn.flow.data = {**turn.flow.data, "pending": [*pending, message_id], "langs": langs}
 
     async def prompt(self, turn: Turn) -> None:
-        full = turn.call.reminder == Reminder.FULL
+        full = turn.call.framework_text == FrameworkText.FULL
         text = FULL_TEXT if full else SHORT_TEXT
         await turn.reply(turn._(text), keyboard(turn.t, with_full=not full, with_languages=full))
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Actor, Call, Reminder
+from storage.models import Actor, Call, FrameworkText
 
 
 async def latest_call(session: AsyncSession, actor: Actor) -> Call | None:
@@ -47,15 +47,15 @@ async def current_or_new(
         return call, False
     # Someone who never acknowledged the framework reads it in full again.
     acknowledged = await has_acknowledged(session, actor) if known is None else known[1]
-    reminder = Reminder.SHORT if acknowledged else Reminder.FULL
+    framework_text = FrameworkText.SHORT if acknowledged else FrameworkText.FULL
     call = Call(
         actor_id=actor.id,
         channel=channel,
         chat_id=chat_id,
         opened_at=now,
         last_activity_at=now,
-        reminder=reminder,
-        reminder_lang=lang or actor.lang,
+        framework_text=framework_text,
+        framework_lang=lang or actor.lang,
         lang=lang,
     )
     session.add(call)

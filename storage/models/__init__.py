@@ -3,7 +3,7 @@
 from storage.models.actors import Actor, Role
 from storage.models.audit import AuditEntry, AuditTrailIsAppendOnly
 from storage.models.base import Base, UtcDateTime
-from storage.models.calls import Call, Reminder
+from storage.models.calls import Call, FrameworkText
 from storage.models.cases import Case, CaseCategory, CaseEvent, CaseSeverity, CaseStatus
 from storage.models.flows import FlowSession
 from storage.models.invitations import Invitation, InvitationKind
@@ -49,13 +49,13 @@ __all__ = [
     "CommitteeMember",
     "DeliveryStatus",
     "FlowSession",
+    "FrameworkText",
     "InboundKind",
     "InboundMessage",
     "Invitation",
     "InvitationKind",
     "OutboxMessage",
     "Priority",
-    "Reminder",
     "ReviewItem",
     "ReviewReason",
     "Role",

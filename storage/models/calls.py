@@ -1,4 +1,4 @@
-"""A call: one hotline conversation, opened by the framework reminder."""
+"""A call: one hotline conversation, opened by the framework (in full, or its short recall)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storage.models.base import Base, UtcDateTime
 
 
-class Reminder(StrEnum):
+class FrameworkText(StrEnum):
+    """Which text of the framework opened a call (not a deadline reminder: bot/plans)."""
+
     FULL = "full"
     SHORT = "short"
 
@@ -25,8 +27,10 @@ class Call(Base):
     chat_id: Mapped[str] = mapped_column(String(64))
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_activity_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)  # retention
-    reminder: Mapped[str] = mapped_column(String(8))  # which framework text opened the call
-    reminder_lang: Mapped[str] = mapped_column(String(16))
+    # Which framework text opened the call, and in which language; the columns keep their
+    # first names ("reminder", "reminder_lang") so that no data migration is needed.
+    framework_text: Mapped[str] = mapped_column("reminder", String(8))
+    framework_lang: Mapped[str] = mapped_column("reminder_lang", String(16))
     # The variant of the caller's last message identified with confidence: buttons and
     # unsure words in this call are answered in it.
     lang: Mapped[str | None] = mapped_column(String(16), default=None)

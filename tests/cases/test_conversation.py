@@ -9,40 +9,30 @@ from sqlalchemy import func, select
 
 from bot.cases import alerts
 from bot.cases.service import open_case
-from bot.core.effects import Effect, SendFile, SendMessage, body
+from bot.core.effects import SendFile, SendMessage
 from bot.core.engine import Engine
-from bot.core.events import Attachment, Event, Sender
 from bot.core.i18n import translator
 from storage.models import Actor, Case, CaseEvent, CaseSeverity, OutboxMessage, Role
-from tests.cases.helpers import CHANNEL, open_call, person, say
+from tests.driver import Hotline, Person
 
 
-async def _send(engine: Engine, name: str, **content: object) -> list[Effect]:
-    event = Event(CHANNEL, name, Sender(name), engine.clock.now(), **content)  # type: ignore[arg-type]
-    return await engine.handle(event)
-
-
-def _to(effects: list[Effect], name: str) -> str:
-    return "\n".join(body(e) for e in effects if e.chat_id == name)
-
-
-async def _case_with_an_answer(engine: Engine) -> None:
+async def _case_with_an_answer(hotline: Hotline) -> tuple[Person, Person]:
     """Amina has case #1; coach Karim has answered it."""
-    await person(engine, "karim", Role.COACH)
-    await person(engine, "amina")
-    await open_call(engine, "amina")
+    engine = hotline.engine
+    karim = await hotline.person("karim", Role.COACH)
+    amina = await hotline.person("amina")
+    await amina.opens_call()
     async with engine.db.transaction() as session:
-        amina = await session.scalar(select(Actor).where(Actor.external_id == "amina"))
-        assert amina is not None
         await open_case(
             session,
             now=engine.clock.now(),
-            actor=amina,
+            actor=await session.get_one(Actor, amina.id),
             category="question",
             summary="comment préparer la réunion ?",
             settings=engine.settings,
         )
-    await say(engine, "karim", "/reply 1 Commencez par trois points prioritaires.")
+    await karim.replies(1, "Commencez par trois points prioritaires.")
+    return amina, karim
 
 
 async def _count(engine: Engine, kind: str) -> int:
@@ -51,67 +41,75 @@ async def _count(engine: Engine, kind: str) -> int:
     return found or 0
 
 
-async def test_free_words_reach_the_coach_for_a_day(engine: Engine) -> None:
-    await _case_with_an_answer(engine)
-    effects = await _send(engine, "amina", text="d'accord, on se voit mardi")
-    assert "Envoyé à votre coach (dossier n° 1)" in _to(effects, "amina")
-    assert "on se voit mardi" in _to(effects, "karim")
-    photo = await _send(engine, "amina", attachment=Attachment("photo", "AgAD-9"))
+async def test_free_words_reach_the_coach_for_a_day(engine: Engine, hotline: Hotline) -> None:
+    amina, _ = await _case_with_an_answer(hotline)
+    effects = await amina.says("d'accord, on se voit mardi")
+    assert "Envoyé à votre coach (dossier n° 1)" in effects.to("amina")
+    assert "on se voit mardi" in effects.to("karim")
+    photo = await amina.sends("photo", "AgAD-9")
     files = [e for e in photo if isinstance(e, SendFile) and e.chat_id == "karim"]
     assert [(f.kind, f.file_id) for f in files] == [("photo", "AgAD-9")]
     engine.clock.advance(timedelta(hours=25))
-    await open_call(engine, "amina")
-    later = await _send(engine, "amina", text="d'accord, on se voit mardi")
-    assert _to(later, "karim") == "" and "coach (dossier" not in _to(later, "amina")
+    await amina.opens_call()
+    later = await amina.says("d'accord, on se voit mardi")
+    assert later.to("karim") == "" and "coach (dossier" not in later.to("amina")
     assert await _count(engine, "message_in") == 2
 
 
-async def test_a_sure_question_for_the_bot_stays_with_the_bot(engine: Engine) -> None:
-    await _case_with_an_answer(engine)
-    effects = await _send(engine, "amina", text="c'est quoi un sociogramme")
-    assert _to(effects, "karim") == ""
-    assert "sociogramme" in _to(effects, "amina").lower()
+async def test_a_sure_question_for_the_bot_stays_with_the_bot(
+    engine: Engine, hotline: Hotline
+) -> None:
+    amina, _ = await _case_with_an_answer(hotline)
+    effects = await amina.says("c'est quoi un sociogramme")
+    assert effects.to("karim") == ""
+    assert "sociogramme" in effects.to("amina").lower()
     assert await _count(engine, "message_in") == 0
 
 
-async def test_nothing_is_relayed_once_the_case_is_resolved(engine: Engine) -> None:
-    await _case_with_an_answer(engine)
-    await say(engine, "karim", button="case:resolve:1")
-    effects = await _send(engine, "amina", text="d'accord, on se voit mardi")
-    assert _to(effects, "karim") == ""
+async def test_nothing_is_relayed_once_the_case_is_resolved(
+    engine: Engine, hotline: Hotline
+) -> None:
+    amina, karim = await _case_with_an_answer(hotline)
+    await karim.taps("case:resolve:1")
+    effects = await amina.says("d'accord, on se voit mardi")
+    assert effects.to("karim") == ""
     assert await _count(engine, "message_in") == 0
 
 
-async def test_taking_a_message_back_hands_it_to_the_bot_once(engine: Engine) -> None:
-    await _case_with_an_answer(engine)
+async def test_taking_a_message_back_hands_it_to_the_bot_once(
+    engine: Engine, hotline: Hotline
+) -> None:
+    amina, _ = await _case_with_an_answer(hotline)
     # A knowledge question the understanding layer is not sure enough of (about 0.6).
-    effects = await _send(engine, "amina", text="wach n9dro nbdlo lmakan dyal l'atelier?")
+    effects = await amina.says("wach n9dro nbdlo lmakan dyal l'atelier?")
     ack = next(e for e in effects if e.chat_id == "amina" and e.buttons)
     back = ack.buttons[0][0].data
     assert back.startswith("casebot:")
-    await person(engine, "omar")
-    await open_call(engine, "omar")
-    assert "plus actif" in await say(engine, "omar", button=back)  # not his message
-    taken = await _send(engine, "amina", button=back)
-    assert "destiné à la hotline" in _to(taken, "karim")
+    omar = await hotline.person("omar")
+    await omar.opens_call()
+    assert "plus actif" in (await omar.taps(back)).text  # not his message
+    taken = await amina.taps(back)
+    assert "destiné à la hotline" in taken.to("karim")
     # The bot answers it itself now: a knowledge answer (it carries "not what I asked").
     assert any(
         e.chat_id == "amina" and e.buttons and e.buttons[0][0].data.startswith("nothelp:")
         for e in taken
     )
-    again = await say(engine, "amina", button=back)
+    again = (await amina.taps(back)).text
     assert "déjà revenu" in again
     assert (await _count(engine, "message_in"), await _count(engine, "withdrawn")) == (1, 1)
 
 
-async def test_a_coach_is_never_relayed_nor_opens_an_emergency(engine: Engine) -> None:
-    await _case_with_an_answer(engine)
-    await say(engine, "karim", button="case:reply:1")
-    effects = await _send(engine, "karim", text="Si quelqu'un est en danger, appelez le 15.")
-    assert "appelez le 15" in _to(effects, "amina")
+async def test_a_coach_is_never_relayed_nor_opens_an_emergency(
+    engine: Engine, hotline: Hotline
+) -> None:
+    _, karim = await _case_with_an_answer(hotline)
+    await karim.taps("case:reply:1")
+    effects = await karim.says("Si quelqu'un est en danger, appelez le 15.")
+    assert "appelez le 15" in effects.to("amina")
     async with engine.db.transaction() as session:
         assert await session.scalar(select(func.count(Case.id))) == 1
-    await _send(engine, "karim", text="bonne soirée")
+    await karim.says("bonne soirée")
     assert await _count(engine, "message_in") == 0
 
 
@@ -150,33 +148,33 @@ async def test_a_file_goes_as_caption_or_after_the_words_or_as_a_line(engine: En
     ]
 
 
-async def test_the_others_alerted_learn_who_took_the_case_once(engine: Engine) -> None:
-    karim = await person(engine, "karim", Role.COACH)
-    salma = await person(engine, "salma", Role.COACH, lang="ary-Latn")
-    await person(engine, "nadia", Role.ADMIN)
-    await person(engine, "fatima")
+async def test_the_others_alerted_learn_who_took_the_case_once(
+    engine: Engine, hotline: Hotline
+) -> None:
+    karim = await hotline.person("karim", Role.COACH)
+    salma = await hotline.person("salma", Role.COACH, lang="ary-Latn")
+    await hotline.person("nadia", Role.ADMIN)
+    fatima = await hotline.person("fatima")
     async with engine.db.transaction() as session:
         for name in ("karim", "salma"):
             coach = await session.scalar(select(Actor).where(Actor.external_id == name))
             assert coach is not None
             coach.on_duty = True
-        fatima = await session.scalar(select(Actor).where(Actor.external_id == "fatima"))
-        assert fatima is not None
         case = await open_case(
             session,
             now=engine.clock.now(),
-            actor=fatima,
+            actor=await session.get_one(Actor, fatima.id),
             category="emergency",
             summary="",
             severity=CaseSeverity.EMERGENCY,
             settings=engine.settings,
         )
         case_id = case.id
-    effects = await _send(engine, "salma", button=f"case:take:{case_id}")
+    effects = await salma.taps(f"case:take:{case_id}")
     told = {e.chat_id: e.text for e in effects if isinstance(e, SendMessage) and "✅" in e.text}
     assert set(told) == {"karim"}  # nadia is no coordinator: she was not alerted
     assert "pris par Salma" in told["karim"]
-    late = await say(engine, "karim", button=f"case:take:{case_id}")
+    late = (await karim.taps(f"case:take:{case_id}")).text
     assert "déjà pris par Salma" in late
     async with engine.db.transaction() as session:
         stored = await session.get_one(Case, case_id)

@@ -26,7 +26,7 @@ from storage.models import (
     Territory,
     TerritoryCoach,
 )
-from tests.cases.helpers import person
+from tests.driver import Hotline
 
 
 async def _open(engine: Engine, name: str, settings: Settings | None = None, **kw: object) -> Case:
@@ -54,10 +54,10 @@ async def _alerted(engine: Engine) -> list[tuple[str, str]]:
     return [(c, chat) for c, chat in rows]
 
 
-async def test_commitment_owner_reaches_the_plan_coach(engine: Engine) -> None:
-    karim = await person(engine, "karim", Role.COACH)
-    await person(engine, "salma", Role.COACH)
-    omar = await person(engine, "omar")
+async def test_commitment_owner_reaches_the_plan_coach(engine: Engine, hotline: Hotline) -> None:
+    karim = await hotline.person("karim", Role.COACH)
+    await hotline.person("salma", Role.COACH)
+    omar = await hotline.person("omar")
     now = engine.clock.now()
     async with engine.db.transaction() as session:
         plan = ActionPlan(
@@ -76,10 +76,10 @@ async def test_commitment_owner_reaches_the_plan_coach(engine: Engine) -> None:
     assert await _alerted(engine) == [("console", "karim")]
 
 
-async def test_territory_tree_is_walked_up(engine: Engine) -> None:
-    await person(engine, "karim", Role.COACH)
-    salma = await person(engine, "salma", Role.COACH)
-    await person(engine, "omar")
+async def test_territory_tree_is_walked_up(engine: Engine, hotline: Hotline) -> None:
+    await hotline.person("karim", Role.COACH)
+    salma = await hotline.person("salma", Role.COACH)
+    omar = await hotline.person("omar")
     async with engine.db.transaction() as session:
         region = Territory(name="Oriental", kind="region")
         session.add(region)
@@ -99,29 +99,31 @@ async def test_territory_tree_is_walked_up(engine: Engine) -> None:
     assert await _alerted(engine) == [("console", "salma")]
 
 
-async def test_without_coach_the_group_chat_is_alerted(engine: Engine) -> None:
-    await person(engine, "karim", Role.COACH)
-    await person(engine, "omar")
+async def test_without_coach_the_group_chat_is_alerted(engine: Engine, hotline: Hotline) -> None:
+    await hotline.person("karim", Role.COACH)
+    await hotline.person("omar")
     settings = replace(engine.settings, coaches_chat_id="-100123")
     case = await _open(engine, "omar", settings=settings)
     assert case.coach_id is None
     assert await _alerted(engine) == [("telegram", "-100123")]
 
 
-async def test_without_coach_nor_group_admins_are_alerted(engine: Engine) -> None:
-    await person(engine, "karim", Role.COACH)
-    await person(engine, "nadia", Role.ADMIN)
-    await person(engine, "omar")
+async def test_without_coach_nor_group_admins_are_alerted(engine: Engine, hotline: Hotline) -> None:
+    await hotline.person("karim", Role.COACH)
+    await hotline.person("nadia", Role.ADMIN)
+    await hotline.person("omar")
     await _open(engine, "omar")
     assert await _alerted(engine) == [("console", "nadia")]
 
 
-async def test_emergency_alerts_on_duty_and_coordinators_at_night(engine: Engine) -> None:
+async def test_emergency_alerts_on_duty_and_coordinators_at_night(
+    engine: Engine, hotline: Hotline
+) -> None:
     engine.clock.set(datetime(2026, 11, 29, 3, 0, tzinfo=LOCAL_TZ))  # type: ignore[attr-defined]
-    await person(engine, "karim", Role.COACH)
-    await person(engine, "salma", Role.COACH)
-    await person(engine, "hamid", Role.COACH)
-    await person(engine, "omar")
+    await hotline.person("karim", Role.COACH)
+    await hotline.person("salma", Role.COACH)
+    await hotline.person("hamid", Role.COACH)
+    await hotline.person("omar")
     async with engine.db.transaction() as session:
         for name, column in (("karim", "on_duty"), ("salma", "is_coordinator")):
             coach = await session.scalar(select(Actor).where(Actor.external_id == name))
@@ -136,11 +138,11 @@ def _context(engine: Engine, clock: ManualClock, db: Database | None = None) -> 
 
 
 async def test_sla_scan_realerts_once_then_escalates_once(
-    engine: Engine, clock: ManualClock
+    engine: Engine, clock: ManualClock, hotline: Hotline
 ) -> None:
-    await person(engine, "karim", Role.COACH)
-    nadia = await person(engine, "nadia", Role.ADMIN)
-    await person(engine, "omar")
+    karim = await hotline.person("karim", Role.COACH)
+    nadia = await hotline.person("nadia", Role.ADMIN)
+    omar = await hotline.person("omar")
     async with engine.db.transaction() as session:
         territory = Territory(name="T", kind="commune")
         session.add(territory)
@@ -177,9 +179,11 @@ async def test_sla_scan_realerts_once_then_escalates_once(
     assert await keys() == [f"sla:{case.id}:escalate:a{nadia.id}", f"sla:{case.id}:realert:a1"]
 
 
-async def test_acknowledged_case_is_not_realerted(engine: Engine, clock: ManualClock) -> None:
-    await person(engine, "karim", Role.COACH)
-    await person(engine, "omar")
+async def test_acknowledged_case_is_not_realerted(
+    engine: Engine, clock: ManualClock, hotline: Hotline
+) -> None:
+    await hotline.person("karim", Role.COACH)
+    await hotline.person("omar")
     case = await _open(engine, "omar")
     async with engine.db.transaction() as session:
         (await session.get_one(Case, case.id)).acknowledged_at = clock.now()
@@ -189,9 +193,11 @@ async def test_acknowledged_case_is_not_realerted(engine: Engine, clock: ManualC
     assert done["cases-sla"] == 0
 
 
-async def test_digest_once_a_day_from_0830(engine: Engine, clock: ManualClock) -> None:
-    await person(engine, "karim", Role.COACH)
-    await person(engine, "omar")
+async def test_digest_once_a_day_from_0830(
+    engine: Engine, clock: ManualClock, hotline: Hotline
+) -> None:
+    await hotline.person("karim", Role.COACH)
+    omar = await hotline.person("omar")
     async with engine.db.transaction() as session:
         territory = Territory(name="T", kind="commune")
         session.add(territory)

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.core.clock import ManualClock
 from bot.core.engine import Engine, _command
-from bot.core.events import Event, Sender
 from bot.core.router import Router
 from bot.core.turn import Turn
 from storage.models import Call, InboundMessage, OutboxMessage
-
-
-def text_event(
-    clock: ManualClock, text: str, who: str = "amina", update: str | None = None
-) -> Event:
-    return Event("console", who, Sender(who, who), clock.now(), text=text, update_id=update)
+from tests.driver import Hotline
 
 
 def test_command_parsing() -> None:
@@ -28,27 +20,25 @@ def test_command_parsing() -> None:
     assert _command("/") == (None, "")
 
 
-async def test_a_redelivered_update_is_handled_once(engine: Engine, clock: ManualClock) -> None:
-    first = await engine.handle(text_event(clock, "Bonjour", update="7"))
-    again = await engine.handle(text_event(clock, "Bonjour", update="7"))
+async def test_a_redelivered_update_is_handled_once(engine: Engine, hotline: Hotline) -> None:
+    amina = hotline.newcomer("amina")
+    first = await amina.says("Bonjour", update_id="7")
+    again = await amina.says("Bonjour", update_id="7")
     assert first and again == []
     async with engine.db.transaction() as session:
         assert await session.scalar(select(func.count(InboundMessage.id))) == 1
 
 
-async def test_messages_of_one_chat_are_handled_in_order(
-    engine: Engine, clock: ManualClock
-) -> None:
-    await engine.handle(text_event(clock, "Bonjour"))
-    await engine.handle(
-        Event("console", "amina", Sender("amina"), clock.now(), button="framework:ack")
-    )
+async def test_messages_of_one_chat_are_handled_in_order(engine: Engine, hotline: Hotline) -> None:
+    amina = hotline.newcomer("amina")
+    await amina.says("Bonjour")
+    await amina.taps("framework:ack")
     # Stored first (as after a restart, or while another process holds the chat), then
     # handled by several concurrent calls: the order they are handled in is the order of the
     # replies they cause in the outbox, never a sorted view of it.
     texts = [f"question {i}" for i in range(6)]
     for text in texts:
-        await engine.receive(text_event(clock, text))
+        await amina.stores(text=text)
     await asyncio.gather(*(engine.process("console", "amina") for _ in range(3)))
     async with engine.db.transaction() as session:
         causes = (
@@ -68,7 +58,7 @@ async def test_messages_of_one_chat_are_handled_in_order(
 
 
 async def test_a_failing_handler_apologises_and_keeps_the_message(
-    engine: Engine, clock: ManualClock
+    engine: Engine, hotline: Hotline
 ) -> None:
     broken = Router("broken")
 
@@ -78,10 +68,9 @@ async def test_a_failing_handler_apologises_and_keeps_the_message(
         raise RuntimeError("boom")
 
     engine.routes.intents.update(broken.intents)
-    await engine.handle(text_event(clock, "Bonjour"))
-    effects = await engine.handle(
-        Event("console", "amina", Sender("amina"), clock.now(), button="framework:ack")
-    )
+    amina = hotline.newcomer("amina")
+    await amina.says("Bonjour")
+    effects = await amina.taps("framework:ack")
     assert [e.text for e in effects] == [
         "Désolé, un problème technique est survenu de notre côté. Votre message est bien "
         "enregistré et un coach peut le voir ; réessayez dans un instant."
@@ -103,13 +92,14 @@ async def test_a_failing_handler_apologises_and_keeps_the_message(
         )
 
 
-async def test_silence_opens_a_new_call(engine: Engine, clock: ManualClock) -> None:
-    await engine.handle(text_event(clock, "Bonjour"))
-    clock.advance(timedelta(minutes=29))
-    await engine.handle(text_event(clock, "encore là ?"))
-    clock.advance(timedelta(minutes=30))
-    await engine.handle(text_event(clock, "re-bonjour"))
+async def test_silence_opens_a_new_call(engine: Engine, hotline: Hotline) -> None:
+    amina = hotline.newcomer("amina")
+    await amina.says("Bonjour")
+    hotline.advance(minutes=29)
+    await amina.says("encore là ?")
+    hotline.advance(minutes=30)
+    await amina.says("re-bonjour")
     async with engine.db.transaction() as session:
-        calls = (await session.scalars(select(Call.reminder).order_by(Call.id))).all()
+        calls = (await session.scalars(select(Call.framework_text).order_by(Call.id))).all()
     # Never acknowledged: the second call recalls the framework in full again.
     assert calls == ["full", "full"]

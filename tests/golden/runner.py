@@ -19,15 +19,35 @@ Input lines:
     crash                           the next message is stored, then the process dies
     restart                         a new engine on the same database file
     sql: SELECT ...                 the query's rows, written as "=> ..." on the next line
-    sql: INSERT / UPDATE ...        seeds data (territories, plans, coaches); no output line
+                                    (checks only: set-up goes through the verbs below)
     scan                            run every periodic scan (bot.app.periodic_jobs) once at
                                     the player's clock, then deliver what they enqueued
+    scan sla | reminders | digest | weekly | retention
+                                    run only these scans (several may follow `scan`)
     import FILE reference=YYYY-MM-DD title="..." committee="..." coach=NAME members=a,b
            owners="Comité TS=rachida"
                                     import a plan table (path from the repository root) with
                                     bot.plans.importer; members join the committee; owners
                                     links rows whose owner text is exactly that to an actor
                                     (what a coach does for a pending owner)
+Set-up verbs (tests/driver.py does the work; names in quotes, people by their actor name):
+    given region | province | commune | douar "NAME" [in "PARENT"]
+                                    a territory, under another one
+    given NAME is in "TERRITORY"    the person's territory (an actor's, or a coach's own)
+    given NAME covers "TERRITORY"   a coach covers it and everything under it
+    given NAME is coordinator       the coach cases escalate to
+    given NAME is on duty           reached by emergencies at any hour
+    given committee "NAME" [in "TERRITORY"]
+    given NAME is member of "COMMITTEE"
+    given plan "TITLE" reference DATE [committee "C"] [territory "T"] [coach NAME]
+               [theme WORD]         a plan entered by hand
+    given plan "TITLE" has commitment "WHAT" [due DATE] [owner NAME] [FIELD VALUE...]
+                                    a row after the plan's others; FIELD is a column of
+                                    Commitment (where, due_text, owner_text, deliverables,
+                                    status...)
+    given commitment N is STATUS    a row's status changed behind the bot's back
+    given commitment N is due DATE[THH:MM] written "TEXT"
+                                    a row's deadline (local), and how the table wrote it
 Invitation tokens are "token1", "token2"... in transcripts, so that deep links are stable.
 Output lines (written by the runner, replaced on each run):
     bot → NAME:                     a message to NAME,
@@ -49,20 +69,25 @@ from pathlib import Path
 
 from sqlalchemy import select, text, update
 
-from bot.app import build_engine, periodic_jobs
+from bot.app import build_engine
 from bot.core.clock import LOCAL_TZ, ManualClock
 from bot.core.config import Settings
 from bot.core.effects import Button, Effect, SendDocument, SendFile, SendPhoto, body
 from bot.core.engine import Engine
-from bot.core.events import Attachment, Event, Sender
+from bot.core.events import Attachment
 from bot.core.outbox import deliver_pending
-from bot.core.scheduler import ScanContext, run_once
 from bot.nlu import Understander
 from bot.plans import importer
 from storage.db import Database
-from storage.models import ActionPlan, Actor, Commitment, CommitteeMember, Role
+from storage.models import (
+    Actor,
+    Commitment,
+    CommitmentStatus,
+    Role,
+    TerritoryKind,
+)
+from tests.driver import CHANNEL, Hotline
 
-CHANNEL = "console"
 REPO = Path(__file__).resolve().parent.parent.parent
 _WAIT = re.compile(r"^wait (\d+)([mhd])$")
 _SAYS = re.compile(r"^([\w-]+): (.*)$")
@@ -85,30 +110,30 @@ class Player:
     names: dict[str, str] = field(default_factory=dict)  # chat id -> name
     crash_next: bool = False
     files: dict[str, int] = field(default_factory=dict)  # kind -> files sent so far
-    update_ids: int = 0
-    engine: Engine | None = None
+    hotline: Hotline | None = None
 
     def __post_init__(self) -> None:
         # Invitation tokens read the same on every run (token1, token2...), restarts included.
         tokens = itertools.count(1)
         self.settings = replace(self.settings, new_token=lambda: f"token{next(tokens)}")
 
-    def start(self) -> Engine:
-        self.engine = build_engine(
+    @property
+    def engine(self) -> Engine:
+        assert self.hotline is not None
+        return self.hotline.engine
+
+    async def play(self, source: str) -> str:
+        engine = build_engine(
             self.settings,
             clock=self.clock,
             db=Database(self.settings.database_url),
             understander=self.understander,
         )
-        return self.engine
-
-    async def play(self, source: str) -> str:
-        self.start()
+        self.hotline = Hotline(engine)
         try:
             for line in source.splitlines():
                 await self.line(line.rstrip())
         finally:
-            assert self.engine is not None
             await self.engine.db.dispose()
         return "\n".join(self.out).rstrip() + "\n"
 
@@ -129,12 +154,13 @@ class Player:
         elif stripped == "crash":
             self.crash_next = True
         elif stripped == "restart":
-            assert self.engine is not None
-            await self.engine.db.dispose()
-            await self.start().recover()
+            assert self.hotline is not None
+            await self.hotline.restart()
             await self.deliver()
-        elif stripped == "scan":
-            await self.scan()
+        elif stripped == "scan" or stripped.startswith("scan "):
+            await self.scan(stripped.split()[1:])
+        elif stripped.startswith("given "):
+            await self.given(shlex.split(stripped)[1:])
         elif stripped.startswith("import "):
             await self.import_plan(shlex.split(stripped)[1:])
         elif stripped.startswith("sql: "):
@@ -163,25 +189,64 @@ class Player:
 
     async def declare(self, words: list[str]) -> None:
         name, options = words[0], dict(word.split("=", 1) for word in words[1:])
-        assert self.engine is not None
-        async with self.engine.db.transaction() as session:
-            actor = Actor(
-                channel=CHANNEL,
-                external_id=name,
-                chat_id=name,
-                display_name=options.get("name", name.capitalize()),
-                role=Role(options.get("role", "actor")),
-                # app=: the language of their Telegram app, a hint they did not choose.
-                lang=options.get("lang", _app_lang(options.get("app", ""))),
-                lang_chosen="lang" in options,
-                created_at=self.clock.now(),
-            )
-            session.add(actor)
+        assert self.hotline is not None
+        await self.hotline.person(
+            name,
+            Role(options.get("role", "actor")),
+            # app=: the language of their Telegram app, a hint they did not choose.
+            lang=options.get("lang", _app_lang(options.get("app", ""))),
+            lang_chosen="lang" in options,
+            display_name=options.get("name"),
+        )
         self.names[name] = name
+
+    async def given(self, words: list[str]) -> None:
+        """The set-up verbs listed at the top of this file."""
+        assert self.hotline is not None
+        hotline, head = self.hotline, words[0]
+        if head in {kind.value for kind in TerritoryKind}:
+            parent = words[3] if words[2:3] == ["in"] else None
+            await hotline.territory(words[1], head, parent)
+        elif head == "committee":
+            await hotline.committee(words[1], words[3] if words[2:3] == ["in"] else None)
+        elif head == "plan" and words[2:4] == ["has", "commitment"]:
+            options = _pairs(words[5:])
+            due = options.pop("due", None)
+            await hotline.commitment(
+                words[1], words[4], due=date.fromisoformat(due) if due else None, **options
+            )
+        elif head == "plan":
+            options = _pairs(words[2:])
+            reference = date.fromisoformat(options.pop("reference"))
+            await hotline.plan(words[1], reference=reference, **options)
+        elif head == "commitment" and words[2:4] == ["is", "due"]:
+            assert words[5] == "written", words
+            due = (
+                datetime.fromisoformat(words[4])
+                if "T" in words[4]
+                else date.fromisoformat(words[4])
+            )
+            await hotline.change_commitment(int(words[1]), due=due, due_text=words[6])
+        elif head == "commitment":
+            assert words[2] == "is" and len(words) == 4, words
+            await hotline.change_commitment(int(words[1]), status=CommitmentStatus(words[3]))
+        else:
+            person, verb = hotline[head], words[1:]
+            if verb[:1] == ["covers"]:
+                await person.covers(verb[1])
+            elif verb[:3] == ["is", "member", "of"]:
+                await person.joins(verb[3])
+            elif verb == ["is", "coordinator"]:
+                await person.becomes_coordinator()
+            elif verb == ["is", "on", "duty"]:
+                await person.goes_on_duty()
+            elif verb[:2] == ["is", "in"]:
+                await person.located_in(verb[2])
+            else:
+                raise AssertionError(f"no set-up verb: given {shlex.join(words)}")
 
     async def import_plan(self, words: list[str]) -> None:
         path, options = REPO / words[0], dict(word.split("=", 1) for word in words[1:])
-        assert self.engine is not None
         async with self.engine.db.transaction() as session:
             coach = None
             if "coach" in options:
@@ -213,43 +278,23 @@ class Player:
                     )
                     .values(owner_id=actor.id)
                 )
-            for name in filter(None, options.get("members", "").split(",")):
-                actor = await session.scalar(select(Actor).where(Actor.external_id == name))
-                assert actor is not None and report.plan_id is not None, name
-                plan_committee = await session.scalar(
-                    select(ActionPlan.committee_id).where(ActionPlan.id == report.plan_id)
-                )
-                assert plan_committee is not None, "members need committee="
-                if await session.get(CommitteeMember, (plan_committee, actor.id)) is None:
-                    session.add(
-                        CommitteeMember(
-                            committee_id=plan_committee,
-                            actor_id=actor.id,
-                            joined_at=self.clock.now(),
-                        )
-                    )
+        assert self.hotline is not None
+        for name in filter(None, options.get("members", "").split(",")):
+            assert "committee" in options, "members need committee="
+            await self.hotline[name].joins(options["committee"])
 
     async def send(self, name: str, **content: object) -> None:
-        assert self.engine is not None
+        assert self.hotline is not None
         self.names[name] = name
-        self.update_ids += 1
-        event = Event(
-            CHANNEL,
-            name,
-            Sender(name, name.capitalize()),
-            self.clock.now(),
-            update_id=str(self.update_ids),
-            **content,  # type: ignore[arg-type]
-        )
+        person = self.hotline[name]
         if self.crash_next:
             self.crash_next = False
-            await self.engine.receive(event)
+            await person.stores(**content)
             return
-        await self.engine.handle(event)
+        await person.send(**content)
         await self.deliver()
 
     async def deliver(self) -> None:
-        assert self.engine is not None
         await deliver_pending(self.engine.db, self.clock, CHANNEL, self.show)
 
     async def show(self, effect: Effect) -> str:
@@ -270,20 +315,24 @@ class Player:
                 self.out.append("  " + " ".join(f"[{button.label}]" for button in row))
         return str(len(self.out))
 
-    async def scan(self) -> None:
-        assert self.engine is not None
-        context = ScanContext(self.engine.db, self.clock, self.settings)
-        await run_once(context, periodic_jobs())
+    async def scan(self, names: list[str]) -> None:
+        assert self.hotline is not None
+        await self.hotline.scan(*names)
         await self.deliver()
 
     async def query(self, sql: str) -> None:
-        assert self.engine is not None
         async with self.engine.db.transaction() as session:
             result = await session.execute(text(sql))
             if not result.returns_rows:
                 return
             rows = result.all()
         self.out.append("=> " + "; ".join(", ".join(_cell(v) for v in row) for row in rows))
+
+
+def _pairs(words: list[str]) -> dict[str, str]:
+    """`key value key value...` as a dict."""
+    assert len(words) % 2 == 0, words
+    return dict(zip(words[::2], words[1::2], strict=True))
 
 
 def _app_lang(app: str) -> str:

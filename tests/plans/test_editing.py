@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.clock import LOCAL_TZ, ManualClock
 from bot.core.config import Settings
 from bot.core.engine import Engine
-from bot.core.events import Event, Sender
 from bot.plans import importer, service
 from bot.plans.reminders import scan_session
 from storage.db import Database
@@ -27,6 +26,7 @@ from storage.models import (
     OutboxMessage,
     Role,
 )
+from tests.driver import Hotline
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 NOW = datetime(2013, 1, 31, 10, 0, tzinfo=LOCAL_TZ)
@@ -224,7 +224,7 @@ async def test_a_new_owner_gets_the_later_reminders_not_the_fallen_ones(
 
 
 async def test_pending_owner_invitation_links_rows_on_acceptance(
-    engine: Engine, clock: ManualClock
+    engine: Engine, clock: ManualClock, hotline: Hotline
 ) -> None:
     """The coach's link, opened by the person: committee membership and the rows."""
     clock.set(NOW)
@@ -243,10 +243,9 @@ async def test_pending_owner_invitation_links_rows_on_acceptance(
                 expires_at=at(2, 7),
             )
         )
-    for number, content in enumerate(({"text": "/start tok"}, {"button": "framework:ack"})):
-        sender = Sender("jaouad", "Jaouad")
-        event = Event("console", "jaouad", sender, clock.now(), update_id=str(number), **content)
-        await engine.handle(event)
+    invited = hotline.newcomer("jaouad")
+    await invited.says("/start tok")
+    await invited.taps("framework:ack")
     async with engine.db.transaction() as session:
         jaouad = await _by(session, "jaouad")
         row = await session.scalar(select(Commitment).where(Commitment.position == 0))

@@ -10,10 +10,9 @@ from sqlalchemy import select
 
 from bot.core.config import Settings
 from bot.core.engine import Engine
-from bot.core.events import Event, Sender
 from bot.review import cli, service
 from storage.models import InboundMessage, ReviewItem, Role
-from tests.cases.helpers import actor_id, open_call, person, say
+from tests.driver import Hotline
 
 UNKNOWN = "wach 3andkom dik lwer9a li fiha chkoun m3a chkoun, ana Karim 0661223344"
 
@@ -23,84 +22,80 @@ async def _items(engine: Engine) -> list[ReviewItem]:
         return list((await session.scalars(select(ReviewItem).order_by(ReviewItem.id))).all())
 
 
-async def test_unanswered_is_queued_masked_and_filed_once(engine: Engine) -> None:
-    await person(engine, "amina", lang="ary-Latn")
-    await person(engine, "coach1", role=Role.COACH)
-    await person(engine, "coach2", role=Role.COACH)
-    await open_call(engine, "amina")
-    answer = await say(engine, "amina", UNKNOWN)
+async def test_unanswered_is_queued_masked_and_filed_once(engine: Engine, hotline: Hotline) -> None:
+    amina = await hotline.person("amina", lang="ary-Latn")
+    coach1 = await hotline.person("coach1", role=Role.COACH)
+    coach2 = await hotline.person("coach2", role=Role.COACH)
+    await amina.opens_call()
+    answer = (await amina.says(UNKNOWN)).text
     assert "19" in answer and "177" in answer and "15" in answer  # emergency numbers recalled
     [item] = await _items(engine)
     assert item.reason == "unanswered" and item.label is None
     assert "0661223344" not in item.text and "Karim" not in item.text
     assert "PHONE" in item.text and "NAME" in item.text
-    assert "NAME PHONE" in await say(engine, "coach1", "/review")
-    filed = await say(engine, "coach1", button=f"rv:{item.id}:sociogram")
+    assert "NAME PHONE" in (await coach1.says("/review")).text
+    filed = (await coach1.taps(f"rv:{item.id}:sociogram")).text
     assert "Sociogramme" in filed and "Plus rien" in filed
     # The second coach's tap on the same card changes nothing.
-    late = await say(engine, "coach2", button=f"rv:{item.id}:none")
+    late = (await coach2.taps(f"rv:{item.id}:none")).text
     assert "déjà classé" in late
     [item] = await _items(engine)
     assert item.label == "sociogram"
-    assert item.reviewed_by == await actor_id(engine, "coach1")
+    assert item.reviewed_by == coach1.id
 
 
-async def test_filing_a_topic_answers_the_asker(engine: Engine) -> None:
-    await person(engine, "amina", lang="ary-Latn")
-    await person(engine, "coach1", role=Role.COACH)
-    await open_call(engine, "amina")
-    await say(engine, "amina", UNKNOWN)
+async def test_filing_a_topic_answers_the_asker(engine: Engine, hotline: Hotline) -> None:
+    amina = await hotline.person("amina", lang="ary-Latn")
+    coach1 = await hotline.person("coach1", role=Role.COACH)
+    await amina.opens_call()
+    await amina.says(UNKNOWN)
     [item] = await _items(engine)
-    event_effects = await engine.handle(
-        Event(
-            "console",
-            "coach1",
-            Sender("coach1"),
-            engine.clock.now(),
-            button=f"rv:{item.id}:sociogram",
-        )
-    )
-    to_amina = [e for e in event_effects if e.chat_id == "amina"]
+    filed = await coach1.taps(f"rv:{item.id}:sociogram")
+    to_amina = [e for e in filed if e.chat_id == "amina"]
     assert len(to_amina) == 1
     assert "Sociogramme territorial" in to_amina[0].text  # the knowledge answer, in her variant
 
 
-async def test_actors_cannot_review(engine: Engine) -> None:
-    await person(engine, "amina")
-    await open_call(engine, "amina")
-    assert "réservé aux coachs" in await say(engine, "amina", "/review")
-    assert "réservé aux coachs" in await say(engine, "amina", button="rv:1:sociogram")
+async def test_actors_cannot_review(hotline: Hotline) -> None:
+    amina = await hotline.person("amina")
+    await amina.opens_call()
+    assert "réservé aux coachs" in (await amina.says("/review")).text
+    assert "réservé aux coachs" in (await amina.taps("rv:1:sociogram")).text
 
 
-async def test_not_helpful_queues_the_question_and_offers_a_coach(engine: Engine) -> None:
-    await person(engine, "amina")
-    await open_call(engine, "amina")
-    await say(engine, "amina", "c'est quoi un sociogramme ?")
+async def test_not_helpful_queues_the_question_and_offers_a_coach(
+    engine: Engine, hotline: Hotline
+) -> None:
+    amina = await hotline.person("amina")
+    await amina.opens_call()
+    await amina.says("c'est quoi un sociogramme ?")
     [message_id] = [i.message_id for i in await _items(engine)] or [None]
     assert message_id is None  # answered: nothing queued yet
     async with engine.db.transaction() as session:
         asked = await session.scalar(
             select(InboundMessage.id).where(InboundMessage.text == "c'est quoi un sociogramme ?")
         )
-    reply = await say(engine, "amina", button=f"nothelp:{asked}")
+    reply = (await amina.taps(f"nothelp:{asked}")).text
     assert "coach" in reply
-    again = await say(engine, "amina", button=f"nothelp:{asked}")
+    again = (await amina.taps(f"nothelp:{asked}")).text
     assert "coach" in again
     [item] = await _items(engine)
     assert (item.reason, item.guess) == ("not_helpful", "sociogram")
 
 
-async def test_forget_removes_what_waits_in_the_queue(engine: Engine) -> None:
-    await person(engine, "amina", lang="ary-Latn")
-    await open_call(engine, "amina")
-    await say(engine, "amina", UNKNOWN)
-    await say(engine, "amina", "/forget")
-    await say(engine, "amina", button="privacy:forget:yes")
+async def test_forget_removes_what_waits_in_the_queue(engine: Engine, hotline: Hotline) -> None:
+    amina = await hotline.person("amina", lang="ary-Latn")
+    await amina.opens_call()
+    await amina.says(UNKNOWN)
+    await amina.says("/forget")
+    await amina.taps("privacy:forget:yes")
     assert await _items(engine) == []
 
 
-async def test_training_examples_leave_out_skipped_and_unknown_labels(engine: Engine) -> None:
-    await person(engine, "coach1", role=Role.COACH)
+async def test_training_examples_leave_out_skipped_and_unknown_labels(
+    engine: Engine, hotline: Hotline
+) -> None:
+    await hotline.person("coach1", role=Role.COACH)
     async with engine.db.transaction() as session:
         for label in ("sociogram", service.SKIP, "no_such_label", None, "none"):
             session.add(

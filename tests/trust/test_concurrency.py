@@ -13,34 +13,30 @@ from bot.app import build_engine
 from bot.core.clock import ManualClock
 from bot.core.config import Settings
 from bot.core.engine import Engine
-from bot.core.events import Attachment, Event, Sender
+from bot.core.events import Attachment, Event
 from bot.core.outbox import enqueue
 from bot.nlu import Understander
 from storage.db import Database
 from storage.models import Actor, InboundMessage, OutboxMessage
-from tests.trust.helpers import CHANNEL, declare
+from tests.driver import CHANNEL, Hotline
 
 
 async def test_two_processes_handle_each_message_once(
-    engine: Engine, settings: Settings, clock: ManualClock, understander: Understander
+    engine: Engine,
+    settings: Settings,
+    clock: ManualClock,
+    understander: Understander,
+    hotline: Hotline,
 ) -> None:
     other = build_engine(
         settings, clock=clock, db=Database(settings.database_url), understander=understander
     )
     chats = [f"actor{i}" for i in range(4)]
     for chat in chats:
-        await declare(engine, chat)
+        await hotline.person(chat, in_call=True)
     for index in range(5):
         for chat in chats:
-            event = Event(
-                CHANNEL,
-                chat,
-                Sender(chat),
-                clock.now(),
-                text=f"question {index}",
-                update_id=f"{chat}-{index}",
-            )
-            await engine.receive(event)
+            await hotline[chat].stores(text=f"question {index}")
     try:
         # Both processes race over every chat at once (as recover() after a restart would).
         await asyncio.gather(
@@ -95,7 +91,11 @@ async def test_concurrent_enqueuers_of_one_dedup_key_send_it_once(
 
 
 async def test_a_new_persons_album_arriving_at_once_is_stored_whole(
-    engine: Engine, settings: Settings, clock: ManualClock, understander: Understander
+    engine: Engine,
+    settings: Settings,
+    clock: ManualClock,
+    understander: Understander,
+    hotline: Hotline,
 ) -> None:
     """Three photos from each of 20 people never seen, received at once by two processes."""
     other = build_engine(
@@ -104,14 +104,7 @@ async def test_a_new_persons_album_arriving_at_once_is_stored_whole(
     people = [f"new{i}" for i in range(20)]
 
     def photo(person: str, index: int) -> Event:
-        return Event(
-            CHANNEL,
-            person,
-            Sender(person, person.capitalize()),
-            clock.now(),
-            attachment=Attachment("photo", f"file-{person}-{index}"),
-            update_id=f"{person}-album-{index}",
-        )
+        return hotline[person].event(attachment=Attachment("photo", f"file-{person}-{index}"))
 
     try:
         results = await asyncio.gather(

@@ -15,19 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bot.core.engine import Engine
-from bot.core.events import Event, Sender
 from storage.models import InboundMessage, OutboxMessage
+from tests.driver import Hotline
 from tests.pgserver import Cluster
 from tests.trust import scripted_run
-from tests.trust.helpers import CHANNEL, declare
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _event(engine: Engine, text: str, update: str) -> Event:
-    return Event(
-        CHANNEL, "amina", Sender("amina", "Amina"), engine.clock.now(), text=text, update_id=update
-    )
 
 
 async def _counts(engine: Engine) -> tuple[int, int, int]:
@@ -40,23 +33,26 @@ async def _counts(engine: Engine) -> tuple[int, int, int]:
     return int(stored or 0), int(unhandled or 0), int(replies or 0)
 
 
-async def _outage_then_recovery(engine: Engine, go_away, come_back) -> None:  # type: ignore[no-untyped-def]
-    await declare(engine, "amina")
+async def _outage_then_recovery(hotline: Hotline, go_away, come_back) -> None:  # type: ignore[no-untyped-def]
+    engine = hotline.engine
+    amina = await hotline.person("amina", in_call=True)
     # Stored before the outage, not yet handled (the process was between its transactions).
-    await engine.receive(_event(engine, "Premier message", "u1"))
+    await amina.stores(text="Premier message", update_id="u1")
     await go_away()
     with pytest.raises(Exception):  # noqa: B017 - the driver's own error, whatever it is
-        await engine.handle(_event(engine, "Pendant la panne", "u2"))
+        await amina.says("Pendant la panne", update_id="u2")
     await come_back()
     # The transport had no confirmation for u2, so it delivers it again.
-    await engine.handle(_event(engine, "Pendant la panne", "u2"))
+    await amina.says("Pendant la panne", update_id="u2")
     await engine.recover()
     stored, unhandled, replied = await _counts(engine)
     assert (stored, unhandled, replied) == (2, 0, 2)
 
 
 @pytest.mark.sqlite_only
-async def test_sqlite_file_unavailable_then_back(engine: Engine, database_url: str) -> None:
+async def test_sqlite_file_unavailable_then_back(
+    engine: Engine, database_url: str, hotline: Hotline
+) -> None:
     path = Path(make_url(database_url).database or "")
     aside = path.with_suffix(".aside")
 
@@ -70,11 +66,13 @@ async def test_sqlite_file_unavailable_then_back(engine: Engine, database_url: s
         path.rmdir()
         aside.rename(path)
 
-    await _outage_then_recovery(engine, go_away, come_back)
+    await _outage_then_recovery(hotline, go_away, come_back)
 
 
 @pytest.mark.postgresql_only
-async def test_postgresql_server_stopped_then_started(engine: Engine, postgres) -> None:  # type: ignore[no-untyped-def]
+async def test_postgresql_server_stopped_then_started(
+    engine: Engine, postgres, hotline: Hotline
+) -> None:  # type: ignore[no-untyped-def]
     cluster: Cluster | None = postgres[1]
     if cluster is None:
         pytest.skip("an external PostgreSQL server is not ours to stop")
@@ -89,7 +87,7 @@ async def test_postgresql_server_stopped_then_started(engine: Engine, postgres) 
         cluster.restart()
         await engine.db.dispose()  # connections of the old server are dead
 
-    await _outage_then_recovery(engine, go_away, come_back)
+    await _outage_then_recovery(hotline, go_away, come_back)
 
 
 def _run(url: str, kill_at: int | None, delay: float = 0.0) -> tuple[bool, bool]:

@@ -11,23 +11,24 @@ from bot.core.engine import Engine
 from bot.core.flood import SLOW_DOWN
 from bot.core.i18n import Translator
 from storage.models import InboundMessage
-from tests.trust.helpers import declare, say
+from tests.driver import Hotline
 
 SLOW = Translator("fr").gettext(SLOW_DOWN)
 
 
 async def test_over_the_limit_messages_are_stored_answered_once_and_not_processed(
     engine: Engine,
+    hotline: Hotline,
 ) -> None:
     limit = engine.settings.flood_limit
-    await declare(engine, "abuser")
-    await declare(engine, "neighbour")
+    abuser = await hotline.person("abuser", in_call=True)
+    neighbour = await hotline.person("neighbour", in_call=True)
     answers = []
     for index in range(limit + 5):
-        answers.append(await say(engine, "abuser", f"message {index}"))
+        answers.append(await abuser.says(f"message {index}"))
         if index == limit + 2:
             # Someone else writing in the middle of the flood is answered normally.
-            other = await say(engine, "neighbour", "Bonjour")
+            other = await neighbour.says("Bonjour")
             assert other and all(body(e) != SLOW for e in other)
     assert all(a and all(body(e) != SLOW for e in a) for a in answers[:limit])
     assert [body(e) for e in answers[limit]] == [SLOW]
@@ -43,11 +44,11 @@ async def test_over_the_limit_messages_are_stored_answered_once_and_not_processe
     assert unhandled == 0
 
 
-async def test_the_window_slides(engine: Engine) -> None:
+async def test_the_window_slides(engine: Engine, hotline: Hotline) -> None:
     limit = engine.settings.flood_limit
-    await declare(engine, "amina")
+    amina = await hotline.person("amina", in_call=True)
     for index in range(limit + 1):
-        await say(engine, "amina", f"message {index}")
+        await amina.says(f"message {index}")
     engine.clock.advance(engine.settings.flood_window + timedelta(seconds=1))
-    effects = await say(engine, "amina", "Encore là ?")
+    effects = await amina.says("Encore là ?")
     assert effects and all(body(e) != SLOW for e in effects)

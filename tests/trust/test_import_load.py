@@ -17,7 +17,7 @@ from bot.plans import importer
 from bot.plans.cli import ProgressBar
 from storage.db import Database
 from storage.models import ActionPlan, Commitment, InboundMessage
-from tests.trust.helpers import declare, say
+from tests.driver import Hotline
 
 ROWS = 20_000
 
@@ -34,7 +34,7 @@ def _table(path: Path, rows: int) -> None:
 
 
 async def test_the_bot_answers_during_an_import_of_20000_rows(
-    engine: Engine, settings: Settings, clock: ManualClock, tmp_path: Path
+    engine: Engine, settings: Settings, clock: ManualClock, tmp_path: Path, hotline: Hotline
 ) -> None:
     table = tmp_path / "plan.csv"
     _table(table, ROWS)
@@ -42,7 +42,7 @@ async def test_the_bot_answers_during_an_import_of_20000_rows(
     assert report.valid
     people = [f"actor{i}" for i in range(3)]
     for name in people:
-        await declare(engine, name)
+        await hotline.person(name, in_call=True)
     progress: list[tuple[int, int]] = []
     seen_half_done: list[int] = []
     importing = Database(settings.database_url)  # the command line: another process
@@ -64,7 +64,7 @@ async def test_the_bot_answers_during_an_import_of_20000_rows(
         while not done.is_set():
             for name in people:
                 clock.advance(timedelta(seconds=5))  # under the flood limit
-                effects = await say(engine, name, "c'est quoi le cadre ?")
+                effects = await hotline[name].says("c'est quoi le cadre ?")
                 answered += bool(effects)
             async with engine.db.transaction() as session:
                 # What a coach could see of the plan while it is stored: nothing.

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.core.clock import ManualClock
 from bot.core.effects import Button
 from bot.core.engine import Engine
-from bot.core.events import Event, Sender
+from bot.core.events import Event
 from bot.core.telegram_html import (
     MESSAGE_LIMIT,
     clean,
@@ -24,7 +24,7 @@ from bot.core.telegram_html import (
 )
 from bot.transports.telegram import event_from_update
 from storage.models import Actor, InboundMessage
-from tests.trust.helpers import CHANNEL, declare, say
+from tests.driver import CHANNEL, Hotline
 
 
 def test_utf16_length_counts_emoji_twice() -> None:
@@ -84,17 +84,10 @@ def test_clean_removes_what_can_hide_or_break_text() -> None:
 
 
 async def test_a_name_with_nul_and_overrides_is_stored_clean(
-    engine: Engine, clock: ManualClock
+    engine: Engine, hotline: Hotline
 ) -> None:
-    event = Event(
-        CHANNEL,
-        "nul",
-        Sender("nul", "Ami\x00na \u202eBen\u200bali"),
-        clock.now(),
-        text="Bonjour\x00 \u202etoi",
-        update_id="nul-1",
-    )
-    await engine.handle(event)
+    nul = hotline.newcomer("nul", display_name="Ami\x00na \u202eBen\u200bali")
+    await nul.says("Bonjour\x00 \u202etoi")
     async with engine.db.transaction() as session:
         actor = await session.scalar(select(Actor).where(Actor.external_id == "nul"))
         message = await session.scalar(select(InboundMessage))
@@ -102,11 +95,13 @@ async def test_a_name_with_nul_and_overrides_is_stored_clean(
     assert message is not None and message.text == "Bonjour\ufffd toi"
 
 
-async def test_a_command_for_another_bot_is_ignored(engine: Engine, clock: ManualClock) -> None:
+async def test_a_command_for_another_bot_is_ignored(
+    engine: Engine, clock: ManualClock, hotline: Hotline
+) -> None:
     engine.settings = replace(engine.settings, bot_username="HotlineBot")
-    await declare(engine, "coach1", role="coach")
-    assert await say(engine, "coach1", "/cases@other_bot") == []
-    assert await say(engine, "coach1", "/cases@HotlineBot") != []
+    coach1 = await hotline.person("coach1", role="coach", in_call=True)
+    assert await coach1.says("/cases@other_bot") == []
+    assert await coach1.says("/cases@HotlineBot") != []
 
 
 def test_the_update_key_carries_the_bot_id() -> None:
@@ -125,10 +120,10 @@ def test_the_update_key_carries_the_bot_id() -> None:
 
 
 async def test_an_update_id_reused_after_the_window_is_stored_and_logged(
-    engine: Engine, clock: ManualClock, caplog: pytest.LogCaptureFixture
+    engine: Engine, clock: ManualClock, caplog: pytest.LogCaptureFixture, hotline: Hotline
 ) -> None:
     def hello(text: str) -> Event:
-        return Event(CHANNEL, "amina", Sender("amina"), clock.now(), text=text, update_id="1")
+        return hotline["amina"].event(text=text, update_id="1")
 
     caplog.set_level(logging.INFO, logger="bot.core.engine")
     assert await engine.receive(hello("Bonjour")) is not None

@@ -26,13 +26,16 @@ from storage.models import (
     InboundMessage,
     OutboxMessage,
 )
-from tests.trust.helpers import actor_named, declare, say
+from tests.driver import Hotline
 
 
-async def test_mydata_sends_everything_as_json_and_is_audited(engine: Engine) -> None:
-    actor_id = await declare(engine, "amina")
-    await say(engine, "amina", "Le puits de Tamgrout est à sec")
-    effects = await say(engine, "amina", "/mydata")
+async def test_mydata_sends_everything_as_json_and_is_audited(
+    engine: Engine, hotline: Hotline
+) -> None:
+    amina = await hotline.person("amina", in_call=True)
+    actor_id = amina.id
+    await amina.says("Le puits de Tamgrout est à sec")
+    effects = await amina.says("/mydata")
     documents = [e for e in effects if isinstance(e, SendDocument)]
     assert len(documents) == 1
     data = json.loads(documents[0].content)
@@ -46,9 +49,12 @@ async def test_mydata_sends_everything_as_json_and_is_audited(engine: Engine) ->
     assert [(e.action, e.actor_id) for e in entries] == [("export", actor_id)]
 
 
-async def test_forget_asks_first_then_erases_and_keeps_what_a_case_needs(engine: Engine) -> None:
-    actor_id = await declare(engine, "amina")
-    await say(engine, "amina", "Le président du comité bloque tout")
+async def test_forget_asks_first_then_erases_and_keeps_what_a_case_needs(
+    engine: Engine, hotline: Hotline
+) -> None:
+    amina = await hotline.person("amina", in_call=True)
+    actor_id = amina.id
+    await amina.says("Le président du comité bloque tout")
     async with engine.db.transaction() as session:
         actor = await session.get_one(Actor, actor_id)
         source = await session.scalar(
@@ -64,14 +70,14 @@ async def test_forget_asks_first_then_erases_and_keeps_what_a_case_needs(engine:
             settings=engine.settings,
         )
         case_id = case.id
-    asked = await say(engine, "amina", "/forget")
+    asked = await amina.says("/forget")
     assert asked[-1].buttons  # nothing erased before the button
-    assert await actor_named(engine, "amina") is not None
-    await say(engine, "amina", button="privacy:forget:no")
-    assert await actor_named(engine, "amina") is not None
-    done = await say(engine, "amina", button="privacy:forget:yes")
+    assert await hotline.actor("amina") is not None
+    await amina.taps("privacy:forget:no")
+    assert await hotline.actor("amina") is not None
+    done = await amina.taps("privacy:forget:yes")
     assert done and "effacées" in body(done[-1])
-    assert await actor_named(engine, "amina") is None
+    assert await hotline.actor("amina") is None
     async with engine.db.transaction() as session:
         actor = await session.get_one(Actor, actor_id)
         assert (actor.display_name, actor.external_id) == ("", f"forgotten:{actor_id}")
@@ -97,12 +103,15 @@ async def test_forget_asks_first_then_erases_and_keeps_what_a_case_needs(engine:
         actions = [e.action for e in await audit.entries(session, actor_id=actor_id)]
         assert actions == ["forget"]
     # Writing again is a new person, greeted with the full framework.
-    again = await say(engine, "amina", "Bonjour")
+    again = await amina.says("Bonjour")
     assert "Bienvenue" in body(again[0])
 
 
-async def test_stop_halts_reminders_at_once_and_start_asks_to_resume(engine: Engine) -> None:
-    actor_id = await declare(engine, "amina")
+async def test_stop_halts_reminders_at_once_and_start_asks_to_resume(
+    engine: Engine, hotline: Hotline
+) -> None:
+    amina = await hotline.person("amina", in_call=True)
+    actor_id = amina.id
     async with engine.db.transaction() as session:
         await enqueue(
             session,
@@ -114,8 +123,8 @@ async def test_stop_halts_reminders_at_once_and_start_asks_to_resume(engine: Eng
             dedup_key="reminder:1:amina",
             not_before=engine.clock.now() + timedelta(days=1),
         )
-    await say(engine, "amina", "stop")
-    actor = await actor_named(engine, "amina")
+    await amina.says("stop")
+    actor = await hotline.actor("amina")
     assert actor is not None and actor.reminders_stopped
     async with engine.db.transaction() as session:
         status = await session.scalar(
@@ -123,28 +132,30 @@ async def test_stop_halts_reminders_at_once_and_start_asks_to_resume(engine: Eng
         )
     assert status == DeliveryStatus.CANCELLED
     # /start asks; it does not turn them back on by itself.
-    await say(engine, "amina", "/start")
-    actor = await actor_named(engine, "amina")
+    await amina.says("/start")
+    actor = await hotline.actor("amina")
     assert actor is not None and actor.reminders_stopped
-    await say(engine, "amina", button="privacy:reminders:on")
-    actor = await actor_named(engine, "amina")
+    await amina.taps("privacy:reminders:on")
+    actor = await hotline.actor("amina")
     assert actor is not None and not actor.reminders_stopped
 
 
-async def test_stop_is_honoured_on_the_message_that_opens_a_call(engine: Engine) -> None:
-    await declare(engine, "amina")
+async def test_stop_is_honoured_on_the_message_that_opens_a_call(
+    engine: Engine, hotline: Hotline
+) -> None:
+    amina = await hotline.person("amina", in_call=True)
     engine.clock.advance(timedelta(hours=3))
-    effects = await say(engine, "amina", "STOP")
-    actor = await actor_named(engine, "amina")
+    effects = await amina.says("STOP")
+    actor = await hotline.actor("amina")
     assert actor is not None and actor.reminders_stopped
     assert "rappels" in body(effects[0])
 
 
-async def test_retention_removes_old_conversations_once(engine: Engine) -> None:
-    await declare(engine, "amina")
-    await say(engine, "amina", "Une vieille question")
+async def test_retention_removes_old_conversations_once(engine: Engine, hotline: Hotline) -> None:
+    amina = await hotline.person("amina", in_call=True)
+    await amina.says("Une vieille question")
     engine.clock.advance(timedelta(days=engine.settings.retention_days + 1))
-    await say(engine, "amina", "Une nouvelle question")
+    await amina.says("Une nouvelle question")
     context = ScanContext(engine.db, engine.clock, engine.settings)
     assert await retention_scan(context) > 0
     assert await retention_scan(context) == 0
@@ -156,8 +167,9 @@ async def test_retention_removes_old_conversations_once(engine: Engine) -> None:
     assert entries == ["retention"]
 
 
-async def test_the_audit_trail_is_append_only(engine: Engine) -> None:
-    actor_id = await declare(engine, "coach1", role="coach")
+async def test_the_audit_trail_is_append_only(engine: Engine, hotline: Hotline) -> None:
+    coach1 = await hotline.person("coach1", role="coach", in_call=True)
+    actor_id = coach1.id
     async with engine.db.transaction() as session:
         actor = await session.get_one(Actor, actor_id)
         entry = await audit.record(session, actor, audit.Action.READ, "case:1", engine.clock.now())
@@ -172,7 +184,7 @@ async def test_the_audit_trail_is_append_only(engine: Engine) -> None:
 
 
 async def test_forget_leaves_no_copy_anywhere_in_the_database(
-    engine: Engine, database_url: str
+    engine: Engine, database_url: str, hotline: Hotline
 ) -> None:
     """Name and words of a person, spread by the line (a relay to a coach still queued, the
     report's answers, a plan row written with their name), are nowhere after /forget: not in
@@ -183,17 +195,14 @@ async def test_forget_leaves_no_copy_anywhere_in_the_database(
     from sqlalchemy import MetaData, text
     from sqlalchemy.engine import make_url
 
-    from bot.core.events import Event, Sender
     from storage.models import ActionPlan, CaseEvent, Commitment, Role
-    from tests.cases.helpers import say as case_say
 
     name, words, answer = "Zoubida Qxnomarque", "Qxparolesecrete du puits", "Qxreponsecachee"
     markers = ["Qxnomarque", "Qxparolesecrete", "Qxreponsecachee"]
-    await declare(engine, "karim", role=Role.COACH)
+    karim = await hotline.person("karim", role=Role.COACH, in_call=True)
     now = engine.clock.now()
-    first = Event("console", "zoubida", Sender("zoubida", name), now, text="/start")
-    await engine.handle(first)
-    await case_say(engine, "zoubida", button="framework:ack")
+    zoubida = hotline.newcomer("zoubida", display_name=name)
+    await zoubida.opens_call()
     async with engine.db.transaction() as session:
         actor = await session.scalar(select(Actor).where(Actor.external_id == "zoubida"))
         assert actor is not None and actor.display_name == name
@@ -228,9 +237,9 @@ async def test_forget_leaves_no_copy_anywhere_in_the_database(
                 updated_at=now,
             )
         )
-    await case_say(engine, "karim", "/reply 1 Bien reçu.")
-    relayed = await case_say(engine, "zoubida", words)
-    assert "coach" in relayed  # relayed to Karim: a row in the outbox, not delivered yet
+    await karim.replies(1, "Bien reçu.")
+    relayed = await zoubida.says(words)
+    assert "coach" in relayed.text  # relayed to Karim: a row in the outbox, not delivered yet
     async with engine.db.transaction() as session:
         queued = await session.scalar(
             select(func.count(OutboxMessage.id)).where(
@@ -239,8 +248,8 @@ async def test_forget_leaves_no_copy_anywhere_in_the_database(
         )
     assert queued == 1
     await engine.db.checkpoint()  # what they said is in the database file itself by now
-    await case_say(engine, "zoubida", "/forget")
-    await case_say(engine, "zoubida", button="privacy:forget:yes")
+    await zoubida.says("/forget")
+    await zoubida.taps("privacy:forget:yes")
 
     # Every row of every table, as text.
     async with engine.db.engine.connect() as connection:

@@ -12,11 +12,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.core.effects import CALLBACK_DATA_LIMIT, Effect, SendMessage, body
-from bot.core.engine import Engine
-from bot.core.events import Attachment, Event, Sender
+from bot.core.events import Attachment
 from bot.core.telegram_html import MESSAGE_LIMIT
 from storage.models import InboundMessage
-from tests.trust.helpers import CHANNEL
+from tests.driver import Hotline
 
 ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a"}
 PREFIXES = ["framework", "lang", "intent", "unanswered", "privacy", "nothing"]
@@ -90,9 +89,11 @@ def check_effect(effect: Effect) -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(steps=st.lists(STEP, min_size=1, max_size=12))
-async def test_any_sequence_of_events(engine: Engine, steps: list) -> None:  # type: ignore[type-arg]
+async def test_any_sequence_of_events(hotline: Hotline, steps: list) -> None:  # type: ignore[type-arg]
+    engine = hotline.engine
     run = next(_runs)
     names = [f"p{run}a", f"p{run}b"]
+    people = [hotline.newcomer(name, display_name="Ünïcode 👩🏽") for name in names]
     for number, (who, (kind, value), later) in enumerate(steps):
         engine.clock.advance(timedelta(seconds=later))
         content: dict[str, object] = {}
@@ -104,16 +105,7 @@ async def test_any_sequence_of_events(engine: Engine, steps: list) -> None:  # t
             content["attachment"] = Attachment(value, f"file-{number}")
         else:
             content["unsupported"] = value
-        name = names[who]
-        event = Event(
-            CHANNEL,
-            name,
-            Sender(name, "Ünïcode 👩🏽"),
-            engine.clock.now(),
-            update_id=f"{name}-{number}",
-            **content,
-        )  # type: ignore[arg-type]
-        for effect in await engine.handle(event):
+        for effect in await people[who].send(**content):
             check_effect(effect)
     async with engine.db.transaction() as session:
         stored = await session.scalar(

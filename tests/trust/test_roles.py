@@ -20,7 +20,7 @@ from bot.core.engine import Engine
 from bot.core.i18n import Translator
 from bot.core.router import Routes
 from storage.models import InboundMessage, Invitation, InvitationKind, Role
-from tests.trust.helpers import declare, say
+from tests.driver import Hotline
 
 ROLES = [Role.ACTOR, Role.COMMITTEE_MEMBER, Role.COACH, Role.ADMIN]
 ROUTES = Routes(routers())
@@ -99,15 +99,15 @@ def test_every_restricted_action_is_pinned() -> None:
 
 
 @pytest.mark.parametrize("role", ROLES)
-async def test_role_table(engine: Engine, role: str) -> None:
-    await declare(engine, "someone", role=role)
+async def test_role_table(engine: Engine, role: str, hotline: Hotline) -> None:
+    someone = await hotline.person("someone", role=role, in_call=True)
     expected, actual = {}, {}
     for action, (payload, allowed) in actions().items():
         engine.clock.advance(timedelta(seconds=10))  # stay under the flood limit
         if action.startswith("command:"):
-            effects = await say(engine, "someone", payload)
+            effects = await someone.says(payload)
         else:
-            effects = await say(engine, "someone", button=payload)
+            effects = await someone.taps(payload)
         assert effects, f"{action} answered nothing"
         denied = any(body(e) in DENIED for e in effects)
         expected[action] = role in allowed
@@ -122,9 +122,10 @@ async def test_role_table(engine: Engine, role: str) -> None:
     assert errors == []
 
 
-async def test_a_role_given_by_an_invitation_is_audited(engine: Engine) -> None:
-    admin = await declare(engine, "boss", role=Role.ADMIN)
-    newcomer = await declare(engine, "newcoach")
+async def test_a_role_given_by_an_invitation_is_audited(engine: Engine, hotline: Hotline) -> None:
+    admin = (await hotline.person("boss", role=Role.ADMIN, in_call=True)).id
+    newcoach = await hotline.person("newcoach", in_call=True)
+    newcomer = newcoach.id
     now = engine.clock.now()
     async with engine.db.transaction() as session:
         session.add(
@@ -136,8 +137,8 @@ async def test_a_role_given_by_an_invitation_is_audited(engine: Engine) -> None:
                 expires_at=now + timedelta(days=7),
             )
         )
-    await say(engine, "newcoach", "/start tok-coach")
-    await say(engine, "newcoach", button="framework:ack")  # the framework comes first
+    await newcoach.says("/start tok-coach")
+    await newcoach.taps("framework:ack")  # the framework comes first
     async with engine.db.transaction() as session:
         granted = [e for e in await entries(session) if e.action == Action.GRANT]
     assert [(e.subject, e.details["role"], e.details["invited_by"]) for e in granted] == [

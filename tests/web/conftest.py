@@ -33,6 +33,7 @@ from storage.db import Database
 from storage.models import Actor
 from tests import browser as chromium
 from tests.pgserver import _free_port
+from tests.web.fake_bot_api import TOKEN, FakeBotApi
 
 
 @pytest.fixture(scope="session")
@@ -136,6 +137,28 @@ def served(
     settings: Settings, clock: ManualClock, tmp_path: Path, understander: Understander
 ) -> Iterator[Served]:
     with serving(settings, clock, tmp_path, understander) as found:
+        yield found
+
+
+@pytest.fixture
+def on_telegram(
+    settings: Settings,
+    clock: ManualClock,
+    tmp_path: Path,
+    understander: Understander,
+    bot_api: FakeBotApi,
+) -> Iterator[Served]:
+    """The console of a bot on Telegram: it holds the token and the Bot API's address (the
+    test module's `bot_api` fixture says which files that API holds)."""
+    with serving(
+        settings,
+        clock,
+        tmp_path,
+        understander,
+        telegram_token=TOKEN,
+        telegram_api_base_url=bot_api.url,
+        file_cache_dir=tmp_path / "file-cache",
+    ) as found:
         yield found
 
 

@@ -4,13 +4,33 @@ case in each, through the real engine and case service."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cases.service import open_case
 from bot.core.engine import Engine
-from storage.models import Actor, Role, Territory, TerritoryCoach
-from tests.cases.helpers import open_call, person
+from storage.models import Actor, Role
+from tests.driver import Hotline
+
+
+async def on_telegram_near_amina(session: AsyncSession, people: Region, now: datetime) -> Actor:
+    """Youssef, who writes on Telegram from Amina's douar (files there have real ids)."""
+    amina = await session.get_one(Actor, people.amina)
+    youssef = Actor(
+        channel="telegram",
+        external_id="5550001",
+        chat_id="5550001",
+        display_name="Youssef",
+        role=Role.ACTOR,
+        lang="fr",
+        lang_chosen=True,
+        territory_id=amina.territory_id,
+        created_at=now,
+    )
+    session.add(youssef)
+    await session.flush()
+    return youssef
 
 
 @dataclass
@@ -26,43 +46,31 @@ class Region:
 async def region(
     engine: Engine, amina_summary: str = "الجمعية ما بقاتش كتجتمع، بغيت نصيحة"
 ) -> Region:
-    karim = await person(engine, "karim", Role.COACH)
-    salma = await person(engine, "salma", Role.COACH)
-    amina = await person(engine, "amina", lang="ary")
-    omar = await person(engine, "omar")
-    async with engine.db.transaction() as session:
-        oriental = Territory(name="Oriental", kind="region")
-        session.add(oriental)
-        await session.flush()
-        figuig = Territory(name="Figuig", kind="province", parent_id=oriental.id)
-        jerada = Territory(name="Jerada", kind="province", parent_id=oriental.id)
-        session.add_all([figuig, jerada])
-        await session.flush()
-        bouanane = Territory(name="Bouanane", kind="commune", parent_id=figuig.id)
-        session.add(bouanane)
-        await session.flush()
-        session.add_all(
-            [
-                TerritoryCoach(territory_id=figuig.id, coach_id=karim.id),
-                TerritoryCoach(territory_id=jerada.id, coach_id=salma.id),
-            ]
-        )
-        for actor_id, territory_id in ((amina.id, bouanane.id), (omar.id, jerada.id)):
-            (await session.get_one(Actor, actor_id)).territory_id = territory_id
-    await open_call(engine, "amina")
-    await open_call(engine, "omar")
+    hotline = Hotline(engine)
+    karim = await hotline.person("karim", Role.COACH)
+    salma = await hotline.person("salma", Role.COACH)
+    amina = await hotline.person("amina", lang="ary")
+    omar = await hotline.person("omar")
+    await hotline.territory("Oriental", "region")
+    await hotline.territory("Figuig", "province", "Oriental")
+    await hotline.territory("Jerada", "province", "Oriental")
+    await hotline.territory("Bouanane", "commune", "Figuig")
+    await karim.covers("Figuig")
+    await salma.covers("Jerada")
+    await amina.located_in("Bouanane")
+    await omar.located_in("Jerada")
+    await amina.opens_call()
+    await omar.opens_call()
     cases = []
-    for name, category, summary in (
-        ("amina", "conflict", amina_summary),
-        ("omar", "question", "Comment préparer la réunion du comité ?"),
+    for who, category, summary in (
+        (amina, "conflict", amina_summary),
+        (omar, "question", "Comment préparer la réunion du comité ?"),
     ):
         async with engine.db.transaction() as session:
-            actor = await session.scalar(select(Actor).where(Actor.external_id == name))
-            assert actor is not None
             case = await open_case(
                 session,
                 now=engine.clock.now(),
-                actor=actor,
+                actor=await session.get_one(Actor, who.id),
                 category=category,
                 summary=summary,
                 settings=engine.settings,

@@ -7,21 +7,20 @@ import asyncio
 import aiohttp
 import pytest
 
-from bot.core.engine import Engine
 from bot.web.server import main
 from storage.models import Role
-from tests.cases.helpers import person
+from tests.driver import Hotline
 from tests.web.conftest import Served
 
 
 async def test_link_for_a_coach_opens_a_session(
-    engine: Engine,
+    hotline: Hotline,
     served: Served,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    await person(engine, "karim", Role.COACH)
-    await person(engine, "amina")
+    await hotline.person("karim", Role.COACH)
+    await hotline.person("amina")
     monkeypatch.setenv("DATABASE_URL", served.settings.database_url)
     monkeypatch.setenv("HOTLINE_WEB_URL", served.url)
     assert await asyncio.to_thread(main, ["link", "karim", "--channel", "console"]) == 0

@@ -19,15 +19,12 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from bot.cases.service import open_case
-from bot.core.clock import ManualClock
-from bot.core.config import Settings
 from bot.core.engine import Engine
-from bot.nlu import Understander
 from bot.web.files import FileCache, FileUnavailable
-from storage.models import Actor, AuditEntry, Case, CaseEvent, Role
-from tests.web.conftest import Served, link_for, serving, sign_in
+from storage.models import AuditEntry, Case, CaseEvent
+from tests.web.conftest import Served, link_for, sign_in
 from tests.web.fake_bot_api import TOKEN, FakeBotApi
-from tests.web.scenario import Region, region
+from tests.web.scenario import Region, on_telegram_near_amina, region
 
 
 def _jpeg(width: int = 40, height: int = 30) -> bytes:
@@ -51,45 +48,11 @@ def bot_api() -> Iterator[FakeBotApi]:
         yield api
 
 
-@pytest.fixture
-def on_telegram(
-    settings: Settings,
-    clock: ManualClock,
-    tmp_path: Path,
-    understander: Understander,
-    bot_api: FakeBotApi,
-) -> Iterator[Served]:
-    """The console of a bot on Telegram: it holds the token and the Bot API's address."""
-    with serving(
-        settings,
-        clock,
-        tmp_path,
-        understander,
-        telegram_token=TOKEN,
-        telegram_api_base_url=bot_api.url,
-        file_cache_dir=tmp_path / "file-cache",
-    ) as found:
-        yield found
-
-
 async def _telegram_case(engine: Engine, people: Region) -> tuple[int, dict[str, int]]:
     """A case from someone on Telegram in Karim's province, with a photo, a voice note and a
     captioned document; returns the case and each file's event."""
     async with engine.db.transaction() as session:
-        amina = await session.get_one(Actor, people.amina)
-        youssef = Actor(
-            channel="telegram",
-            external_id="5550001",
-            chat_id="5550001",
-            display_name="Youssef",
-            role=Role.ACTOR,
-            lang="fr",
-            lang_chosen=True,
-            territory_id=amina.territory_id,
-            created_at=engine.clock.now(),
-        )
-        session.add(youssef)
-        await session.flush()
+        youssef = await on_telegram_near_amina(session, people, engine.clock.now())
         case = await open_case(
             session,
             now=engine.clock.now(),

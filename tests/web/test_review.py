@@ -20,7 +20,7 @@ from bot.core.engine import Engine
 from bot.core.telegram_html import escape
 from bot.nlu.corpus import NONE
 from storage.models import AuditEntry, ReviewItem
-from tests.cases.helpers import open_call, person, say
+from tests.driver import Hotline
 from tests.web.conftest import Served, link_for, press, serving, sign_in
 from tests.web.test_journeys import _received
 
@@ -28,11 +28,11 @@ from tests.web.test_journeys import _received
 QUESTION = "wach 3andkom dik lwer9a li fiha chkoun m3a chkoun? ana Driss, 0612345678"
 
 
-async def _asked(engine: Engine) -> int:
+async def _asked(engine: Engine, hotline: Hotline) -> int:
     """Driss asks what the bot does not understand; his question is queued."""
-    await person(engine, "driss", lang="ary-Latn")
-    await open_call(engine, "driss")
-    said = await say(engine, "driss", QUESTION)
+    driss = await hotline.person("driss", lang="ary-Latn")
+    await driss.opens_call()
+    said = (await driss.says(QUESTION)).text
     assert "Ma mt2kedch bli fhemtek" in said
     await _received(engine, "driss")  # what he was already told
     async with engine.db.transaction() as session:
@@ -46,10 +46,10 @@ async def _item(engine: Engine, item_id: int) -> ReviewItem:
 
 
 async def test_a_coach_files_a_question_in_one_click_and_the_asker_gets_the_answer(
-    browser: webdriver.Chrome, engine: Engine, served: Served
+    browser: webdriver.Chrome, engine: Engine, served: Served, hotline: Hotline
 ) -> None:
-    item_id = await _asked(engine)
-    karim = await person(engine, "karim", "coach")
+    item_id = await _asked(engine, hotline)
+    karim = await hotline.person("karim", "coach")
     await sign_in(browser, engine, served, karim.id)
     browser.find_element(By.CSS_SELECTOR, "header nav a[href='/review']").click()
     card = browser.find_element(By.ID, f"review-{item_id}")
@@ -98,10 +98,12 @@ async def _client(
     return client, found.group(1)
 
 
-async def test_filing_follows_the_chats_rules(engine: Engine, served: Served) -> None:
-    item_id = await _asked(engine)
-    karim = await person(engine, "karim", "coach")
-    salma = await person(engine, "salma", "coach")
+async def test_filing_follows_the_chats_rules(
+    engine: Engine, served: Served, hotline: Hotline
+) -> None:
+    item_id = await _asked(engine, hotline)
+    karim = await hotline.person("karim", "coach")
+    salma = await hotline.person("salma", "coach")
     url = f"{served.url}/review/{item_id}"
     first, csrf = await _client(engine, served, karim.id)
     second, other_csrf = await _client(engine, served, salma.id)
@@ -125,18 +127,18 @@ async def test_filing_follows_the_chats_rules(engine: Engine, served: Served) ->
     assert await _received(engine, "driss") == []
 
 
-async def test_actors_have_no_review_page(engine: Engine, served: Served) -> None:
-    await _asked(engine)
+async def test_actors_have_no_review_page(engine: Engine, served: Served, hotline: Hotline) -> None:
+    await _asked(engine, hotline)
     async with aiohttp.ClientSession() as client, client.get(served.url + "/review") as got:
         assert got.status == 401
         assert "lwer9a" not in await got.text()
 
 
 async def test_the_console_alone_ranks_with_an_understanding_of_its_own(
-    engine: Engine, settings: Settings, clock: ManualClock, tmp_path: Path
+    engine: Engine, settings: Settings, clock: ManualClock, tmp_path: Path, hotline: Hotline
 ) -> None:
-    item_id = await _asked(engine)
-    karim = await person(engine, "karim", "coach")
+    item_id = await _asked(engine, hotline)
+    karim = await hotline.person("karim", "coach")
     with serving(settings, clock, tmp_path, None) as alone:
         client, _csrf = await _client(engine, alone, karim.id)
         try:

@@ -20,16 +20,13 @@ from sqlalchemy import select
 
 from bot.cases import work
 from bot.cases.service import open_case
-from bot.core.clock import ManualClock
-from bot.core.config import Settings
 from bot.core.engine import Engine
-from bot.nlu import Understander
 from bot.plans import importer
-from storage.models import Actor, CannedReply, Case, CaseEvent, CaseNote, InboundMessage, Role
-from tests.cases.helpers import open_call, person, say
-from tests.web.conftest import Served, press, serving
-from tests.web.fake_bot_api import TOKEN, FakeBotApi
-from tests.web.scenario import Region, region
+from storage.models import Actor, CannedReply, Case, CaseEvent, CaseNote, InboundMessage
+from tests.driver import Hotline
+from tests.web.conftest import Served, press
+from tests.web.fake_bot_api import FakeBotApi
+from tests.web.scenario import Region, on_telegram_near_amina, region
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 MAX_HEIGHT = 1800
@@ -71,59 +68,31 @@ def bot_api() -> Iterator[FakeBotApi]:
 
 
 @pytest.fixture
-def served(
-    settings: Settings,
-    clock: ManualClock,
-    tmp_path: Path,
-    understander: Understander,
-    bot_api: FakeBotApi,
-) -> Iterator[Served]:
-    with serving(
-        settings,
-        clock,
-        tmp_path,
-        understander,
-        telegram_token=TOKEN,
-        telegram_api_base_url=bot_api.url,
-        file_cache_dir=tmp_path / "file-cache",
-    ) as found:
-        yield found
+def served(on_telegram: Served) -> Served:
+    return on_telegram
 
 
-async def _unclear_questions(engine: Engine) -> None:
+async def _unclear_questions(engine: Engine, hotline: Hotline) -> None:
     for name, lang, text in UNCLEAR:
-        await person(engine, name, lang=lang)
-        await open_call(engine, name)
-        await say(engine, name, text)
-    await person(engine, "rachid")
-    await open_call(engine, "rachid")
-    await say(engine, "rachid", "Comment préparer la réunion du comité ?")
+        await hotline.person(name, lang=lang)
+        await hotline[name].opens_call()
+        await hotline[name].says(text)
+    rachid = await hotline.person("rachid")
+    await rachid.opens_call()
+    await rachid.says("Comment préparer la réunion du comité ?")
     async with engine.db.transaction() as session:
         asked = await session.scalar(
             select(InboundMessage.id)
             .where(InboundMessage.chat_id == "rachid", InboundMessage.text.is_not(None))
             .order_by(InboundMessage.id.desc())
         )
-    await say(engine, "rachid", button=f"nothelp:{asked}")
+    await rachid.taps(f"nothelp:{asked}")
 
 
 async def _case_with_files(engine: Engine, people: Region) -> int:
     """Someone on Telegram sends the coach a photo, a voice note and the minutes."""
     async with engine.db.transaction() as session:
-        amina = await session.get_one(Actor, people.amina)
-        youssef = Actor(
-            channel="telegram",
-            external_id="5550001",
-            chat_id="5550001",
-            display_name="Youssef",
-            role=Role.ACTOR,
-            lang="fr",
-            lang_chosen=True,
-            territory_id=amina.territory_id,
-            created_at=engine.clock.now(),
-        )
-        session.add(youssef)
-        await session.flush()
+        youssef = await on_telegram_near_amina(session, people, engine.clock.now())
         case = await open_case(
             session,
             now=engine.clock.now(),
@@ -209,14 +178,14 @@ def _shoot(browser: webdriver.Chrome, folder: Path, name: str) -> Path:
 
 @pytest.mark.sqlite_only
 async def test_screenshots_of_every_page(
-    browser: webdriver.Chrome, engine: Engine, served: Served, tmp_path: Path
+    browser: webdriver.Chrome, engine: Engine, served: Served, tmp_path: Path, hotline: Hotline
 ) -> None:
     folder = Path(os.environ.get("HOTLINE_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     people, plan_id = await _lived_in(engine)
     karim = people.karim
     files_case = await _case_with_files(engine, people)
-    await _unclear_questions(engine)
+    await _unclear_questions(engine, hotline)
     engine.clock.advance(timedelta(hours=3))  # the untaken case is now late
     async with engine.db.transaction() as session:
         figuig_case = await session.scalar(select(Case.id).where(Case.coach_id == karim))

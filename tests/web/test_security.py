@@ -18,7 +18,7 @@ from bot.core.clock import ManualClock
 from bot.core.engine import Engine
 from bot.web import auth
 from storage.models import Actor, Case, CaseStatus, WebSession
-from tests.cases.helpers import person, say
+from tests.driver import Hotline
 from tests.web.conftest import Served, link_for, press, sign_in
 from tests.web.scenario import region
 
@@ -95,7 +95,9 @@ async def test_no_cookie_no_action(engine: Engine, served: Served) -> None:
     assert await _status(engine, people.figuig_case) == (CaseStatus.OPEN, None)
 
 
-async def test_another_coachs_case_by_url_is_not_found(engine: Engine, served: Served) -> None:
+async def test_another_coachs_case_by_url_is_not_found(
+    engine: Engine, served: Served, hotline: Hotline
+) -> None:
     people = await region(engine)
     client = await _signed_in_client(engine, served, people.salma)  # coach of Jerada
     try:
@@ -116,7 +118,8 @@ async def test_another_coachs_case_by_url_is_not_found(engine: Engine, served: S
         await client.close()
     assert await _status(engine, people.figuig_case) == (CaseStatus.OPEN, None)
     # The same rule in the chat: the case is answered as if it did not exist.
-    assert "pas de dossier" in (await say(engine, "salma", f"/case {people.figuig_case}")).lower()
+    answer = await hotline["salma"].says(f"/case {people.figuig_case}")
+    assert "pas de dossier" in answer.text.lower()
 
 
 async def test_a_form_without_its_csrf_token_is_refused(engine: Engine, served: Served) -> None:
@@ -179,11 +182,11 @@ async def test_sessions_expire_and_can_be_revoked(
         await second.close()
 
 
-async def test_only_coaches_and_admins_get_a_link(engine: Engine) -> None:
-    await person(engine, "karim", "coach")
-    await person(engine, "amina")
-    assert "/signin/" in await say(engine, "karim", "/web")
-    refused = await say(engine, "amina", "/web")
+async def test_only_coaches_and_admins_get_a_link(engine: Engine, hotline: Hotline) -> None:
+    karim = await hotline.person("karim", "coach")
+    amina = await hotline.person("amina")
+    assert "/signin/" in (await karim.says("/web")).text
+    refused = (await amina.says("/web")).text
     assert "/signin/" not in refused and "coach" in refused.lower()
     async with engine.db.transaction() as session:
         amina = await session.scalar(select(Actor).where(Actor.external_id == "amina"))
