@@ -21,7 +21,6 @@ from bot.app import build_engine
 from bot.core.clock import ManualClock
 from bot.core.config import Settings
 from bot.core.engine import Engine
-from bot.core.events import Event
 from bot.nlu import Understander
 from bot.transports.telegram import SECRET_HEADER, WEBHOOK_BACKLOG, TelegramRuntime
 from bot.transports.tg_aiogram import AiogramAdapter
@@ -84,7 +83,7 @@ class _StoringOnly(TelegramRuntime):
     """What is stored and answered is what the replay is about: handling 500 first messages
     would only lengthen the test (a next start would handle them: `engine.recover`)."""
 
-    async def _handle(self, event: Event) -> None:
+    async def _handle(self, channel: str, chat_id: str) -> None:
         return None
 
 
