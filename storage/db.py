@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 DEFAULT_URL = "sqlite+aiosqlite:///var/hotline.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 OWN_TRANSACTION = "hotline_own_transaction"
+# session.info key: the tables an erasure touched, cleaned of old copies once committed.
+ERASED = "hotline_erased_tables"
 
 
 def normalise_url(url: str) -> str:
@@ -134,12 +136,29 @@ class Database:
             async with self._sessions() as session:
                 async with session.begin():
                     yield session
-                checkpoint = session.info.pop("checkpoint", False)
+                erased: set[str] = session.info.pop(ERASED, set())
         finally:
             if self._gate is not None:
                 self._gate.release()
-        if checkpoint:
+        if erased:
+            await self.leave_no_copy(erased)
+
+    async def leave_no_copy(self, tables: set[str]) -> None:
+        """After an erasure (`session.info[ERASED]`: the tables it touched) is committed:
+        SQLite folds its write-ahead log into the file (whose deleted rows are overwritten,
+        `secure_delete`); PostgreSQL vacuums the tables, so the rows' old versions are
+        removed and their pages compacted instead of waiting for autovacuum. (A page's free
+        space may still hold bytes of them until reused: see the README, personal data.)"""
+        if self.is_sqlite:
             await self.checkpoint()
+            return
+        names = ", ".join(self.engine.dialect.identifier_preparer.quote(t) for t in sorted(tables))
+        try:
+            async with self.engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await autocommit.exec_driver_sql(f"VACUUM {names}")  # never in a transaction
+        except Exception as error:  # the erasure itself is committed; autovacuum follows
+            log.warning("VACUUM after an erasure failed: %s", error)
 
     async def checkpoint(self) -> None:
         """SQLite: fold the write-ahead log into the file and empty it, so that erased data

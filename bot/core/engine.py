@@ -19,7 +19,6 @@ from typing import cast as typed
 from sqlalchemy import Row, Select, String, Table, bindparam, cast, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -190,6 +189,11 @@ class Engine:
         """Store events in one short transaction (taken before handling on SQLite); for each,
         its id, or None when the update was already stored.
 
+        Few round trips whatever the number of events (the webhook stores a burst this way):
+        one query for the keys seen, one for the actors, one insert of the new people, one of
+        the messages. A concurrent process storing the same person or update at the same
+        moment makes an insert skip that row (ON CONFLICT DO NOTHING), never fail.
+
         An update id is a redelivery only within `DEDUP_WINDOW`: Telegram re-uses ids (per
         bot, chosen afresh after a quiet week), so an older holder of the key gives it up.
         """
@@ -220,28 +224,42 @@ class Engine:
                 if key is not None:
                     taken.add(key)
                 wanted.append(index)
-            actors = await self._actors_for(session, [events[i] for i in wanted])
-            messages = {
-                index: _message(events[index], keys[index], actor.id)
-                for index, actor in zip(wanted, actors, strict=True)
-            }
-            try:
-                async with session.begin_nested():
-                    session.add_all(messages.values())
-                    await session.flush()
-            except IntegrityError:
-                # Another process stored one of them at the same moment: one at a time.
-                for index, message in list(messages.items()):
-                    fresh = _message(events[index], keys[index], message.actor_id)
-                    try:
-                        async with session.begin_nested():
-                            session.add(fresh)
-                            await session.flush()
-                        messages[index] = fresh
-                    except IntegrityError:
-                        log.info("update %s dropped: stored elsewhere at once", keys[index])
-                        del messages[index]
-            return [messages[i].id if i in messages else None for i in range(len(events))]
+            actor_ids = await self._actor_ids(session, [events[i] for i in wanted])
+            stored = await self._insert_messages(
+                session,
+                {
+                    index: {**_fields(events[index], keys[index]), "actor_id": actor_id}
+                    for index, actor_id in zip(wanted, actor_ids, strict=True)
+                },
+            )
+            return [stored.get(i) for i in range(len(events))]
+
+    def _insert(self) -> Any:
+        return sqlite_insert if self.db.is_sqlite else postgresql_insert
+
+    async def _insert_messages(
+        self, session: AsyncSession, rows: dict[int, dict[str, Any]]
+    ) -> dict[int, int]:
+        """Insert the messages (index -> columns); index -> id of those stored."""
+        table = typed(Table, InboundMessage.__table__)
+        stored: dict[int, int] = {}
+        keyed = {row["update_key"]: index for index, row in rows.items() if row["update_key"]}
+        if keyed:
+            inserted = await session.execute(
+                self._insert()(table)
+                .on_conflict_do_nothing(index_elements=["update_key"])
+                .returning(table.c.id, table.c.update_key),
+                [rows[index] for index in keyed.values()],
+            )
+            stored.update({keyed[row[1]]: row[0] for row in inserted.tuples()})
+            for key in keyed.keys() - {rows[i]["update_key"] for i in stored}:
+                log.info("update %s dropped: stored elsewhere at once", key)
+        for index, row in rows.items():  # without an update id (not from Telegram): rare
+            if not row["update_key"]:
+                stored[index] = (
+                    await session.execute(table.insert().returning(table.c.id), row)
+                ).scalar_one()
+        return stored
 
     async def _seen(self, session: AsyncSession, keys: list[str]) -> dict[str, Row[Any]]:
         found: dict[str, Row[Any]] = {}
@@ -254,54 +272,64 @@ class Engine:
             found.update({row.update_key: row for row in rows})
         return found
 
-    async def _actors_for(self, session: AsyncSession, events: list[Event]) -> list[Actor]:
-        """The actor of each event: known ones in one query, new ones inserted."""
-        known: dict[tuple[str, str], Actor] = {}
-        by_channel: defaultdict[str, set[str]] = defaultdict(set)
-        for event in events:
-            by_channel[event.channel].add(event.sender.external_id)
-        for channel, ids in by_channel.items():
-            listed = sorted(ids)
-            for start in range(0, len(listed), 500):
-                rows = await session.scalars(
-                    select(Actor).where(
-                        Actor.channel == channel, Actor.external_id.in_(listed[start : start + 500])
+    async def _actor_ids(self, session: AsyncSession, events: list[Event]) -> list[int]:
+        """The actor id of each event's sender: known ones in one query, new ones inserted.
+
+        A new person's first updates often arrive together (an album's photos), possibly at
+        several processes: the first insert wins, the others skip the row and read it.
+        """
+        ids: dict[tuple[str, str], int] = {}
+
+        async def read(wanted: set[tuple[str, str]]) -> None:
+            by_channel: defaultdict[str, list[str]] = defaultdict(list)
+            for channel, external_id in sorted(wanted):
+                by_channel[channel].append(external_id)
+            for channel, listed in by_channel.items():
+                for start in range(0, len(listed), 500):
+                    rows = await session.execute(
+                        select(Actor.external_id, Actor.id).where(
+                            Actor.channel == channel,
+                            Actor.external_id.in_(listed[start : start + 500]),
+                        )
                     )
-                )
-                known.update({(a.channel, a.external_id): a for a in rows})
-        new: dict[tuple[str, str], Actor] = {}
+                    ids.update({(channel, external_id): id_ for external_id, id_ in rows})
+
+        await read({(e.channel, e.sender.external_id) for e in events})
+        new: dict[tuple[str, str], dict[str, Any]] = {}
         for event in events:
             key = (event.channel, event.sender.external_id)
-            if key not in known and key not in new:
-                new[key] = _new_actor(event)
+            if key not in ids and key not in new:
+                new[key] = _new_actor_row(event)
         if new:
-            try:
-                async with session.begin_nested():  # all at once: one round trip
-                    session.add_all(new.values())
-                    await session.flush()
-                known.update(new)
-            except IntegrityError:  # one of them was stored elsewhere meanwhile: one by one
-                for key in new:
-                    event = next(e for e in events if (e.channel, e.sender.external_id) == key)
-                    known[key] = await self._actor_for(session, event)
-
-        return [known[(e.channel, e.sender.external_id)] for e in events]
+            table = typed(Table, Actor.__table__)
+            inserted = await session.execute(
+                self._insert()(table)
+                .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+                .returning(table.c.channel, table.c.external_id, table.c.id),
+                list(new.values()),
+            )
+            ids.update({(row[0], row[1]): row[2] for row in inserted.tuples()})
+            if new.keys() - ids.keys():  # stored elsewhere at the same moment
+                await read(new.keys() - ids.keys())
+        return [ids[(e.channel, e.sender.external_id)] for e in events]
 
     async def recover(self) -> list[Effect]:
         """Handle whatever was stored but not handled before the last stop."""
-        async with self.db.transaction() as session:
-            chats = (
-                await session.execute(
-                    select(InboundMessage.channel, InboundMessage.chat_id)
-                    .where(InboundMessage.handled_at.is_(None))
-                    .distinct()
-                )
-            ).all()
         effects: list[Effect] = []
-        for channel, chat_id in chats:
+        for channel, chat_id in await self.waiting_chats():
             async with self._chat_locks[(channel, chat_id)]:
                 effects += await self._process_chat(channel, chat_id)
         return effects
+
+    async def waiting_chats(self) -> list[tuple[str, str]]:
+        """The chats with messages stored and not handled (after a stop or a crash)."""
+        async with self.db.transaction() as session:
+            chats = await session.execute(
+                select(InboundMessage.channel, InboundMessage.chat_id)
+                .where(InboundMessage.handled_at.is_(None))
+                .distinct()
+            )
+            return [(channel, chat_id) for channel, chat_id in chats]
 
     # -- handling -----------------------------------------------------------------------------
 
@@ -771,36 +799,16 @@ class Engine:
         )
         return [to_effect(row) for row in rows]
 
-    async def _actor_for(self, session: AsyncSession, event: Event) -> Actor:
-        query = select(Actor).where(
-            Actor.channel == event.channel, Actor.external_id == event.sender.external_id
-        )
-        actor = await session.scalar(query)
-        if actor is not None:
-            return actor
-        actor = _new_actor(event)
-        try:
-            # A new person's first updates often arrive together (an album's photos), handled
-            # by several workers or processes: the first insert wins, the others read it.
-            async with session.begin_nested():
-                session.add(actor)
-                await session.flush()
-        except IntegrityError:  # the savepoint's rollback took the new row out of the session
-            actor = await session.scalar(query)
-            if actor is None:
-                raise
-        return actor
 
-
-def _new_actor(event: Event) -> Actor:
-    return Actor(
-        channel=event.channel,
-        external_id=event.sender.external_id,
-        chat_id=event.chat_id,
-        display_name=clean(event.sender.display_name, one_line=True)[:128],
-        lang=_hint(event.sender.language_code),
-        created_at=event.at,
-    )
+def _new_actor_row(event: Event) -> dict[str, Any]:
+    return {
+        "channel": event.channel,
+        "external_id": event.sender.external_id,
+        "chat_id": event.chat_id,
+        "display_name": clean(event.sender.display_name, one_line=True)[:128],
+        "lang": _hint(event.sender.language_code),
+        "created_at": event.at,
+    }
 
 
 def _update_key(event: Event) -> str | None:
@@ -822,10 +830,6 @@ def _fields(event: Event, update_key: str | None) -> dict[str, Any]:
         "file_id": _storable(event.attachment.file_id, 256) if event.attachment else None,
         "received_at": event.at,
     }
-
-
-def _message(event: Event, update_key: str | None, actor_id: int) -> InboundMessage:
-    return InboundMessage(actor_id=actor_id, **_fields(event, update_key))
 
 
 def _kind(event: Event) -> str:

@@ -18,6 +18,7 @@ from bot.core import audit
 from bot.core.i18n import N_, Translator
 from bot.core.scheduler import ScanContext
 from bot.privacy import document
+from storage.db import ERASED
 from storage.models import (
     ActionPlan,
     Actor,
@@ -230,8 +231,23 @@ async def forget(
     actor.reminders_stopped = True
     actor.last_seen_at = None
     await session.flush()
-    # Once committed, no copy of the erased rows stays in SQLite's write-ahead log.
-    session.info["checkpoint"] = True
+    # Once committed, old copies of the erased rows go too (SQLite's write-ahead log,
+    # PostgreSQL's dead row versions).
+    session.info.setdefault(ERASED, set()).update(
+        model.__tablename__
+        for model in (
+            Actor,
+            InboundMessage,
+            OutboxMessage,
+            ReviewItem,
+            Call,
+            CaseEvent,
+            CommitmentEvent,
+            Commitment,
+            Invitation,
+            FlowSession,
+        )
+    )
 
 
 # Rows removed per kind and transaction: retention never holds the write lock for long.

@@ -16,7 +16,7 @@ import contextlib
 import hmac
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
@@ -42,6 +42,14 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
 STORE_BATCH = 500  # updates stored in one transaction, at most
 HANDLING_AT_ONCE = 8  # chats handled concurrently
+# Handling waits while webhook calls are being answered, and this long after the last one,
+# but never longer than HANDLING_DEFERRED_AT_MOST: a burst is answered first, and steady
+# traffic cannot hold the handling back for ever.
+WEBHOOK_QUIET = 0.05
+HANDLING_DEFERRED_AT_MOST = 1.0
+# A burst of new connections waits in the kernel's listen queue (capped by somaxconn) rather
+# than being refused and retried by the client a second later.
+WEBHOOK_BACKLOG = 2048
 
 # Attachments the hotline keeps (by file_id) and the engine's name for them.
 _ATTACHMENTS = {
@@ -168,6 +176,42 @@ def event_from_update(
 # -- the runtime -------------------------------------------------------------------------------
 
 
+class _Answering:
+    """Webhook calls in progress: handling gives way to them (one event loop serves both).
+
+    `quiet()` returns once no call has been in progress for `linger` seconds, or after
+    `at_most` seconds whatever happens.
+    """
+
+    def __init__(self, linger: float = WEBHOOK_QUIET) -> None:
+        self.linger = linger
+        self.calls = 0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
+        self._settling: asyncio.TimerHandle | None = None
+
+    @contextlib.contextmanager
+    def call(self) -> Iterator[None]:
+        self.calls += 1
+        self._quiet.clear()
+        if self._settling is not None:
+            self._settling.cancel()
+            self._settling = None
+        try:
+            yield
+        finally:
+            self.calls -= 1
+            if not self.calls:
+                loop = asyncio.get_running_loop()
+                self._settling = loop.call_later(self.linger, self._quiet.set)
+
+    async def quiet(self, at_most: float) -> None:
+        if self._quiet.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._quiet.wait(), at_most)
+
+
 class TelegramRuntime:
     def __init__(
         self,
@@ -198,6 +242,10 @@ class TelegramRuntime:
         # Handling shares this process with the webhook: a bounded number of chats at once
         # leaves room (CPU, connections) for storing and answering incoming updates.
         self._handling = asyncio.Semaphore(HANDLING_AT_ONCE)
+        self._answering = _Answering()
+        # Chats whose handling is waiting to start: it will find every message stored
+        # before it starts, so an album of three needs one task, not three.
+        self._waiting: set[tuple[str, str]] = set()
         self._storer: asyncio.Task[None] | None = None
 
     def _spawn(self, work: Awaitable[Any]) -> None:
@@ -214,8 +262,14 @@ class TelegramRuntime:
         query = data.get("callback_query")
         if query is not None:
             self._spawn(self._answer(str(query["id"])))
-        self._spawn(self._handle(event))
+        self._schedule(event.channel, event.chat_id)
         return True
+
+    def _schedule(self, channel: str, chat_id: str) -> None:
+        """Handle what is stored for the chat, in the background (no-op when already due)."""
+        if (channel, chat_id) not in self._waiting:
+            self._waiting.add((channel, chat_id))
+            self._spawn(self._handle(channel, chat_id))
 
     async def store(self, event: Event) -> int | None:
         """Store one event, with those arriving at the same moment: one short transaction
@@ -251,12 +305,17 @@ class TelegramRuntime:
         except Exception as error:
             log.info("answerCallbackQuery failed: %s", error)
 
-    async def _handle(self, event: Event) -> None:
+    async def _handle(self, channel: str, chat_id: str) -> None:
         try:
             async with self._handling:
-                await self.engine.process(event.channel, event.chat_id)  # already stored
+                await self._answering.quiet(HANDLING_DEFERRED_AT_MOST)
+                # From here on a message stored for this chat needs a task of its own
+                # (this one may already have looked).
+                self._waiting.discard((channel, chat_id))
+                await self.engine.process(channel, chat_id)  # already stored
         except Exception:
-            log.exception("handling chat %s failed; recovered at the next start", event.chat_id)
+            self._waiting.discard((channel, chat_id))
+            log.exception("handling chat %s failed; recovered at the next start", chat_id)
         self.sender.wake()
 
     async def poll_once(self, offset: int | None) -> int | None:
@@ -294,9 +353,12 @@ class TelegramRuntime:
                     await asyncio.wait_for(stop.wait(), min(30.0, 0.5 * 2**failures))
 
     async def start(self) -> None:
-        """Menu, then whatever was stored but not handled or delivered before the last stop."""
+        """Menu, then whatever was stored but not handled or delivered before the last stop,
+        in the background: after a crash under load the webhook must answer again at once
+        (Telegram backs off when it does not), not after the whole backlog is handled."""
         await self.set_commands()
-        await self.engine.recover()
+        for channel, chat_id in await self.engine.waiting_chats():
+            self._schedule(channel, chat_id)
         self.sender.wake()
 
     async def set_commands(self) -> None:
@@ -318,19 +380,21 @@ class TelegramRuntime:
 
     def webhook_app(self, secret: str, path: str = "/") -> web.Application:
         async def receive(request: web.Request) -> web.Response:
-            given = request.headers.get(SECRET_HEADER, "")
-            if not hmac.compare_digest(given.encode(), secret.encode()):
-                return web.Response(status=401)
-            try:
-                data = self.adapter.parse(await request.json())
-            except Exception:
-                return web.Response(status=400)
-            try:
-                await self.accept(data)
-            except Exception:
-                log.exception("could not store update %s", data.get("update_id"))
-                return web.Response(status=500)  # Telegram retries
-            return web.Response(status=200)
+            # Store the update and answer; handling waits meanwhile.
+            with self._answering.call():
+                given = request.headers.get(SECRET_HEADER, "")
+                if not hmac.compare_digest(given.encode(), secret.encode()):
+                    return web.Response(status=401)
+                try:
+                    data = self.adapter.parse(await request.json())
+                except Exception:
+                    return web.Response(status=400)
+                try:
+                    await self.accept(data)
+                except Exception:
+                    log.exception("could not store update %s", data.get("update_id"))
+                    return web.Response(status=500)  # Telegram retries
+                return web.Response(status=200)
 
         app = web.Application(client_max_size=UPLOAD_LIMIT)  # the console's plan uploads
         app.router.add_post(path, receive)
@@ -399,9 +463,6 @@ async def run_telegram(
     site: web.AppRunner | None = None
     try:
         await runtime.start()
-        await run_once(context, jobs)
-        scheduler = start_scheduler(context, jobs) if jobs else None
-        settle_after_start()
         if settings.webhook_url:
             assert settings.webhook_secret is not None
             path = urlparse(settings.webhook_url).path or "/"
@@ -416,9 +477,13 @@ async def run_telegram(
                     runtime.sender.wake,
                     understander=engine.understander,
                 )
-            site = await start_site(app, settings.webhook_listen)
+            site = await start_site(app, settings.webhook_listen, backlog=WEBHOOK_BACKLOG)
             await adapter.set_webhook(settings.webhook_url, settings.webhook_secret)
             log.warning("webhook for @%s listening on %s", username, settings.webhook_listen)
+        await run_once(context, jobs)
+        scheduler = start_scheduler(context, jobs) if jobs else None
+        settle_after_start()
+        if settings.webhook_url:
             await stop.wait()
         else:
             await adapter.delete_webhook()

@@ -60,11 +60,11 @@ async def _print_link(settings: Settings, channel: str, user: str) -> int:
         await db.dispose()
 
 
-async def start_site(app: web.Application, listen: str) -> web.AppRunner:
+async def start_site(app: web.Application, listen: str, backlog: int = 128) -> web.AppRunner:
     host, _, port = listen.rpartition(":")
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
+    await web.TCPSite(runner, host or "127.0.0.1", int(port), backlog=backlog).start()
     return runner
 
 

@@ -206,7 +206,7 @@ async def test_forget_leaves_no_copy_anywhere_in_the_database(
     from datetime import date
     from pathlib import Path
 
-    from sqlalchemy import MetaData
+    from sqlalchemy import MetaData, text
     from sqlalchemy.engine import make_url
 
     from storage.models import ActionPlan, CaseEvent, Commitment, Role
@@ -274,6 +274,15 @@ async def test_forget_leaves_no_copy_anywhere_in_the_database(
             dump += [repr(row) for row in (await connection.execute(table.select())).all()]
     found = [m for m in markers if any(m in line for line in dump)]
     assert found == []
+    if not engine.db.is_sqlite:
+        # The erased rows' old versions were vacuumed at once, not left to autovacuum.
+        async with engine.db.transaction() as session:
+            vacuumed = set(
+                await session.scalars(
+                    text("SELECT relname FROM pg_stat_user_tables WHERE last_vacuum IS NOT NULL")
+                )
+            )
+        assert {"actors", "messages", "outbox", "case_events", "commitments"} <= vacuumed
     if engine.db.is_sqlite:
         path = Path(make_url(database_url).database or "")
         files = [p for p in path.parent.iterdir() if p.name.startswith(path.name)]

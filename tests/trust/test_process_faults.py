@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from sqlalchemy import func, select
 
 from bot.transports.telegram import SECRET_HEADER
@@ -27,12 +26,15 @@ from tests.trust.fake_telegram import FakeTelegram
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "s3cret-webhook"
-# Sized to run in about half a minute (each start of the process takes seconds); the
-# environment can ask for a longer run, as in the issue: 10 kills over 1,000 updates.
+# Each kill costs a start of the process: 2 to 6 s of CPU (python-telegram-bot, aiogram),
+# mostly importing the library. 3 kills over 100 updates keep `make test` within a minute or
+# two per database on two cores; the full run, 10 kills over 1,000 updates, takes minutes:
+# HOTLINE_PROCESS_KILLS=10 HOTLINE_PROCESS_CHATS=200.
 CHATS = int(os.environ.get("HOTLINE_PROCESS_CHATS", "20"))
 UPDATES_PER_CHAT = 5
 KILLS = int(os.environ.get("HOTLINE_PROCESS_KILLS", "3"))
-RESTART_SLA = 10.0  # seconds from the restart to the last message that was waiting
+RESTART_SLA = 10.0  # seconds from the restart to the last message that was waiting,
+SEND_RATE = 30  # plus the time the sender's pacing (Telegram's 30 messages/s) needs for them
 QUESTIONS = [
     "c'est quoi le cadre ?",
     "comment préparer la réunion du comité ?",
@@ -92,7 +94,9 @@ def _updates() -> list[list[dict[str, Any]]]:
 class Hotline:
     """`hotline run` in webhook mode, started and killed as a whole process."""
 
-    def __init__(self, database_url: str, api: str, listen: int, log: Path) -> None:
+    def __init__(
+        self, database_url: str, api: str, listen: int, log: Path, transport: str = "aiogram"
+    ) -> None:
         self.env = {
             **os.environ,
             "PYTHONPATH": str(REPO),
@@ -103,6 +107,7 @@ class Hotline:
             "HOTLINE_WEBHOOK_SECRET": SECRET,
             "HOTLINE_WEBHOOK_LISTEN": f"127.0.0.1:{listen}",
             "HOTLINE_FLOOD_LIMIT": "0",
+            "HOTLINE_TRANSPORT": transport,
         }
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
@@ -191,7 +196,6 @@ async def _wait_delivered(db: Database, ids: set[int], within: float) -> float:
     return within + 1
 
 
-@pytest.mark.sqlite_only
 async def test_kill_9_under_load_loses_nothing_repeats_little_and_recovers_fast(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -200,10 +204,14 @@ async def test_kill_9_under_load_loses_nothing_repeats_little_and_recovers_fast(
     api = FakeTelegram()
     base = await api.start()
     listen = _free_port()
-    hotline = Hotline(database_url, base, listen, tmp_path / "hotline.log")
+    # Both Telegram libraries are killed: aiogram (the default) on SQLite, python-telegram-bot
+    # on PostgreSQL (it also starts faster, and each kill costs a start).
+    transport = "aiogram" if database_url.startswith("sqlite") else "ptb"
+    hotline = Hotline(database_url, base, listen, tmp_path / "hotline.log", transport)
     db = Database(database_url)
     url = f"http://127.0.0.1:{listen}/telegram"
     recoveries: list[float] = []
+    late: list[tuple[float, int]] = []  # (seconds, replies waiting) past the allowed time
     kills = 0
 
     async def ready(after: int) -> None:
@@ -225,8 +233,11 @@ async def test_kill_9_under_load_loses_nothing_repeats_little_and_recovers_fast(
                 waiting = await _open_rows(db)
                 restarts = api.count("setWebhook")
                 hotline.start()
-                await asyncio.wait_for(ready(restarts), 60)
-                recoveries.append(await _wait_delivered(db, waiting, RESTART_SLA))
+                await asyncio.wait_for(ready(restarts), 120)  # a start under a loaded CI
+                allowed = RESTART_SLA + len(waiting) / SEND_RATE
+                recoveries.append(await _wait_delivered(db, waiting, allowed))
+                if recoveries[-1] > allowed:
+                    late.append((recoveries[-1], len(waiting)))
             await asyncio.wait_for(posting, 120)
         # Everything stored is handled and answered: wait for the outbox to drain.
         for _ in range(600):
@@ -267,4 +278,4 @@ async def test_kill_9_under_load_loses_nothing_repeats_little_and_recovers_fast(
     assert set(statuses) == {DeliveryStatus.DELIVERED}
     assert never_sent == 0
     assert repeated <= kills, f"{repeated} repeated messages for {kills} kills"
-    assert max(recoveries) <= RESTART_SLA, recoveries
+    assert late == [], f"replies still waiting after a restart: {late}"
