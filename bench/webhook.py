@@ -77,7 +77,7 @@ def _album(person: int, index: int, update_id: int) -> dict[str, Any]:
 
 
 async def _measure(
-    url: str, people: int, album: int, profile: str | None = None
+    url: str, people: int, album: int, profile: str | None = None, drain: bool = True
 ) -> dict[str, float]:
     api = FakeTelegram()
     base = await api.start()
@@ -133,7 +133,7 @@ async def _measure(
             await asyncio.gather(*(post(u) for u in updates))
         answered = time.perf_counter() - started
         cpu_answering = _cpu_seconds(process.pid) - cpu_before
-        while True:
+        while drain:
             async with db.transaction() as s:
                 open_rows = await s.scalar(
                     select(func.count(OutboxMessage.id)).where(
@@ -146,10 +146,12 @@ async def _measure(
             if not open_rows and not unhandled:
                 break
             await asyncio.sleep(0.2)
-        drained = time.perf_counter() - started
-        cpu_drained = _cpu_seconds(process.pid) - cpu_before
+        drained = time.perf_counter() - started if drain else float("nan")
+        cpu_drained = _cpu_seconds(process.pid) - cpu_before if drain else float("nan")
     finally:
-        process.send_signal(signal.SIGTERM)
+        # Not drained: what is left is of no interest, and a clean stop would wait for it
+        # (a profile is written at a clean stop only).
+        process.send_signal(signal.SIGTERM if drain or profile else signal.SIGKILL)
         process.wait(timeout=60)
         await db.dispose()
         await api.stop()
@@ -175,6 +177,11 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--rounds", type=int, default=1, help="runs per database, each fresh")
     parser.add_argument("--profile", help="write a cProfile of `hotline run` to this file")
+    parser.add_argument(
+        "--answers-only",
+        action="store_true",
+        help="stop once every post is answered, without waiting for handling and replies",
+    )
     args = parser.parse_args()
     results: list[tuple[str, dict[str, float]]] = []
     if "sqlite" in args.databases:
@@ -183,7 +190,14 @@ def main() -> None:
                 url = f"sqlite+aiosqlite:///{Path(folder)}/bench.sqlite3"
                 upgrade(url)
                 results.append(
-                    ("SQLite", asyncio.run(_measure(url, args.people, args.album, args.profile)))
+                    (
+                        "SQLite",
+                        asyncio.run(
+                            _measure(
+                                url, args.people, args.album, args.profile, not args.answers_only
+                            )
+                        ),
+                    )
                 )
     if "postgresql" in args.databases:
         with pgserver.server() as (admin_url, _cluster):
@@ -193,7 +207,11 @@ def main() -> None:
                 results.append(
                     (
                         "PostgreSQL",
-                        asyncio.run(_measure(url, args.people, args.album, args.profile)),
+                        asyncio.run(
+                            _measure(
+                                url, args.people, args.album, args.profile, not args.answers_only
+                            )
+                        ),
                     )
                 )
     print(f"\nwebhook: {args.people} new people sending an album of {args.album} at once\n")

@@ -74,6 +74,18 @@ COMMANDS = (
 )
 COMMAND_LANGUAGES = {None: "fr", "fr": "fr", "ar": "ary"}
 UPLOAD_LIMIT = 10 * 1024 * 1024
+# A typical update, parsed once before the webhook serves.
+_WARM_UP: dict[str, Any] = {
+    "update_id": 1,
+    "message": {
+        "message_id": 1,
+        "date": 0,
+        "chat": {"id": 1, "type": "private"},
+        "from": {"id": 1, "is_bot": False, "first_name": "A"},
+        "text": "a",
+        "photo": [{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}],
+    },
+}
 
 
 class Adapter(Protocol):
@@ -396,6 +408,9 @@ class TelegramRuntime:
                     return web.Response(status=500)  # Telegram retries
                 return web.Response(status=200)
 
+        # The first parse builds the library's models (about 0.1 s with the event loop held):
+        # here, before serving, rather than on the first burst of posts.
+        self.adapter.parse(_WARM_UP)
         app = web.Application(client_max_size=UPLOAD_LIMIT)  # the console's plan uploads
         app.router.add_post(path, receive)
         return app
