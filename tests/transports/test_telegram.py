@@ -223,3 +223,29 @@ async def test_a_batch_whose_commit_fails_answers_500_to_every_post_in_it(
     async with engine.db.transaction() as session:
         kept = await session.scalars(select(InboundMessage.text).order_by(InboundMessage.id))
         assert sorted(kept) == sorted(f"message {u}" for u in range(1, 12))
+
+
+async def test_a_body_the_hotline_cannot_read_is_refused_with_400(engine: Engine) -> None:
+    """The webhook's format check covers what the hotline reads of an update (the chat, the
+    sender, the content); fields it does not read pass through."""
+    runtime = TelegramRuntime(engine, AiogramAdapter("1:T"), bot_id="1")
+    client = TestClient(TestServer(runtime.webhook_app("s3cret", "/hook")))
+    await client.start_server()
+    right = {SECRET_HEADER: "s3cret"}
+    unreadable: list[Any] = [
+        [],
+        {"message": message()["message"]},  # no update id
+        message(update_id=2, chat={"type": "private"}),  # a chat without its id
+        message(update_id=3, text=["not", "a", "text"]),
+        {"update_id": 4, "callback_query": {"id": "1", "data": "x"}},  # from whom?
+    ]
+    for body in unreadable:
+        assert (await client.post("/hook", json=body, headers=right)).status == 400
+    assert (await client.post("/hook", data=b"{not json", headers=right)).status == 400
+    later = message(update_id=5, text="Bonjour", entities=[{"type": "bold"}])
+    assert (await client.post("/hook", json=later, headers=right)).status == 200
+    await runtime.drain()
+    await client.close()
+    await runtime.adapter.close()
+    async with engine.db.transaction() as session:
+        assert list(await session.scalars(select(InboundMessage.text))) == ["Bonjour"]
