@@ -1,7 +1,8 @@
 """Webhook answer time under concurrent load: the real `hotline run`, a fake Bot API.
 
     .venv/bin/python -m bench.webhook [--people 500] [--album 3] [--databases sqlite,postgresql]
-                                      [--rounds 1]
+                                      [--rounds 1] [--answers-only] [--client raw|aiohttp]
+                                      [--profile FILE]
 
 `hotline run` is started in webhook mode against a fake Bot API on 127.0.0.1 (which answers
 every call at once); then every person, new to the hotline, sends an album of `--album`
