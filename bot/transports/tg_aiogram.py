@@ -82,9 +82,6 @@ class AiogramAdapter:
         )
         return [_dump(update) for update in updates]
 
-    def parse(self, data: dict[str, Any]) -> dict[str, Any]:
-        return _dump(Update.model_validate(data, context={"bot": self.bot}))
-
     async def send(self, effect: Effect) -> str | None:
         chat_id = int(effect.chat_id)
         markup = _markup(effect.buttons)

@@ -19,7 +19,6 @@ from telegram import (
     InlineKeyboardMarkup,
     InputFile,
     Message,
-    Update,
 )
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.error import RetryAfter as PtbRetryAfter
@@ -86,12 +85,6 @@ class PtbAdapter:
             allowed_updates=["message", "callback_query"],
         )
         return [update.to_dict() for update in updates]
-
-    def parse(self, data: dict[str, Any]) -> dict[str, Any]:
-        update = Update.de_json(data, self.bot)
-        if update is None:
-            raise ValueError("not an update")
-        return update.to_dict()
 
     async def send(self, effect: Effect) -> str | None:
         await self._init()

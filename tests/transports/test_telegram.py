@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from bot.core.engine import Engine
+from bot.core.events import Event
 from bot.transports.telegram import SECRET_HEADER, TelegramRuntime, event_from_update
 from bot.transports.tg_aiogram import AiogramAdapter
 from bot.transports.tg_ptb import PtbAdapter
@@ -165,3 +167,85 @@ async def test_albums_of_new_people_posted_at_once_are_all_stored(engine: Engine
         stored = await session.scalar(select(func.count(InboundMessage.id)))
         people = await session.scalar(select(func.count(func.distinct(InboundMessage.actor_id))))
     assert (stored, people) == (150, 50)
+
+
+async def test_a_batch_whose_commit_fails_answers_500_to_every_post_in_it(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Posts arriving together are stored in one transaction (group commit). When it fails,
+    every post of that batch is answered 500 (Telegram sends them again), none of them 200,
+    and the batches before and after it are unaffected. A failed commit cannot be provoked
+    on demand on both databases: it is raised where the engine would have committed."""
+    import asyncio
+
+    adapter = AiogramAdapter("1:T")
+    runtime = TelegramRuntime(engine, adapter, bot_id="1")
+    client = TestClient(TestServer(runtime.webhook_app("s3cret", "/hook")))
+    await client.start_server()
+    real = engine.receive_many
+    batches: list[list[str | None]] = []
+    first_held = asyncio.Event()
+    release = asyncio.Event()
+
+    async def receive_many(events: list[Event]) -> list[int | None]:
+        batches.append([event.update_id for event in events])
+        if len(batches) == 1:  # held, so that the next posts gather into one batch
+            first_held.set()
+            await release.wait()
+        if len(batches) == 2:
+            raise ConnectionError("the commit failed")
+        return await real(events)
+
+    monkeypatch.setattr(engine, "receive_many", receive_many)
+
+    async def post(update_id: int) -> int:
+        update = message(update_id=update_id, text=f"message {update_id}")
+        response = await client.post("/hook", json=update, headers={SECRET_HEADER: "s3cret"})
+        return response.status
+
+    first = asyncio.ensure_future(post(1))
+    await first_held.wait()
+    together = asyncio.ensure_future(asyncio.gather(*(post(u) for u in range(2, 12))))
+    while len(runtime._inbox) < 10:  # noqa: ASYNC110 - all ten wait for the storer
+        await asyncio.sleep(0.01)
+    release.set()
+    assert await first == 200
+    assert await together == [500] * 10
+    assert batches[1] == [f"1:{u}" for u in range(2, 12)]
+    async with engine.db.transaction() as session:
+        kept = await session.scalars(select(InboundMessage.text).order_by(InboundMessage.id))
+        assert list(kept) == ["message 1"]
+    # Telegram sends the ten again: stored this time, each once.
+    assert await asyncio.gather(*(post(u) for u in range(2, 12))) == [200] * 10
+    await runtime.drain()
+    await client.close()
+    await adapter.close()
+    async with engine.db.transaction() as session:
+        kept = await session.scalars(select(InboundMessage.text).order_by(InboundMessage.id))
+        assert sorted(kept) == sorted(f"message {u}" for u in range(1, 12))
+
+
+async def test_a_body_the_hotline_cannot_read_is_refused_with_400(engine: Engine) -> None:
+    """The webhook's format check covers what the hotline reads of an update (the chat, the
+    sender, the content); fields it does not read pass through."""
+    runtime = TelegramRuntime(engine, AiogramAdapter("1:T"), bot_id="1")
+    client = TestClient(TestServer(runtime.webhook_app("s3cret", "/hook")))
+    await client.start_server()
+    right = {SECRET_HEADER: "s3cret"}
+    unreadable: list[Any] = [
+        [],
+        {"message": message()["message"]},  # no update id
+        message(update_id=2, chat={"type": "private"}),  # a chat without its id
+        message(update_id=3, text=["not", "a", "text"]),
+        {"update_id": 4, "callback_query": {"id": "1", "data": "x"}},  # from whom?
+    ]
+    for body in unreadable:
+        assert (await client.post("/hook", json=body, headers=right)).status == 400
+    assert (await client.post("/hook", data=b"{not json", headers=right)).status == 400
+    later = message(update_id=5, text="Bonjour", entities=[{"type": "bold"}])
+    assert (await client.post("/hook", json=later, headers=right)).status == 200
+    await runtime.drain()
+    await client.close()
+    await runtime.adapter.close()
+    async with engine.db.transaction() as session:
+        assert list(await session.scalars(select(InboundMessage.text))) == ["Bonjour"]
