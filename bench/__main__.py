@@ -5,7 +5,9 @@
 
 The full run: costs per message and per scan beside their floors on both databases
 (bench.costs), `hotline run` memory and start-up (bench.process), throughput with 100 actors
-writing at once (bench.engine), then the fan-out (bench.fanout; other arguments go to it).
+writing at once (bench.engine), the sustained rate and p99 at half of it with one engine
+process on SQLite and two on one PostgreSQL (bench.throughput), then the fan-out
+(bench.fanout; other arguments go to it).
 Each runs in its own process, so that one's memory figures do not include the other's.
 """
 
@@ -76,6 +78,7 @@ def main() -> None:
         costs,
         [sys.executable, "-m", "bench.process"],
         [sys.executable, "-m", "bench.engine"],
+        [sys.executable, "-m", "bench.throughput"],
         [sys.executable, "-m", "bench.fanout", *rest],
         [sys.executable, "-m", "bench.webhook"],
     ]
