@@ -34,7 +34,9 @@ def quick() -> dict[str, object]:
     from bench import costs
 
     sqlite = costs.run(["sqlite"], million=False, quick=True)["SQLite"]
-    process = json.loads(_run([sys.executable, "-m", "bench.process", "--json"]))
+    # The last line: a library may print warnings of its own before it.
+    output = _run([sys.executable, "-m", "bench.process", "--json"])
+    process = json.loads(output.strip().splitlines()[-1])
     return {
         "database": "sqlite",
         "statements_per_message": round(sqlite["statements_per_message"], 2),
