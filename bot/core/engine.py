@@ -251,7 +251,8 @@ class Engine:
                 .returning(table.c.id, table.c.update_key),
                 [rows[index] for index in keyed.values()],
             )
-            stored.update({keyed[row[1]]: row[0] for row in inserted.tuples()})
+            for id_, key in inserted:
+                stored[keyed[typed(str, key)]] = typed(int, id_)
             for key in keyed.keys() - {rows[i]["update_key"] for i in stored}:
                 log.info("update %s dropped: stored elsewhere at once", key)
         for index, row in rows.items():  # without an update id (not from Telegram): rare
@@ -308,7 +309,8 @@ class Engine:
                 .returning(table.c.channel, table.c.external_id, table.c.id),
                 list(new.values()),
             )
-            ids.update({(row[0], row[1]): row[2] for row in inserted.tuples()})
+            for channel, external_id, id_ in inserted:
+                ids[(typed(str, channel), typed(str, external_id))] = typed(int, id_)
             if new.keys() - ids.keys():  # stored elsewhere at the same moment
                 await read(new.keys() - ids.keys())
         return [ids[(e.channel, e.sender.external_id)] for e in events]
