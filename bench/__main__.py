@@ -5,7 +5,9 @@
 
 The full run: costs per message and per scan beside their floors on both databases
 (bench.costs), `hotline run` memory and start-up (bench.process), throughput with 100 actors
-writing at once (bench.engine), then the fan-out (bench.fanout; other arguments go to it).
+writing at once (bench.engine), the sustained rate and p99 at half of it with one engine
+process on SQLite and two on one PostgreSQL (bench.throughput), then the fan-out
+(bench.fanout; other arguments go to it).
 Each runs in its own process, so that one's memory figures do not include the other's.
 """
 
@@ -32,7 +34,9 @@ def quick() -> dict[str, object]:
     from bench import costs
 
     sqlite = costs.run(["sqlite"], million=False, quick=True)["SQLite"]
-    process = json.loads(_run([sys.executable, "-m", "bench.process", "--json"]))
+    # The last line: a library may print warnings of its own before it.
+    output = _run([sys.executable, "-m", "bench.process", "--json"])
+    process = json.loads(output.strip().splitlines()[-1])
     return {
         "database": "sqlite",
         "statements_per_message": round(sqlite["statements_per_message"], 2),
@@ -76,6 +80,7 @@ def main() -> None:
         costs,
         [sys.executable, "-m", "bench.process"],
         [sys.executable, "-m", "bench.engine"],
+        [sys.executable, "-m", "bench.throughput"],
         [sys.executable, "-m", "bench.fanout", *rest],
         [sys.executable, "-m", "bench.webhook"],
     ]
