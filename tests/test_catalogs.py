@@ -63,3 +63,19 @@ def test_placeholders_survive_translation(variant: str) -> None:
 def test_variants_differ() -> None:
     texts = {v: Translator(v).gettext("I understand") for v in VARIANTS}
     assert len(set(texts.values())) == 3
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_plural_messages_have_one_form_per_plural_of_the_catalog(variant: str) -> None:
+    """Read as text: Babel silently drops forms beyond the header's nplurals (and warns on
+    stdout), so an extra or missing form would otherwise go unnoticed."""
+    folder = LOCALES_DIR / variant.replace("-", "_") / "LC_MESSAGES"
+    for path in sorted(folder.glob("*.po")):
+        text = path.read_text(encoding="utf-8")
+        header = re.search(r"nplurals=(\d+)", text)
+        assert header is not None, path.name
+        expected = list(range(int(header.group(1))))
+        for block in text.split("\n\n"):
+            if "msgid_plural" in block:
+                forms = [int(n) for n in re.findall(r"^msgstr\[(\d+)\]", block, re.MULTILINE)]
+                assert forms == expected, (path.name, block.splitlines()[0])
