@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from bot.transports.tg_aiogram import AiogramAdapter
 from bot.transports.tg_ptb import PtbAdapter
 from storage.db import Database
 from storage.models import Actor, DeliveryStatus, OutboxMessage, Priority
+from tests.transports.fake_bot_api import serving, virtual_wait
 
 
 class RefusingTelegram:
@@ -71,21 +71,8 @@ async def telegram(clock: ManualClock) -> AsyncIterator[tuple[str, RefusingTeleg
     server = RefusingTelegram(clock)
     app = web.Application()
     app.router.add_post("/bot{token}/{method}", server.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}", server
-    await runner.cleanup()
-
-
-def virtual_wait(clock: ManualClock) -> Any:
-    async def wait(seconds: float) -> None:
-        clock.advance(timedelta(seconds=seconds))  # time passes without sleeping
-        await asyncio.sleep(0)
-
-    return wait
+    async with serving(app) as root:
+        yield root, server
 
 
 async def _deliver(library: str, root: str, database_url: str, clock: ManualClock) -> None:

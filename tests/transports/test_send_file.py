@@ -15,6 +15,7 @@ from bot.transports.delivery import Rejected
 from bot.transports.tg_aiogram import AiogramAdapter
 from bot.transports.tg_ptb import PtbAdapter
 from storage.db import Database
+from tests.transports.fake_bot_api import serving
 
 METHODS = {
     "photo": "sendPhoto",
@@ -55,13 +56,8 @@ async def telegram() -> AsyncIterator[tuple[str, RecordingTelegram]]:
     server = RecordingTelegram()
     app = web.Application()
     app.router.add_post("/bot{token}/{method}", server.send)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}", server
-    await runner.cleanup()
+    async with serving(app) as root:
+        yield root, server
 
 
 def _markup(value: Any) -> Any:

@@ -8,7 +8,6 @@ import itertools
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 from aiohttp import web
@@ -23,6 +22,7 @@ from bot.transports.tg_aiogram import AiogramAdapter
 from bot.transports.tg_ptb import PtbAdapter
 from storage.db import Database
 from storage.models import Actor, DeliveryStatus, OutboxMessage, Priority
+from tests.transports.fake_bot_api import serving, virtual_wait
 
 
 class FaultyTelegram:
@@ -93,21 +93,8 @@ async def faulty() -> AsyncIterator[tuple[str, FaultyTelegram]]:
     app.router.add_post("/bot{token}/sendMessage", server.send_message)
     app.router.add_post("/bot{token}/sendPhoto", server.blocked)
     app.router.add_post("/bot{token}/getMe", server.get_me)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}", server
-    await runner.cleanup()
-
-
-def virtual_wait(clock: ManualClock) -> Any:
-    async def wait(seconds: float) -> None:
-        clock.advance(timedelta(seconds=seconds))  # time passes without sleeping
-        await asyncio.sleep(0)
-
-    return wait
+    async with serving(app) as root:
+        yield root, server
 
 
 @pytest.mark.parametrize("library", ["aiogram", "ptb"])
