@@ -48,7 +48,6 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         # Deleted rows are overwritten, not left in free pages: /forget must really forget.
@@ -165,14 +164,20 @@ class Database:
         leaves no copy behind (readers still open may hold it back: retried, then logged)."""
         if not self.is_sqlite:
             return
+        from storage import sqlite  # only SQLite gets here
+
         for attempt in range(5):
             async with self.engine.connect() as connection:
                 # On the driver's connection: outside any transaction (ours begin IMMEDIATE).
                 raw = await connection.get_raw_connection()
-                assert raw.driver_connection is not None  # a live connection has its driver's
-                cursor = await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                busy = (await cursor.fetchone())[0]
-                await cursor.close()
+                driver = raw.driver_connection
+                if isinstance(driver, sqlite.Connection):
+                    busy = await driver.checkpoint()
+                else:  # an in-memory database: no log to fold
+                    assert driver is not None  # a live connection has its driver's
+                    cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    busy = (await cursor.fetchone())[0]
+                    await cursor.close()
             if not busy:
                 return
             await asyncio.sleep(0.1 * (attempt + 1))
