@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import pytest
 
+from bot.core.i18n import VARIANTS, Translator
 from bot.plans import dates
 from bot.plans.darija_dates import _CLASS_OF, _MONTH_SPELLINGS, _WORDS, fold, to_french
 from bot.plans.dates import DueDate, Reason, normalize, resolve_due
@@ -256,3 +258,24 @@ def test_darija_words_never_change_french_ones() -> None:
 def test_french_text_passes_through_unchanged(text: str) -> None:
     s = normalize(text)
     assert to_french(s) == s
+
+
+# The messages that show people how to write a date: their examples must be readable.
+EXAMPLES = [
+    "By when will “{what}” be done? Write the new date, for example “15 mars”, “fin avril 2026” "
+    "or “dans 2 semaines”.",
+    "I could not read this date. Write it like “15 avril 2026” or “fin avril 2026”.",
+    "Please write a complete date, with the year: “30 avril 2013”.",
+    "Write the new date, e.g. “15 avril 2026” or “fin avril 2026”.",
+]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("message", EXAMPLES)
+def test_the_examples_people_are_given_are_read(variant: str, message: str) -> None:
+    shown = Translator(variant).gettext(message, what="WHAT")
+    examples = [e for e in re.findall(r"[«“]\s*([^»”]+?)\s*[»”]", shown) if e != "WHAT"]
+    assert len(examples) == len(re.findall("“", message)) - ("{what}" in message)
+    for example in examples:
+        due = resolve_due(example, date(2013, 1, 31))
+        assert due.value or due.suggestion, (variant, example, due.reason)
