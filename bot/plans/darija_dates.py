@@ -73,7 +73,7 @@ _WEEKDAY_SPELLINGS: tuple[tuple[str, ...], ...] = (
     ("lkhmis", "lekhmis", "khmis", "lkhamis", "الخميس", "لخميس"),
     ("jjem3a", "jjm3a", "ljem3a", "ljm3a", "jem3a", "jm3a", "jjemaa", "الجمعه", "لجمعه"),
     ("ssebt", "sebt", "ssbt", "sbt", "ssabt", "lsebt", "السبت", "لسبت"),
-    ("l7ed", "l7ad", "lhad", "lhed", "lahad", "l2ahad", "الاحد", "الحد", "لحد"),
+    ("l7ed", "l7ad", "lhad", "lhed", "lahad", "l2ahad", "الاحد", "الحد"),
 )
 
 # Word classes other than months and weekdays: class -> (French word or "" to drop, spellings).
@@ -129,13 +129,13 @@ _WORDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ON": ("a", ("f", "fi", "في", "ف")),
     "DAY_OF": ("le", ("nhar", "نهار", "يوم")),
     "BEFORE": ("avant", ("qbel", "qbl", "qabl", "قبل")),
-    "UNTIL": ("jusqu'a", ("hta", "7ta", "7tal", "حتي", "حتا")),
+    "UNTIL": ("jusqu'a", ("hta", "7ta", "7tal", "حتي", "حتا", "لحد")),
     "AROUND": ("vers", ("m3a", "مع")),  # "m3a 10h": at about ten
     "OF": ("", ("d", "dyal", "dial", "ديال", "د", "l", "el")),
 }
 
-# Phrases, longest first where they share a beginning. "#" is a number, "#MONTH" a month number
-# (1-12); the French side names them {n} and {month}.
+# Phrases of classes (the longest that fits wins). "#" is a number, "#MONTH" a month number
+# (1-12), "DAY" any weekday; the French side names them {n}, {month} and {day}.
 _PHRASES: dict[str, str] = {
     "END MONTH_WORD NEXT": "fin du mois prochain",
     "END THIS MONTH_WORD": "fin de ce mois",
@@ -156,7 +156,7 @@ _PHRASES: dict[str, str] = {
     "YEAR_WORD THAT NEXT": "annee prochaine",
     "YEAR_WORD NEXT": "annee prochaine",
     "AFTER TOMORROW": "apres demain",
-    # "ba3d 10 ayam", "mn daba l 10 ayam" is too loose; "f 10 ayam" (within ten days) is common.
+    # "ba3d 10 ayam" (in ten days) and "f 10 ayam" (within ten days) count from the reference.
     "AFTER # DAYS": "dans {n} jours",
     "AFTER # WEEKS": "dans {n} semaines",
     "AFTER # WEEK": "dans {n} semaines",

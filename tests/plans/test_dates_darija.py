@@ -59,6 +59,7 @@ def test_every_month_in_both_scripts(month: int, latin: str, arabic: str) -> Non
         ("nhar 15 ghusht 2026", date(2026, 8, 15)),
         ("qbel 30 yunyu 2026", date(2026, 6, 30)),
         ("7ta 15 abril 2026", date(2026, 4, 15)),
+        ("لحد 15 أبريل 2026", date(2026, 4, 15)),  # "until", not Sunday ("الحد")
         ("قبل 30 يونيو 2026", date(2026, 6, 30)),
         ("نهار 15 غشت 2026", date(2026, 8, 15)),
         ("في 15 أبريل 2026", date(2026, 4, 15)),
