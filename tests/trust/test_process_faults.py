@@ -26,13 +26,14 @@ from tests.trust.fake_telegram import FakeTelegram
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "s3cret-webhook"
-# Each kill costs a start of the process: 2 to 6 s of CPU (python-telegram-bot, aiogram),
-# mostly importing the library. 3 kills over 100 updates keep `make test` within a minute or
-# two per database on two cores; the full run, 10 kills over 1,000 updates, takes minutes:
-# HOTLINE_PROCESS_KILLS=10 HOTLINE_PROCESS_CHATS=200.
-CHATS = int(os.environ.get("HOTLINE_PROCESS_CHATS", "20"))
+# The size: 10 kills at random points of a 1,000-update run (200 chats of 5 updates).
+# New chats start one after the other over RUN_SECONDS of running time, so the run is under
+# way at every kill: each strikes while replies are being sent and updates posted. Each kill
+# costs a start of the process (1 to 3 s of CPU); the test takes about a minute per database.
+CHATS = int(os.environ.get("HOTLINE_PROCESS_CHATS", "200"))
 UPDATES_PER_CHAT = 5
-KILLS = int(os.environ.get("HOTLINE_PROCESS_KILLS", "3"))
+KILLS = int(os.environ.get("HOTLINE_PROCESS_KILLS", "10"))
+RUN_SECONDS = float(os.environ.get("HOTLINE_PROCESS_SECONDS", "45"))
 RESTART_SLA = 10.0  # seconds from the restart to the last message that was waiting,
 SEND_RATE = 30  # plus the time the sender's pacing (Telegram's 30 messages/s) needs for them
 QUESTIONS = [
@@ -213,6 +214,7 @@ async def test_kill_9_under_load_loses_nothing_repeats_little_and_recovers_fast(
     recoveries: list[float] = []
     late: list[tuple[float, int]] = []  # (seconds, replies waiting) past the allowed time
     kills = 0
+    during = 0  # kills that struck while updates were still being posted
 
     async def ready(after: int) -> None:
         while api.count("setWebhook") <= after:  # noqa: ASYNC110 - the fake only records calls
@@ -222,14 +224,30 @@ async def test_kill_9_under_load_loses_nothing_repeats_little_and_recovers_fast(
         hotline.start()
         await asyncio.wait_for(ready(0), 60)
         async with aiohttp.ClientSession() as session:
-            posting = asyncio.gather(*(_post_in_order(session, url, u) for u in _updates()))
-            for _ in range(KILLS):
-                await asyncio.sleep(chance.uniform(0.2, 1.0))
-                # Strike while replies are being sent: the moment a crash used to hurt.
+            running = asyncio.Event()  # new chats start only while no restart is timed
+            running.set()
+            chats: list[asyncio.Task[None]] = []
+
+            async def feed() -> None:
+                for updates in _updates():
+                    await asyncio.sleep(RUN_SECONDS / CHATS)
+                    await running.wait()
+                    chats.append(asyncio.create_task(_post_in_order(session, url, updates)))
+                await asyncio.gather(*chats)
+
+            posting = asyncio.create_task(feed())
+            for k in range(KILLS):
+                # One kill in each tenth of the run, at a random point of it...
+                planned = int(CHATS * (k + chance.uniform(0.1, 0.9)) / KILLS)
+                while len(chats) < planned:  # noqa: ASYNC110 - paced by the feeder above
+                    await asyncio.sleep(0.01)
+                # ...while replies are being sent: the moment a crash used to hurt.
                 await _sending(db, within=3.0)
                 await asyncio.sleep(chance.uniform(0.0, 0.05))
                 hotline.kill()
                 kills += 1
+                during += not posting.done()
+                running.clear()
                 waiting = await _open_rows(db)
                 restarts = api.count("setWebhook")
                 hotline.start()
@@ -238,7 +256,8 @@ async def test_kill_9_under_load_loses_nothing_repeats_little_and_recovers_fast(
                 recoveries.append(await _wait_delivered(db, waiting, allowed))
                 if recoveries[-1] > allowed:
                     late.append((recoveries[-1], len(waiting)))
-            await asyncio.wait_for(posting, 120)
+                running.set()
+            await asyncio.wait_for(posting, 120 + RUN_SECONDS)
         # Everything stored is handled and answered: wait for the outbox to drain.
         for _ in range(600):
             async with db.transaction() as session:
@@ -271,8 +290,10 @@ async def test_kill_9_under_load_loses_nothing_repeats_little_and_recovers_fast(
     sent = Counter((str(c.params.get("chat_id")), c.params.get("text", "")) for c in api.sent())
     repeated = sum(max(0, sent[key] - rows[key]) for key in sent)
     never_sent = sum(1 for key in rows if sent[key] < rows[key])
-    print(f"kills {kills}, repeated {repeated}, recoveries {recoveries}")  # shown on failure
+    sends = len(api.sent())
+    print(f"kills {kills} ({during} in the run), {sends} sends, {repeated} repeated: {recoveries}")
     assert kills == KILLS
+    assert during == KILLS, "a kill struck after the run: it tested an idle process"
     assert stored == CHATS * UPDATES_PER_CHAT  # each update stored once
     assert unanswered == 0
     assert set(statuses) == {DeliveryStatus.DELIVERED}
