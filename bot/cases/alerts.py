@@ -61,9 +61,11 @@ class SharedFile:
     file_id: str
     channel: str
 
-    def line(self) -> str:
-        """What is said of it where the file itself cannot go (another channel)."""
-        return f"📎 {escape(self.kind)}: <code>{escape(self.file_id)}</code>"
+    def line(self, t: Translator) -> str:
+        """What is said of it where the file itself cannot go (another channel), in the
+        recipient's variant; the id stays as is, for whoever fetches the file by hand."""
+        kind = labels.label(t, labels.FILE_KIND, self.kind)
+        return f"📎 {escape(kind)}: <code>{escape(self.file_id)}</code>"
 
 
 async def enqueue_with_file(
@@ -73,6 +75,7 @@ async def enqueue_with_file(
     chat_id: str,
     text: str,
     now: datetime,
+    t: Translator,
     file: SharedFile | None = None,
     missing: str | None = None,
     buttons: Keyboard = (),
@@ -85,7 +88,7 @@ async def enqueue_with_file(
 
     The text becomes the file's caption when it fits; otherwise the text goes first and the
     file follows with the buttons. A file id means nothing on another channel: there the
-    text says what was sent instead (`missing`, else the kind and id).
+    text says what was sent instead (`missing`, else the kind and id, in `t`'s variant).
     """
 
     async def put(
@@ -109,7 +112,7 @@ async def enqueue_with_file(
     if file is None:
         return await put(text, buttons, dedup_key, None)
     if file.channel != channel:
-        return await put(f"{text}\n{missing or file.line()}", buttons, dedup_key, None)
+        return await put(f"{text}\n{missing or file.line(t)}", buttons, dedup_key, None)
     if file.kind not in CAPTIONLESS and utf16_len(to_plain(text)) <= CAPTION_LIMIT:
         return await put(text, buttons, dedup_key, file)
     rows = await put(text, (), dedup_key, None)
@@ -310,6 +313,7 @@ async def send(
             channel=recipient.channel,
             chat_id=recipient.chat_id,
             text=text,
+            t=t,
             file=file,
             buttons=buttons,
             now=now,

@@ -55,6 +55,7 @@ FILE_KIND = {
     "document": N_("document"),
     "audio": N_("audio"),
     "video": N_("video"),
+    "video_note": N_("video message"),
     "file": N_("file"),
 }
 

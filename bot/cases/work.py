@@ -89,6 +89,7 @@ async def to_actor(
         channel=actor.channel,
         chat_id=actor.chat_id,
         text=text_for(t),
+        t=t,
         file=file,
         missing=missing_for(t) if missing_for else None,
         buttons=buttons_for(t) if buttons_for else (),

@@ -1,4 +1,5 @@
-"""Resolve the free-text French due dates written in action plans ("Fin février 2013", "Avril").
+"""Resolve the free-text due dates written in action plans ("Fin février 2013", "Avril") and in
+the chat, in French or in Darija ("15 abril", "قبل 30 يونيو": see ``darija_dates``).
 
 Conventions (the importer and the reminders rely on them):
 
@@ -26,6 +27,8 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+
+from bot.plans.darija_dates import to_french
 
 __all__ = ["DueDate", "Reason", "due_from_value", "normalize", "resolve_due"]
 
@@ -124,7 +127,9 @@ _TIME_RE = re.compile(
 )
 _WEEKDAY_RE = re.compile(r"\b(?P<wd>" + "|".join(_WEEKDAYS) + r")\b(?P<next>\s+prochain)?")
 _FILLERS_RE = re.compile(
-    r"^(?:(?:au\s+plus\s+tard|avant|d'ici(?!\s+\d)|pour|jusqu'au|jusqu'a|prevu|prevue|le|la|en|au|a)\s+)+"
+    # Also at the very end: "le" is all that is left of "le lundi prochain" once the weekday is out.
+    r"^(?:(?:au\s+plus\s+tard|avant|d'ici(?!\s+\d)|pour|jusqu'au|jusqu'a|prevu|prevue|le|la|en|au|a)"
+    r"(?:\s+|$))+"
 )
 
 _NUMERIC_DMY = re.compile(r"(?P<d>\d{1,2})\s*[/.\-]\s*(?P<m>\d{1,2})\s*[/.\-]\s*(?P<y>\d{4}|\d{2})")
@@ -145,10 +150,28 @@ _PART_OF_YEAR = re.compile(
 _IN_N = re.compile(r"(?:dans|d'ici)\s+(?P<n>\d{1,3})\s+(?P<unit>jours?|semaines?|mois)")
 
 
+# Arabic script: NFKD already takes the hamza off its seat (أ إ آ -> ا, ؤ -> و, ئ -> ي) and the
+# short vowels are combining marks; these fold the letters people write either way, drop the
+# tatweel (elongation) and read Arabic-Indic and Persian digits as ASCII.
+_ARABIC_FOLD = str.maketrans(
+    {
+        "\u0629": "\u0647",  # ة -> ه
+        "\u0649": "\u064a",  # ى -> ي
+        "\u0640": None,  # tatweel
+        "\u060c": ",",  # Arabic comma
+        "\u061b": ";",  # Arabic semicolon
+        **{chr(0x0660 + d): str(d) for d in range(10)},
+        **{chr(0x06F0 + d): str(d) for d in range(10)},
+    }
+)
+
+
 def normalize(text: str) -> str:
-    """Lower case, no accents, straight apostrophes, single spaces (shared with ``table``)."""
+    """Lower case, no accents, straight apostrophes, single spaces (shared with ``table``);
+    Arabic script keeps its letters, folded as ``_ARABIC_FOLD`` says."""
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    stripped = stripped.translate(_ARABIC_FOLD)
     stripped = stripped.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
     stripped = stripped.replace("\u2013", "-").replace("\u2014", "-").replace("\u00a0", " ")
     return " ".join(stripped.lower().split())
@@ -303,7 +326,7 @@ def _ym(day: date) -> tuple[int, int]:
 
 
 def resolve_due(text: str, reference: date) -> DueDate:
-    """Resolve a due date written in French against ``reference`` (the plan's date).
+    """Resolve a due date written in French or Darija against ``reference`` (the plan's date).
 
     Never raises on user text: whatever cannot be read with certainty comes back with
     ``value=None`` (or a flagged value) and ``needs_confirmation=True``.
@@ -311,6 +334,8 @@ def resolve_due(text: str, reference: date) -> DueDate:
     s = normalize(text).strip(" .,;:")
     if not s:
         return DueDate(text, None, True, Reason.EMPTY)
+    # Darija words (either script) become the French ones read below: one set of conventions.
+    s = to_french(s)
 
     # ISO date-times as exported by spreadsheets ("2013-03-15T10:30").
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}(?::\d{2})?", s):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.cases import alerts
@@ -125,6 +126,7 @@ async def test_a_file_goes_as_caption_or_after_the_words_or_as_a_line(engine: En
                 chat_id="7",
                 text=text,
                 now=now,
+                t=translator("fr"),
                 file=file,
                 missing="(a voice note)",
                 buttons=alerts.reply_buttons(translator("fr"), 1),
@@ -145,6 +147,37 @@ async def test_a_file_goes_as_caption_or_after_the_words_or_as_a_line(engine: En
     assert [(r.kind, r.text) for r in note] == [("text", "Dossier 1"), ("video_note", "")]
     assert [(r.kind, r.file_id, r.text) for r in elsewhere] == [
         ("text", None, "Dossier 1\n(a voice note)")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("variant", "kind", "line"),
+    [
+        ("fr", "photo", "📎 photo: <code>AgAC-9</code>"),
+        ("fr", "voice", "📎 message vocal: <code>AgAC-9</code>"),
+        ("ary", "photo", "📎 تصويرة: <code>AgAC-9</code>"),
+        ("ary-Latn", "photo", "📎 tswira: <code>AgAC-9</code>"),
+        ("ary-Latn", "video_note", "📎 message video: <code>AgAC-9</code>"),
+        ("fr", "sticker", "📎 sticker: <code>AgAC-9</code>"),  # no name: the kind as stored
+    ],
+)
+async def test_a_file_that_cannot_go_is_named_in_the_recipients_variant(
+    engine: Engine, variant: str, kind: str, line: str
+) -> None:
+    """On another channel (the web console's chat) the file id means nothing: the text names
+    the kind in the recipient's words and keeps the id for whoever fetches it by hand."""
+    async with engine.db.transaction() as session:
+        rows = await alerts.enqueue_with_file(
+            session,
+            channel="console",
+            chat_id="7",
+            text="<b>Dossier n° 1</b>",
+            now=engine.clock.now(),
+            t=translator(variant),
+            file=alerts.SharedFile(kind, "AgAC-9", "telegram"),
+        )
+    assert [(r.kind, r.file_id, r.text) for r in rows] == [
+        ("text", None, f"<b>Dossier n° 1</b>\n{line}")
     ]
 
 

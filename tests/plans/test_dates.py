@@ -76,6 +76,7 @@ REF = date(2013, 1, 31)
         ("d'ici 2 semaines", date(2013, 2, 14)),
         ("dans 1 mois", date(2013, 2, 28)),
         ("lundi prochain", date(2013, 2, 4)),
+        ("le lundi prochain", date(2013, 2, 4)),
         ("Jeudi prochain à 15h", datetime(2013, 2, 7, 15, 0)),
     ],
 )
