@@ -29,7 +29,7 @@ from datetime import timedelta
 from functools import cache
 from typing import Any, TypedDict
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from bot.cases import alerts, labels, lifecycle, routing
 from bot.cases.buttons import (
@@ -61,6 +61,7 @@ from storage.models import (
     CaseStatus,
     InboundKind,
     InboundMessage,
+    UtcDateTime,
 )
 
 router = Router("cases-actor")
@@ -425,19 +426,28 @@ def for_the_bot(turn: Turn) -> bool:
     return understanding.intent in BOT_ACTIONS or (entry is not None and entry.kind == "topic")
 
 
-async def talking_case(turn: Turn) -> Case | None:
-    """The active case of this actor a coach wrote on last, within the relay window."""
-    case_id = await turn.session.scalar(
+@cache
+def _talking_case_query() -> Select[int]:
+    """Built once: building it cost more than running it (a cached statement also hits
+    SQLAlchemy's compiled cache)."""
+    return (
         select(CaseEvent.case_id)
         .join(Case, Case.id == CaseEvent.case_id)
         .where(
-            Case.actor_id == turn.actor.id,
+            Case.actor_id == bindparam("actor_id"),
             Case.status.in_(ACTIVE),
             CaseEvent.kind == CaseEventKind.MESSAGE_OUT,
-            CaseEvent.at >= turn.now - RELAY_WINDOW,
+            CaseEvent.at >= bindparam("since", type_=UtcDateTime()),
         )
         .order_by(CaseEvent.at.desc(), CaseEvent.id.desc())
         .limit(1)
+    )
+
+
+async def talking_case(turn: Turn) -> Case | None:
+    """The active case of this actor a coach wrote on last, within the relay window."""
+    case_id = await turn.session.scalar(
+        _talking_case_query(), {"actor_id": turn.actor.id, "since": turn.now - RELAY_WINDOW}
     )
     return await turn.session.get(Case, case_id) if case_id is not None else None
 

@@ -36,6 +36,7 @@ from bot.core.telegram_html import clean, escape
 from bot.core.turn import FlowState, Turn
 from bot.nlu import Understander, Understanding
 from bot.nlu.normalize import key_set, tokens
+from storage.changes import write_changes
 from storage.db import Database
 from storage.models import (
     Actor,
@@ -505,15 +506,7 @@ class Engine:
         if self.db.is_sqlite:
             return False
         async with self.db.single_statement() as session:
-            found = await session.scalar(
-                select(InboundMessage.id)
-                .where(
-                    InboundMessage.channel == channel,
-                    InboundMessage.chat_id == chat_id,
-                    InboundMessage.handled_at.is_(None),
-                )
-                .limit(1)
-            )
+            found = await session.scalar(_WAITING, {"channel": channel, "chat_id": chat_id})
         return found is not None
 
     async def _process(
@@ -558,6 +551,9 @@ class Engine:
             message.lang = understanding.lang
             message.intent = understanding.intent
             message.intent_score = understanding.score
+        # Written now, by primary key, rather than by the unit of work when the handlers'
+        # first query autoflushes them (storage/changes.py).
+        await write_changes(session, actor, call, message)
         state = known.flow
         flow = FlowState(state.flow, state.step, dict(state.data)) if state else None
         message_lang = sure if actor.is_coach else (sure or call.lang)
@@ -800,6 +796,18 @@ class Engine:
             cause_id=message.id,
         )
         return [to_effect(row) for row in rows]
+
+
+# An unhandled message of a chat (built once: building costs more than running it).
+_WAITING = (
+    select(InboundMessage.id)
+    .where(
+        InboundMessage.channel == bindparam("channel", type_=String()),
+        InboundMessage.chat_id == bindparam("chat_id", type_=String()),
+        InboundMessage.handled_at.is_(None),
+    )
+    .limit(1)
+)
 
 
 def _new_actor_row(event: Event) -> dict[str, Any]:
