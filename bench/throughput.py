@@ -151,10 +151,33 @@ async def _worker(url: str, prefix: str, actors: int) -> None:
 # -- the conductor -----------------------------------------------------------------------------
 
 
+def tree_cpu_s(root: int) -> float:
+    """CPU seconds of a process and its descendants: the living ones, and those it reaped."""
+    children: dict[int, list[int]] = {}
+    times: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        times[pid] = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += times.get(pid, 0)
+        stack += children.get(pid, [])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class Workers:
     """Engine processes on one database, driven phase by phase over their stdin / stdout."""
 
-    def __init__(self, url: str, processes: int, actors: int) -> None:
+    def __init__(self, url: str, processes: int, actors: int, server: int | None = None) -> None:
+        self.server = server  # the database server's process, when it runs here
         command = [sys.executable, "-m", "bench.throughput", "--worker", url]
         self.processes = [
             subprocess.Popen(
@@ -179,11 +202,13 @@ class Workers:
         return result
 
     def phase(self, **command: Any) -> dict[str, Any]:
+        server_before = tree_cpu_s(self.server) if self.server else 0.0
         for process in self.processes:
             assert process.stdin is not None
             process.stdin.write(json.dumps(command) + "\n")
             process.stdin.flush()
         parts = [self._read(process) for process in self.processes]
+        server_s = tree_cpu_s(self.server) - server_before if self.server else 0.0
         latencies = sorted(value for part in parts for value in part["latencies"])
         elapsed = max(p["ended"] for p in parts) - min(p["started"] for p in parts)
         return {
@@ -192,6 +217,7 @@ class Workers:
             "p50_ms": statistics.median(latencies) * 1000,
             "p99_ms": latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000,
             "cpu_ms_per_message": sum(p["cpu_s"] for p in parts) * 1000 / len(latencies),
+            "server_cpu_ms_per_message": server_s * 1000 / len(latencies),
         }
 
     def close(self) -> None:
@@ -204,9 +230,9 @@ class Workers:
 
 
 def measure_one(
-    url: str, processes: int, actors: int, messages: int, seconds: float
+    url: str, processes: int, actors: int, messages: int, seconds: float, server: int | None = None
 ) -> dict[str, Any]:
-    workers = Workers(url, processes, actors)
+    workers = Workers(url, processes, actors, server)
     try:
         workers.phase(phase="saturate", messages=2)  # warm-up: caches, pools, plans
         sustained = workers.phase(phase="saturate", messages=messages)
@@ -238,17 +264,21 @@ def run(
     if "postgresql" in databases:
         from tests import pgserver
 
-        with pgserver.server() as (admin_url, _cluster):
+        with pgserver.server() as (admin_url, cluster):
             url = asyncio.run(fresh_postgres_database(admin_url))
             upgrade(url)
-            results["PostgreSQL"] = measure_one(url, 2, actors, messages, seconds)
+            # The server's CPU counts when it runs on this machine (not an external one).
+            postmaster = (
+                int((cluster.data / "postmaster.pid").read_text().split()[0]) if cluster else None
+            )
+            results["PostgreSQL"] = measure_one(url, 2, actors, messages, seconds, postmaster)
     return results
 
 
 def report(results: dict[str, dict[str, Any]]) -> None:
     print("\nSustained rate, and latency at half of it (engine processes on one database)\n")
     header = ("database", "processes", "msg/s", "target", "half: msg/s", "p50 ms", "p99 ms")
-    print("  ".join(f"{h:>12}" for h in header) + "  CPU ms/msg")
+    print("  ".join(f"{h:>12}" for h in header) + "  CPU ms/msg  server ms/msg  ceiling msg/s")
     for name, r in results.items():
         sustained, half = r["sustained"], r["half"]
         row = (
@@ -260,14 +290,24 @@ def report(results: dict[str, dict[str, Any]]) -> None:
             f"{half['p50_ms']:.1f}",
             f"{half['p99_ms']:.1f}",
         )
-        print("  ".join(f"{c:>12}" for c in row) + f"  {sustained['cpu_ms_per_message']:>10.2f}")
+        engine_ms, server_ms = (
+            sustained["cpu_ms_per_message"],
+            sustained["server_cpu_ms_per_message"],
+        )
+        ceiling = (os.cpu_count() or 1) * 1000 / (engine_ms + server_ms)
+        print(
+            "  ".join(f"{c:>12}" for c in row)
+            + f"  {engine_ms:>10.2f}  {server_ms:>13.2f}  {ceiling:>13.0f}"
+        )
     first = next(iter(results.values()))
     load = first["load"]
     print(
         f"\nmsg/s: saturation, {first['actors_per_process']} actors per process, each writing as"
         " soon as answered;\nhalf: messages offered on a schedule at half that rate (p99 target"
-        f" ≤ {P99_TARGET_MS:.0f} ms).\nCPU ms/msg: the engine processes' CPU under saturation"
-        " (the database server's excluded)."
+        f" ≤ {P99_TARGET_MS:.0f} ms).\nCPU ms/msg: the engine processes' CPU under saturation;"
+        " server ms/msg: the PostgreSQL server's\n(SQLite runs inside the engine); ceiling: what"
+        " this machine's cores allow at that CPU per message\n(the bench's own client and the"
+        " operating system excluded)."
         f"\nLoad average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
         f" (on {os.cpu_count()} cores)."
     )
