@@ -21,11 +21,12 @@ import pickle
 import tomllib
 import unicodedata
 import warnings
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -151,14 +152,12 @@ class _Block:
     offset: int  # index of this block's first column in the whole feature vector
 
     def features(self, grams: list[str]) -> tuple[list[int], list[float]]:
-        counts: dict[int, int] = {}
-        for gram in grams:
-            index = self.vocabulary.get(gram)
-            if index is not None:
-                counts[index] = counts.get(index, 0) + 1
+        # Counted in C (Counter over a map), not gram by gram: the hottest loop of a message.
+        counts: Counter[int | None] = Counter(map(self.vocabulary.get, grams))
+        counts.pop(None, None)  # grams outside the vocabulary
         if not counts:
             return [], []
-        columns = list(counts)
+        columns = cast(list[int], list(counts))
         values = (1.0 + np.log(np.fromiter(counts.values(), float))) * self.idf[columns]
         values /= np.sqrt(values @ values)
         return [c + self.offset for c in columns], values.tolist()
