@@ -99,7 +99,12 @@ class Limits:
     # Messages leave evenly spaced, this share slower than the overall limit: 30 sent in one
     # burst, then 30 more a second later, meet a sliding window on the other side only if
     # both bursts travel equally fast; a little slack absorbs the jitter instead of a 429.
-    pacing_margin: float = 0.05
+    pacing_margin: float = 0.03
+    # And never more than the overall limit within this long, counted on the times requests
+    # really left: a row whose slot has passed (after a slow claim, or a refused request
+    # given back) would otherwise leave right behind the one before, and a few of those
+    # together break Telegram's one-second window.
+    sent_window: timedelta = timedelta(seconds=1.02)  # under 30 evenly paced: never met by them
 
     @property
     def spacing(self) -> timedelta:
@@ -115,6 +120,7 @@ class RateLimiter:
         self._last: dict[str, datetime] = {}
         self._groups: defaultdict[str, deque[datetime]] = defaultdict(deque)
         self._latest: datetime | None = None  # the latest time a message leaves, maybe ahead
+        self._sent: deque[datetime] = deque()  # when requests really left, within the window
 
     @staticmethod
     def is_group(chat_id: str) -> bool:
@@ -147,6 +153,25 @@ class RateLimiter:
             if len(recent) >= self.limits.group_per_minute:
                 when = max(when, recent[-self.limits.group_per_minute] + minute)
         return when
+
+    def sent_allowed(self, now: datetime) -> datetime:
+        """The earliest time a request may leave with fewer than the overall limit having
+        really left within `sent_window` (now if allowed)."""
+        window = self.limits.sent_window
+        while self._sent and self._sent[0] <= now - window:
+            self._sent.popleft()
+        if len(self._sent) < self.limits.overall_per_second:
+            return now
+        return self._sent[-self.limits.overall_per_second] + window
+
+    def leaving(self, at: datetime) -> None:
+        """A request really leaves at `at`."""
+        self._sent.append(at)
+
+    def not_counted(self, at: datetime) -> None:
+        """The request that left at `at` was refused, or never left: it does not count."""
+        with contextlib.suppress(ValueError):
+            self._sent.remove(at)
 
     def give_back(self, at: datetime) -> None:
         """The message that left at `at` was refused (a 429): it does not count against the
@@ -241,6 +266,7 @@ class Sender:
         self.wait = wait
         self._wake = asyncio.Event()
         self._slots: dict[int, datetime] = {}  # claimed row id -> when it may leave
+        self._left: dict[int, datetime] = {}  # row id -> when its request really left
         self._answered: list[_Outcome] = []  # requests answered, outcome not yet written
         self._own: AsyncConnection | None = None  # for the one-statement marks (`_alone`)
         self._own_lock = asyncio.Lock()
@@ -448,8 +474,14 @@ class Sender:
         self._keeping += 1
         try:
             if await self._start(row):
-                self._answered.append(await self._request(row))
+                outcome = await self._request(row)
+                if isinstance(outcome.error, RetryAfter):
+                    self._not_counted(row)
+                self._answered.append(outcome)
+            else:
+                self._not_counted(row)
         finally:
+            self._left.pop(row.id, None)
             self._keeping -= 1
             await self._release()
         await self._settle()
@@ -460,7 +492,17 @@ class Sender:
             delay = (slot - self.clock.now()).total_seconds()
             if delay > 0:
                 await self.wait(delay)
+            while (when := self.limiter.sent_allowed(self.clock.now())) > self.clock.now():
+                await self.wait((when - self.clock.now()).total_seconds())
+            self._left[row.id] = self.clock.now()
+            self.limiter.leaving(self._left[row.id])
         return slot
+
+    def _not_counted(self, row: OutboxMessage) -> None:
+        """The row's request was refused with a 429, or never left (another took it)."""
+        left = self._left.pop(row.id, None)
+        if left is not None:
+            self.limiter.not_counted(left)
 
     def _give_back(self, slot: datetime) -> None:
         """A request refused with a 429 was not counted by Telegram: the rows claimed after
@@ -680,12 +722,15 @@ class Sender:
             outcome = await self._request(row)
             if slot is not None and isinstance(outcome.error, RetryAfter):
                 self._give_back(slot)
+                self._not_counted(row)
+            self._left.pop(row.id, None)
             self._answered.append(outcome)
 
         try:
             for row in rows:
                 slot = await self._wait_slot(row)
                 if not await self._start(row):
+                    self._not_counted(row)
                     continue
                 sending = asyncio.ensure_future(request(row, slot))
                 requests.add(sending)

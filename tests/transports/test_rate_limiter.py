@@ -61,3 +61,21 @@ def test_a_refused_message_gives_its_place_to_the_next() -> None:
     without = limiter.overall_allowed(s(0))
     limiter.give_back(s(0) + 2 * spacing)  # the last one got a 429: Telegram did not count it
     assert limiter.overall_allowed(s(0)) == without - spacing
+
+
+def test_late_rows_catching_up_never_put_thirty_one_in_a_second() -> None:
+    """Times when requests really left: evenly paced ones never wait for this; a run of late
+    rows leaving back to back waits once thirty are in the window, until the first leaves it."""
+    limiter = RateLimiter()
+    spacing = limiter.limits.spacing
+    for n in range(30):  # on pace: each leaves at once
+        assert limiter.sent_allowed(s(0) + n * spacing) == s(0) + n * spacing
+        limiter.leaving(s(0) + n * spacing)
+    assert limiter.sent_allowed(s(0) + 30 * spacing) == s(0) + 30 * spacing
+
+    burst = RateLimiter()
+    for n in range(30):  # late rows catching up, 1 ms apart
+        burst.leaving(s(0.001 * n))
+    assert burst.sent_allowed(s(0.03)) == s(0) + burst.limits.sent_window
+    burst.not_counted(s(0.005))  # one of them was refused (a 429): its place is free
+    assert burst.sent_allowed(s(0.03)) == s(0.03)
