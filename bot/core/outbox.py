@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Insert, Table, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -199,16 +200,22 @@ async def enqueue(
     return rows
 
 
+@cache
+def _insert_returning_id() -> Insert:
+    """Built once (every reply goes through it): building costs about what running it does."""
+    table = cast(Table, OutboxMessage.__table__)
+    return insert(table).returning(table.c.id, sort_by_parameter_order=True)
+
+
 async def _insert(session: AsyncSession, values: list[dict[str, Any]]) -> list[OutboxMessage]:
     """Store rows in one INSERT ... RETURNING, past the unit of work (whose flush of one new
     object costs several times the statement); the rows come back as detached objects."""
     if session.new:  # objects added before keep getting their ids at this point, as before
         await session.flush()
-    table = cast(Table, OutboxMessage.__table__)
     connection = await session.connection()
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    statement = _insert_returning_id()
     if len(values) == 1:
-        ids = [(await connection.execute(statement, values[0])).scalar_one()]
+        ids: list[int] = [(await connection.execute(statement, values[0])).scalar_one()]
     else:
         ids = list((await connection.execute(statement, values)).scalars())
     return [OutboxMessage(id=row_id, **row) for row_id, row in zip(ids, values, strict=True)]
