@@ -132,7 +132,7 @@ class Database:
         if self._gate is not None:
             await self._gate.acquire(urgent)
         try:
-            async with self._sessions() as session:
+            async with self._session() as session:
                 async with session.begin():
                     yield session
                 erased: set[str] = session.info.pop(ERASED, set())
@@ -141,6 +141,24 @@ class Database:
                 self._gate.release()
         if erased:
             await self.leave_no_copy(erased)
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        """A session, closed on the way out.
+
+        `async with AsyncSession` closes it in a task of its own, shielded from cancellation:
+        two more turns of the event loop for every transaction. Once its transaction has
+        committed, closing does no I/O and no cancellation can cut it short, so it is closed
+        here directly; after an error (a rollback or a lost connection may still be under
+        way) the shielded close is kept.
+        """
+        session = self._sessions()
+        try:
+            yield session
+        except BaseException as error:
+            await session.__aexit__(type(error), error, error.__traceback__)
+            raise
+        await session.close()
 
     async def leave_no_copy(self, tables: set[str]) -> None:
         """After an erasure (`session.info[ERASED]`: the tables it touched) is committed:
@@ -188,7 +206,7 @@ class Database:
         """A session for ONE statement that is atomic on its own (an INSERT ... RETURNING):
         no BEGIN / COMMIT round trips around it. Use `transaction()` for anything more."""
         options = {OWN_TRANSACTION: True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
-        async with self._sessions() as session, session.begin():
+        async with self._session() as session, session.begin():
             await session.connection(execution_options=options)
             yield session
 
