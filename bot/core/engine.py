@@ -343,11 +343,13 @@ class Engine:
         while True:
             done = await self._handle_next(channel, chat_id, received_at)
             if done is None:
+                if await self._held_elsewhere(channel, chat_id):
+                    continue  # its holder has finished: what it left is ours
                 return effects
             sent, more = done
             effects += sent
             received_at = None
-            if not more and not await self._more_waiting(channel, chat_id):
+            if not more:
                 return effects
 
     def _claim(self, flood_counted: bool) -> ClaimStatement:
@@ -497,16 +499,21 @@ class Engine:
             message.handled_at = self.clock.now()
             return await self._apologise(session, message)
 
-    async def _more_waiting(self, channel: str, chat_id: str) -> bool:
-        """After a commit: has another process left a message of this chat to us?
+    async def _held_elsewhere(self, channel: str, chat_id: str) -> bool:
+        """When no message of the chat could be claimed: whether one is left unhandled,
+        after waiting for the process that holds it (if any) to finish its turn.
 
-        On SQLite no: a process storing a message waits for our write lock, then handles it
-        itself. On PostgreSQL one that found our claimed row locked left the chat to us.
+        Several processes may share one PostgreSQL. One that stores a message while another
+        handles the chat finds the chat's oldest message locked; it waits here for that turn
+        to end, then claims what is left. The holder never looks for messages stored after
+        its claim, which spares every turn a statement after its commit. On SQLite nothing
+        is held elsewhere: a process storing a message waits for the write lock, then
+        handles the message itself.
         """
         if self.db.is_sqlite:
             return False
         async with self.db.single_statement() as session:
-            found = await session.scalar(_WAITING, {"channel": channel, "chat_id": chat_id})
+            found = await session.scalar(_HELD, {"channel": channel, "chat_id": chat_id})
         return found is not None
 
     async def _process(
@@ -798,15 +805,26 @@ class Engine:
         return [to_effect(row) for row in rows]
 
 
-# An unhandled message of a chat (built once: building costs more than running it).
-_WAITING = (
+# The oldest unhandled message of a chat, once no other transaction holds it (built once:
+# building costs more than running it). FOR SHARE waits for a claim's FOR UPDATE but not for
+# another waiter; the row is matched by its id alone, so the wait ends with the row found
+# even when its holder has just handled it.
+_OLDEST = aliased(InboundMessage)
+_HELD = (
     select(InboundMessage.id)
     .where(
-        InboundMessage.channel == bindparam("channel", type_=String()),
-        InboundMessage.chat_id == bindparam("chat_id", type_=String()),
-        InboundMessage.handled_at.is_(None),
+        InboundMessage.id
+        == select(_OLDEST.id)
+        .where(
+            _OLDEST.channel == bindparam("channel", type_=String()),
+            _OLDEST.chat_id == bindparam("chat_id", type_=String()),
+            _OLDEST.handled_at.is_(None),
+        )
+        .order_by(_OLDEST.id)
+        .limit(1)
+        .scalar_subquery()
     )
-    .limit(1)
+    .with_for_update(read=True)
 )
 
 

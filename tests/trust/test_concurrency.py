@@ -6,6 +6,7 @@ Two engines with their own connection pools stand for two bot processes.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -125,3 +126,53 @@ async def test_a_new_persons_album_arriving_at_once_is_stored_whole(
         )
         messages = await session.scalar(select(func.count(InboundMessage.id)))
     assert (actors, messages) == (20, 60)
+
+
+async def test_a_message_stored_while_another_process_handles_the_chat_is_handled_after(
+    engine: Engine,
+    settings: Settings,
+    clock: ManualClock,
+    understander: Understander,
+    hotline: Hotline,
+) -> None:
+    """Process A is in the middle of the chat's turn (its claim did not see the new message);
+    process B stores the next message and finds the chat held. The next message is handled
+    once, after the first, whichever process ends up handling it."""
+    other = build_engine(
+        settings, clock=clock, db=Database(settings.database_url), understander=understander
+    )
+    await hotline.person("amina", in_call=True)
+    inside_turn, finish_turn = asyncio.Event(), asyncio.Event()
+    process = engine._process
+
+    async def slow_process(*args: Any, **kwargs: Any) -> Any:
+        inside_turn.set()
+        await finish_turn.wait()  # the claim's lock is held meanwhile
+        return await process(*args, **kwargs)
+
+    engine._process = slow_process  # type: ignore[method-assign]
+    try:
+        first = asyncio.ensure_future(engine.handle(hotline["amina"].event(text="question one")))
+        await inside_turn.wait()
+        engine._process = process  # type: ignore[method-assign]
+        second = asyncio.ensure_future(other.handle(hotline["amina"].event(text="question two")))
+        await asyncio.sleep(0.3)  # B stores its message, then meets the held chat
+        finish_turn.set()
+        await asyncio.wait_for(asyncio.gather(first, second), 30)
+    finally:
+        finish_turn.set()
+        await other.db.dispose()
+    async with engine.db.transaction() as session:
+        messages = (
+            await session.execute(
+                select(InboundMessage.id, InboundMessage.handled_at).order_by(InboundMessage.id)
+            )
+        ).all()
+        replies = (
+            (await session.execute(select(OutboxMessage.cause_id).order_by(OutboxMessage.id)))
+            .scalars()
+            .all()
+        )
+    last_two = [id_ for id_, _ in messages[-2:]]
+    assert all(handled is not None for _, handled in messages)
+    assert [cause for cause in replies if cause in last_two] == last_two  # once each, in order
