@@ -96,6 +96,9 @@ async def _messages(engine: Engine, clock: ManualClock, people: int) -> dict[str
         "statements_per_message_max": max(s for s, _ in ordinary),
         "statements_by_kind": {k: max(s for s, _ in v) for k, v in kinds.items()},
         "engine_cpu_ms_per_message": statistics.median(c for _, c in ordinary),
+        "engine_cpu_ms_by_kind": {
+            k: round(statistics.median(c for _, c in v), 3) for k, v in kinds.items()
+        },
     }
 
 
@@ -250,6 +253,7 @@ def report(results: dict[str, dict[str, Any]]) -> None:
         )
     for name, r in results.items():
         print(f"\n{name}, statements per kind (max): {json.dumps(r['statements_by_kind'])}")
+        print(f"{name}, CPU ms per kind (median): {json.dumps(r['engine_cpu_ms_by_kind'])}")
     print(
         "\nThe floor of a scan with nothing due is one indexed read: its statements above."
         "\nOrdinary messages: call opening, button, knowledge question, free text, free text"
