@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -120,6 +121,9 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # The same pool, its connections lent in autocommit mode (`single_statement`).
+        alone = {OWN_TRANSACTION: True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
+        self._alone = self.engine.execution_options(**alone)
         self._gate = _WriterGate() if self.is_sqlite else None
 
     @asynccontextmanager
@@ -202,13 +206,19 @@ class Database:
         log.warning("the write-ahead log could not be emptied: readers kept it busy")
 
     @asynccontextmanager
-    async def single_statement(self) -> AsyncIterator[AsyncSession]:
-        """A session for ONE statement that is atomic on its own (an INSERT ... RETURNING):
-        no BEGIN / COMMIT round trips around it. Use `transaction()` for anything more."""
-        options = {OWN_TRANSACTION: True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
-        async with self._session() as session, session.begin():
-            await session.connection(execution_options=options)
-            yield session
+    async def single_statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for ONE statement that is atomic on its own (an INSERT ... RETURNING):
+        no BEGIN / COMMIT round trips around it, and no session (a fifth of the cost of such
+        a statement). Use `transaction()` for anything more."""
+        connection = self._alone.connect()
+        await connection.start()
+        try:
+            yield connection
+            await connection.commit()  # nothing is sent: the statement committed itself
+        except BaseException as error:
+            await connection.__aexit__(type(error), error, error.__traceback__)
+            raise
+        await connection.close()  # no I/O left to cut short (see `_session`)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

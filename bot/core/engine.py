@@ -152,8 +152,8 @@ class Engine:
         """Store the event; returns its id, or None when the update was already stored."""
         # Someone known, an update not seen before: one statement, atomic on its own.
         fields = _fields(event, _update_key(event))
-        async with self.db.single_statement() as session:
-            stored = await session.scalar(
+        async with self.db.single_statement() as connection:
+            stored = await connection.scalar(
                 self._store_known(), {**fields, "external_id": event.sender.external_id}
             )
         if stored is not None:
@@ -511,8 +511,8 @@ class Engine:
         """
         if self.db.is_sqlite:
             return False
-        async with self.db.single_statement() as session:
-            found = await session.scalar(_HELD, {"channel": channel, "chat_id": chat_id})
+        async with self.db.single_statement() as connection:
+            found = await connection.scalar(_HELD, {"channel": channel, "chat_id": chat_id})
         return found is not None
 
     async def _process(

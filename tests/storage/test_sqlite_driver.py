@@ -55,8 +55,8 @@ async def _insert_in_transaction(db: Database, label: str) -> None:
 
 
 async def _insert_alone(db: Database, label: str) -> None:
-    async with db.single_statement() as session:
-        await session.execute(text("INSERT INTO probe (key) VALUES (:k)"), {"k": label})
+    async with db.single_statement() as connection:
+        await connection.execute(text("INSERT INTO probe (key) VALUES (:k)"), {"k": label})
 
 
 async def test_waiting_for_another_process_lock_leaves_the_loop_running(path: Path) -> None:
