@@ -159,7 +159,7 @@ class Engine:
         if stored is not None:
             return int(stored)
         # Someone new, or an update id already stored (a redelivery, or an id re-used).
-        return (await self.receive_many([event]))[0]
+        return (await self._store_together([event]))[0]
 
     def _store_known(self) -> Any:
         """INSERT ... SELECT the sender's actor id; nothing when the sender is unknown or the
@@ -187,6 +187,13 @@ class Engine:
         return self._store
 
     async def receive_many(self, events: list[Event]) -> list[int | None]:
+        """Store events; for each, its id, or None when the update was already stored. One
+        event alone (the webhook's usual batch when it is not busy) as `receive` does."""
+        if len(events) == 1:
+            return [await self.receive(events[0])]
+        return await self._store_together(events)
+
+    async def _store_together(self, events: list[Event]) -> list[int | None]:
         """Store events in one short transaction (taken before handling on SQLite); for each,
         its id, or None when the update was already stored.
 
