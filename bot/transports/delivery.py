@@ -27,10 +27,12 @@ from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
+    Table,
     Update,
     and_,
     bindparam,
@@ -280,6 +282,23 @@ class Sender:
             self._delivered_statement,
             self._deliver_and_start_statement,
         ) = self._statements()
+        self._claim_queries: dict[bool, Select[OutboxMessage]] = {}
+        table = cast(Table, OutboxMessage.__table__)
+        self._mark_claimed = (
+            update(table)
+            .where(table.c.id.in_(bindparam("ids", expanding=True)))
+            .values(
+                status=DeliveryStatus.SENDING,
+                claimed_at=bindparam("now", type_=table.c.claimed_at.type),
+                claimed_by=bindparam("by", type_=table.c.claimed_by.type),
+                started_at=None,
+            )
+        )
+        self._next_retry = select(func.min(OutboxMessage.not_before)).where(
+            OutboxMessage.status == DeliveryStatus.PENDING,
+            OutboxMessage.channel == self.channel,
+            OutboxMessage.not_before > bindparam("now", type_=OutboxMessage.not_before.type),
+        )
 
     def wake(self) -> None:
         """New rows were enqueued: look now instead of at the next poll."""
@@ -288,43 +307,19 @@ class Sender:
     async def claim(self) -> tuple[list[OutboxMessage], datetime | None]:
         """Take the rows that may leave now; also say when the next one will be due."""
         now = self.clock.now()
+        settled = now >= self.booted_at + self.policy.restart_grace
         async with self.db.transaction() as session:
-            # The first unsettled row of each chat, by priority then age: later rows wait for
-            # it, keeping order; an urgent row passes bulk ones queued before it. Walked in
-            # sending order on a partial index of the open rows, so a claim reads the few it
-            # takes, not the whole backlog (nor the rows waiting for a retry time).
-            earlier = aliased(OutboxMessage, name="earlier")
-            ahead = (
-                select(earlier.id)
-                .where(
-                    earlier.chat_id == OutboxMessage.chat_id,
-                    _open(earlier),
-                    earlier.channel == OutboxMessage.channel,
-                    or_(
-                        earlier.priority < OutboxMessage.priority,
-                        and_(
-                            earlier.priority == OutboxMessage.priority,
-                            earlier.id < OutboxMessage.id,
-                        ),
-                    ),
+            rows = (
+                await session.scalars(
+                    self._claim_query(settled),
+                    {
+                        "now": now,
+                        "claim_expired": now - self.policy.claim_lease,
+                        "lease_expired": now - self.policy.lease,
+                        "booted": self.booted_at,
+                    },
                 )
-                .exists()
-            )
-            query = (
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.channel == self.channel,
-                    _open(OutboxMessage),
-                    OutboxMessage.not_before <= now,
-                    self._claimable(now),
-                    ~ahead,
-                )
-                .order_by(OutboxMessage.priority, OutboxMessage.id)
-                .limit(self.policy.batch)
-            )
-            if not self.db.is_sqlite:  # SQLite already holds the write lock (BEGIN IMMEDIATE)
-                query = query.with_for_update(skip_locked=True)
-            rows = (await session.scalars(query)).all()
+            ).all()
             claimed: list[OutboxMessage] = []
             next_due: datetime | None = None
             for row in rows:
@@ -347,23 +342,79 @@ class Sender:
                     break
                 self.limiter.record(row.chat_id, slot)
                 self._slots[row.id] = slot
-                row.status = DeliveryStatus.SENDING
-                row.claimed_at = now
-                row.claimed_by = self.instance
-                row.started_at = None
                 claimed.append(row)
-            if not claimed and next_due is None:
-                # Nothing to take now: when the next retry falls due (an index range).
-                next_due = await session.scalar(
-                    select(func.min(OutboxMessage.not_before)).where(
-                        OutboxMessage.status == DeliveryStatus.PENDING,
-                        OutboxMessage.channel == self.channel,
-                        OutboxMessage.not_before > now,
-                    )
+            if claimed:
+                # Marked in one statement (the unit of work would write one row at a time);
+                # the objects, left out of the session, carry the same values.
+                await (await session.connection()).execute(
+                    self._mark_claimed,
+                    {"ids": [row.id for row in claimed], "now": now, "by": self.instance},
                 )
+                for row in claimed:
+                    session.expunge(row)
+                    row.status = DeliveryStatus.SENDING
+                    row.claimed_at = now
+                    row.claimed_by = self.instance
+                    row.started_at = None
+            elif next_due is None:
+                # Nothing to take now: when the next retry falls due (an index range).
+                next_due = await session.scalar(self._next_retry, {"now": now})
         return claimed, next_due
 
-    def _claimable(self, now: datetime) -> ColumnElement[bool]:
+    def _claim_query(self, settled: bool) -> Select[OutboxMessage]:
+        """The rows to look at, in sending order (built once per shape: building costs more
+        than running it). Parameters: now, claim_expired, lease_expired, booted.
+
+        The first unsettled row of each chat, by priority then age: later rows wait for it,
+        keeping order; an urgent row passes bulk ones queued before it. Walked in sending
+        order on a partial index of the open rows, so a claim reads the few it takes, not the
+        whole backlog (nor the rows waiting for a retry time)."""
+        cached = self._claim_queries.get(settled)
+        if cached is not None:
+            return cached
+        now = bindparam("now", type_=OutboxMessage.not_before.type)
+        earlier = aliased(OutboxMessage, name="earlier")
+        ahead = (
+            select(earlier.id)
+            .where(
+                earlier.chat_id == OutboxMessage.chat_id,
+                _open(earlier),
+                earlier.channel == OutboxMessage.channel,
+                or_(
+                    earlier.priority < OutboxMessage.priority,
+                    and_(
+                        earlier.priority == OutboxMessage.priority,
+                        earlier.id < OutboxMessage.id,
+                    ),
+                ),
+            )
+            .exists()
+        )
+        query = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.channel == self.channel,
+                _open(OutboxMessage),
+                OutboxMessage.not_before <= now,
+                self._claimable(settled),
+                ~ahead,
+            )
+            .order_by(OutboxMessage.priority, OutboxMessage.id)
+            .limit(self.policy.batch)
+        )
+        if not self.db.is_sqlite:  # SQLite already holds the write lock (BEGIN IMMEDIATE)
+            query = query.with_for_update(skip_locked=True)
+        self._claim_queries[settled] = query
+        return query
+
+    def _claimable(self, settled: bool) -> ColumnElement[bool]:
+        """Pending, or claimed and left: by a process that never started it (its claim
+        expired, or it was claimed before this one booted), or started and never settled
+        (its lease expired, or, once `settled`, started by another before this one booted)."""
+        when = OutboxMessage.claimed_at.type
+        claim_expired = bindparam("claim_expired", type_=when)
+        lease_expired = bindparam("lease_expired", type_=when)
+        booted = bindparam("booted", type_=when)
         sending = OutboxMessage.status == DeliveryStatus.SENDING
         not_mine = or_(
             OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_by != self.instance
@@ -372,13 +423,13 @@ class Sender:
             sending,
             OutboxMessage.started_at.is_(None),
             or_(
-                OutboxMessage.claimed_at < now - self.policy.claim_lease,
-                and_(not_mine, OutboxMessage.claimed_at < self.booted_at),
+                OutboxMessage.claimed_at < claim_expired,
+                and_(not_mine, OutboxMessage.claimed_at < booted),
             ),
         )
-        stale = [OutboxMessage.claimed_at < now - self.policy.lease]
-        if now >= self.booted_at + self.policy.restart_grace:
-            stale.append(and_(not_mine, OutboxMessage.started_at < self.booted_at))
+        stale = [OutboxMessage.claimed_at < lease_expired]
+        if settled:
+            stale.append(and_(not_mine, OutboxMessage.started_at < booted))
         in_flight = and_(sending, OutboxMessage.started_at.is_not(None), or_(*stale))
         return or_(OutboxMessage.status == DeliveryStatus.PENDING, idle, in_flight)
 
