@@ -126,13 +126,10 @@ def char_ngrams(text: str, low: int, high: int) -> list[str]:
         padded = f" {word} "
         size = len(padded)
         for n in range(low, high + 1):
-            offset = 0
-            grams.append(padded[offset : offset + n])
-            while offset + n < size:
-                offset += 1
-                grams.append(padded[offset : offset + n])
-            if offset == 0:  # a short word counts once
+            if size <= n:  # a short word counts once, whole
+                grams.append(padded)
                 break
+            grams += [padded[i : i + n] for i in range(size - n + 1)]
     return grams
 
 

@@ -14,7 +14,7 @@ from scipy import sparse
 
 from bot.nlu.corpus import Example, load_corpus
 from bot.nlu.knowledge import load_knowledge
-from bot.nlu.model import ModelParams, Trainer, load_or_train, prepare, train
+from bot.nlu.model import ModelParams, Trainer, char_ngrams, load_or_train, prepare, train
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 SAMPLES = [
@@ -80,3 +80,17 @@ def test_answering_does_not_import_scikit_learn(small: list[Example], tmp_path: 
         [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("low, high", [(1, 1), (1, 3), (2, 5), (4, 4)])
+@pytest.mark.parametrize(
+    "text",
+    ["a", "ab", "abc", "salam 3afak", "واش كاين", "c koi  un sociogramme", "👍 ok", ""],
+)
+def test_character_ngrams_are_scikit_learns_char_wb(text: str, low: int, high: int) -> None:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    analyse = CountVectorizer(
+        analyzer="char_wb", ngram_range=(low, high), lowercase=False
+    ).build_analyzer()
+    assert char_ngrams(text, low, high) == analyse(text)
