@@ -103,7 +103,15 @@ SORRY = N_(
 # flood check (None when not counted).
 if TYPE_CHECKING:
     ClaimStatement: TypeAlias = Select[
-        InboundMessage, Actor, Call | None, FlowSession | None, bool, bool, Any
+        InboundMessage,
+        Actor,
+        Call | None,
+        str | None,
+        str | None,
+        dict[str, Any] | None,
+        bool,
+        bool,
+        Any,
     ]
 
 
@@ -113,7 +121,7 @@ class _Known:
 
     call: Call | None
     acknowledged: bool
-    flow: FlowSession | None
+    flow: FlowState | None  # the chat's flow position, when it is in a flow
     flooded: bool | None  # whether the actor is over the flood limit, when known
 
 
@@ -436,7 +444,18 @@ class Engine:
                 .scalar_subquery()
             )
         claim = (
-            select(InboundMessage, Actor, Call, FlowSession, more, acknowledged, flooded)
+            select(
+                InboundMessage,
+                Actor,
+                Call,
+                # Read as values, not as an object: the turn works on its own FlowState.
+                FlowSession.flow,
+                FlowSession.step,
+                FlowSession.data,
+                more,
+                acknowledged,
+                flooded,
+            )
             .join(Actor, Actor.id == InboundMessage.actor_id)
             .outerjoin(Call, Call.id == latest_call)
             .outerjoin(
@@ -474,7 +493,10 @@ class Engine:
                 row = (await session.execute(claim, params)).first()
                 if row is None:
                     return None
-                message, actor, call, state, more, acknowledged, beyond = row
+                message, actor, call, flow, step, data, more, acknowledged, beyond = row
+                state = None
+                if flow is not None:  # the chat is in a flow
+                    state = FlowState(flow, typed(str, step), dict(data or {}))
                 message_id = message.id
                 flooded = None
                 if received_at is not None and message.received_at == received_at:
@@ -567,12 +589,12 @@ class Engine:
         # Written now, by primary key, rather than by the unit of work when the handlers'
         # first query autoflushes them (storage/changes.py).
         await write_changes(session, actor, call, message)
-        state = known.flow
-        flow = FlowState(state.flow, state.step, dict(state.data)) if state else None
         message_lang = sure if actor.is_coach else (sure or call.lang)
-        turn = Turn(self, session, message, actor, call, now, understanding, flow, message_lang)
+        turn = Turn(
+            self, session, message, actor, call, now, understanding, known.flow, message_lang
+        )
         await self._route(turn, opened)
-        await self._save_flow(session, turn, state)
+        await self._save_flow(session, turn, stored=known.flow is not None)
         return turn.sent, turn.deferred
 
     def _understand(self, message: InboundMessage) -> Understanding | None:
@@ -777,13 +799,11 @@ class Engine:
         turn.sent += earlier.sent
         turn.flow = earlier.flow
 
-    async def _save_flow(
-        self, session: AsyncSession, turn: Turn, state: FlowSession | None
-    ) -> None:
-        """The chat's flow position after the turn: one cached statement by key, past the
-        unit of work (whose flush of one object costs about twice as much). `state`, as
-        claimed, is left as it was: the turn ends here."""
-        if turn.flow is None and state is None:
+    async def _save_flow(self, session: AsyncSession, turn: Turn, stored: bool) -> None:
+        """The chat's flow position after the turn (`stored`: the chat had one before): one
+        cached statement by key, past the unit of work (whose flush of one object costs
+        about twice as much)."""
+        if turn.flow is None and not stored:
             return
         connection = await session.connection()  # not session.execute: no autoflush
         key = {"k_channel": turn.message.channel, "k_chat_id": turn.message.chat_id}
@@ -796,7 +816,7 @@ class Engine:
             "data": dict(turn.flow.data),
             "updated_at": turn.now,
         }
-        if state is None:
+        if not stored:
             await connection.execute(
                 _FLOW_INSERT,
                 {
