@@ -16,9 +16,21 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeAlias
 from typing import cast as typed
 
-from sqlalchemy import Row, Select, String, Table, bindparam, cast, literal, select, update
+from sqlalchemy import (
+    Row,
+    Select,
+    String,
+    Table,
+    bindparam,
+    cast,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -78,6 +90,10 @@ QUESTION_WORDS = key_set(_QUESTION_WORDS.split())
 # Telegram keeps an undelivered update for 24 hours: a stored update id older than this is
 # another update that re-uses the id, not a redelivery.
 DEDUP_WINDOW = timedelta(hours=48)
+# How long a process waits for another to finish a turn in a chat both hold messages of (a
+# turn lasts milliseconds): past it the holder is stuck, and the chat is left to it.
+HELD_WAIT = timedelta(seconds=10)
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout runs out
 
 # The columns of a stored message that come from the event (see `_fields`).
 STORED_FIELDS = (
@@ -534,14 +550,25 @@ class Engine:
         Several processes may share one PostgreSQL. One that stores a message while another
         handles the chat finds the chat's oldest message locked; it waits here for that turn
         to end, then claims what is left. The holder never looks for messages stored after
-        its claim, which spares every turn a statement after its commit. On SQLite nothing
-        is held elsewhere: a process storing a message waits for the write lock, then
-        handles the message itself.
+        its claim, which spares every turn a statement after its commit. A holder stuck for
+        longer than `HELD_WAIT` keeps the chat (its message is then handled with the chat's
+        next one, or at the next start). On SQLite nothing is held elsewhere: a process
+        storing a message waits for the write lock, then handles the message itself.
         """
         if self.db.is_sqlite:
             return False
-        async with self.db.single_statement() as connection:
-            found = await connection.scalar(_HELD, {"channel": channel, "chat_id": chat_id})
+        try:
+            async with self.db.transaction() as session:
+                wait = int(HELD_WAIT.total_seconds() * 1000)
+                await session.execute(text(f"SET LOCAL lock_timeout = {wait}"))
+                found = await session.scalar(_HELD, {"channel": channel, "chat_id": chat_id})
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            log.warning(
+                "chat %s held elsewhere for over %s: left to its holder", chat_id, HELD_WAIT
+            )
+            return False
         return found is not None
 
     async def _process(

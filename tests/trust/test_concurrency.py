@@ -6,11 +6,14 @@ Two engines with their own connection pools stand for two bot processes.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.app import build_engine
+from bot.core import engine as engine_module
 from bot.core.clock import ManualClock
 from bot.core.config import Settings
 from bot.core.engine import Engine
@@ -176,3 +179,52 @@ async def test_a_message_stored_while_another_process_handles_the_chat_is_handle
     last_two = [id_ for id_, _ in messages[-2:]]
     assert all(handled is not None for _, handled in messages)
     assert [cause for cause in replies if cause in last_two] == last_two  # once each, in order
+
+
+@pytest.mark.postgresql_only
+async def test_a_chat_held_too_long_is_left_to_its_holder(
+    engine: Engine,
+    settings: Settings,
+    clock: ManualClock,
+    understander: Understander,
+    hotline: Hotline,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A holder stuck inside a turn: the process that stored the next message stops waiting
+    after HELD_WAIT instead of blocking; the message is handled later (here at the next
+    start), once."""
+    monkeypatch.setattr(engine_module, "HELD_WAIT", timedelta(milliseconds=300))
+    other = build_engine(
+        settings, clock=clock, db=Database(settings.database_url), understander=understander
+    )
+    await hotline.person("amina", in_call=True)
+    inside_turn, finish_turn = asyncio.Event(), asyncio.Event()
+    process = engine._process
+
+    async def stuck_process(*args: Any, **kwargs: Any) -> Any:
+        inside_turn.set()
+        await finish_turn.wait()
+        return await process(*args, **kwargs)
+
+    engine._process = stuck_process  # type: ignore[method-assign]
+    try:
+        first = asyncio.ensure_future(engine.handle(hotline["amina"].event(text="question one")))
+        await inside_turn.wait()
+        engine._process = process  # type: ignore[method-assign]
+        left = await asyncio.wait_for(other.handle(hotline["amina"].event(text="question two")), 30)
+        assert left == [] and not first.done()  # gave up while the holder still held
+        finish_turn.set()
+        await asyncio.wait_for(first, 30)
+        await other.recover()
+    finally:
+        finish_turn.set()
+        await other.db.dispose()
+    async with engine.db.transaction() as session:
+        handled = (
+            (await session.execute(select(InboundMessage.handled_at).order_by(InboundMessage.id)))
+            .scalars()
+            .all()
+        )
+        causes = (await session.execute(select(OutboxMessage.cause_id))).scalars().all()
+    assert None not in handled
+    assert len(causes) == len(set(causes))  # nothing answered twice
