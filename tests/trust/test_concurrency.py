@@ -6,6 +6,7 @@ Two engines with their own connection pools stand for two bot processes.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -131,40 +132,60 @@ async def test_a_new_persons_album_arriving_at_once_is_stored_whole(
     assert (actors, messages) == (20, 60)
 
 
+class _HeldTurn:
+    """The engine's next turn waits inside its transaction (the claim's lock held) until
+    `finish` is set; `inside` is set once it is there. Later turns run as usual."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.inside, self.finish = asyncio.Event(), asyncio.Event()
+        process = engine._process
+
+        async def held(*args: Any, **kwargs: Any) -> Any:
+            engine._process = process  # type: ignore[method-assign]
+            self.inside.set()
+            await self.finish.wait()
+            return await process(*args, **kwargs)
+
+        engine._process = held  # type: ignore[method-assign]
+        self.engine = engine
+
+    async def begin(self, event: Event) -> asyncio.Future[list[Any]]:
+        """Hand `event` to the engine; returns once its turn holds the chat."""
+        handling = asyncio.ensure_future(self.engine.handle(event))
+        await self.inside.wait()
+        return handling
+
+
+@pytest.fixture
+async def other(
+    engine: Engine, settings: Settings, clock: ManualClock, understander: Understander
+) -> AsyncIterator[Engine]:
+    """A second bot process on the database of `engine`, with its own connection pool."""
+    second = build_engine(
+        settings, clock=clock, db=Database(settings.database_url), understander=understander
+    )
+    yield second
+    await second.db.dispose()
+
+
 async def test_a_message_stored_while_another_process_handles_the_chat_is_handled_after(
     engine: Engine,
-    settings: Settings,
-    clock: ManualClock,
-    understander: Understander,
+    other: Engine,
     hotline: Hotline,
 ) -> None:
     """Process A is in the middle of the chat's turn (its claim did not see the new message);
     process B stores the next message and finds the chat held. The next message is handled
     once, after the first, whichever process ends up handling it."""
-    other = build_engine(
-        settings, clock=clock, db=Database(settings.database_url), understander=understander
-    )
     await hotline.person("amina", in_call=True)
-    inside_turn, finish_turn = asyncio.Event(), asyncio.Event()
-    process = engine._process
-
-    async def slow_process(*args: Any, **kwargs: Any) -> Any:
-        inside_turn.set()
-        await finish_turn.wait()  # the claim's lock is held meanwhile
-        return await process(*args, **kwargs)
-
-    engine._process = slow_process  # type: ignore[method-assign]
+    turn = _HeldTurn(engine)
     try:
-        first = asyncio.ensure_future(engine.handle(hotline["amina"].event(text="question one")))
-        await inside_turn.wait()
-        engine._process = process  # type: ignore[method-assign]
+        first = await turn.begin(hotline["amina"].event(text="question one"))
         second = asyncio.ensure_future(other.handle(hotline["amina"].event(text="question two")))
         await asyncio.sleep(0.3)  # B stores its message, then meets the held chat
-        finish_turn.set()
+        turn.finish.set()
         await asyncio.wait_for(asyncio.gather(first, second), 30)
     finally:
-        finish_turn.set()
-        await other.db.dispose()
+        turn.finish.set()
     async with engine.db.transaction() as session:
         messages = (
             await session.execute(
@@ -184,9 +205,7 @@ async def test_a_message_stored_while_another_process_handles_the_chat_is_handle
 @pytest.mark.postgresql_only
 async def test_a_chat_held_too_long_is_left_to_its_holder(
     engine: Engine,
-    settings: Settings,
-    clock: ManualClock,
-    understander: Understander,
+    other: Engine,
     hotline: Hotline,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -194,31 +213,17 @@ async def test_a_chat_held_too_long_is_left_to_its_holder(
     after HELD_WAIT instead of blocking; the message is handled later (here at the next
     start), once."""
     monkeypatch.setattr(engine_module, "HELD_WAIT", timedelta(milliseconds=300))
-    other = build_engine(
-        settings, clock=clock, db=Database(settings.database_url), understander=understander
-    )
     await hotline.person("amina", in_call=True)
-    inside_turn, finish_turn = asyncio.Event(), asyncio.Event()
-    process = engine._process
-
-    async def stuck_process(*args: Any, **kwargs: Any) -> Any:
-        inside_turn.set()
-        await finish_turn.wait()
-        return await process(*args, **kwargs)
-
-    engine._process = stuck_process  # type: ignore[method-assign]
+    turn = _HeldTurn(engine)
     try:
-        first = asyncio.ensure_future(engine.handle(hotline["amina"].event(text="question one")))
-        await inside_turn.wait()
-        engine._process = process  # type: ignore[method-assign]
+        first = await turn.begin(hotline["amina"].event(text="question one"))
         left = await asyncio.wait_for(other.handle(hotline["amina"].event(text="question two")), 30)
         assert left == [] and not first.done()  # gave up while the holder still held
-        finish_turn.set()
+        turn.finish.set()
         await asyncio.wait_for(first, 30)
         await other.recover()
     finally:
-        finish_turn.set()
-        await other.db.dispose()
+        turn.finish.set()
     async with engine.db.transaction() as session:
         handled = (
             (await session.execute(select(InboundMessage.handled_at).order_by(InboundMessage.id)))
