@@ -94,6 +94,7 @@ DEDUP_WINDOW = timedelta(hours=48)
 # turn lasts milliseconds): past it the holder is stuck, and the chat is left to it.
 HELD_WAIT = timedelta(seconds=10)
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout runs out
+HELD_RETRIES = 5  # waits in a row for a chat other processes keep taking
 
 # The columns of a stored message that come from the event (see `_fields`).
 STORED_FIELDS = (
@@ -371,12 +372,16 @@ class Engine:
         self, channel: str, chat_id: str, received_at: datetime | None = None
     ) -> list[Effect]:
         effects: list[Effect] = []
+        waits = 0
         while True:
             done = await self._handle_next(channel, chat_id, received_at)
             if done is None:
-                if await self._held_elsewhere(channel, chat_id):
+                # Bounded: a message the claim could never take must not make this spin.
+                if waits < HELD_RETRIES and await self._held_elsewhere(channel, chat_id):
+                    waits += 1
                     continue  # its holder has finished: what it left is ours
                 return effects
+            waits = 0
             sent, more = done
             effects += sent
             received_at = None

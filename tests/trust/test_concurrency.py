@@ -233,3 +233,23 @@ async def test_a_chat_held_too_long_is_left_to_its_holder(
         causes = (await session.execute(select(OutboxMessage.cause_id))).scalars().all()
     assert None not in handled
     assert len(causes) == len(set(causes))  # nothing answered twice
+
+
+async def test_a_chat_whose_message_cannot_be_claimed_does_not_make_the_engine_spin(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the claim could never take a message that the wait keeps finding, the engine
+    stops after a few waits instead of looping."""
+    waits: list[str] = []
+
+    async def claimed_nothing(*_args: object) -> None:
+        return None
+
+    async def still_held(_channel: str, chat_id: str) -> bool:
+        waits.append(chat_id)
+        return True
+
+    monkeypatch.setattr(engine, "_handle_next", claimed_nothing)
+    monkeypatch.setattr(engine, "_held_elsewhere", still_held)
+    assert await asyncio.wait_for(engine.process(CHANNEL, "amina"), 10) == []
+    assert len(waits) == engine_module.HELD_RETRIES
