@@ -42,6 +42,8 @@ def utf16_len(text: str) -> int:
 def clean(text: str, *, one_line: bool = False) -> str:
     """What people send, made safe to store and show: no NUL (PostgreSQL refuses it), no
     control characters but line breaks and tabs, no bidi overrides or zero-width spaces."""
+    if text.isprintable():  # the usual case, checked in C: none of those characters is
+        return " ".join(text.split()) if one_line else text
     text = text.translate(_INVISIBLE)
     kept = []
     for char in text:

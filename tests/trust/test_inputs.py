@@ -81,6 +81,9 @@ def test_clean_removes_what_can_hide_or_break_text() -> None:
     assert clean("a\x07b\nc\td") == "ab\nc\td"
     assert clean("  Amina\n Benali ", one_line=True) == "Amina Benali"
     assert clean("عائشة\u200d") == "عائشة\u200d"  # joiners are part of scripts and emoji
+    # Text with nothing to remove (the usual case) comes back as it was, on one line if asked.
+    assert clean("Plan  d'action, 3afak 🙏") == "Plan  d'action, 3afak 🙏"
+    assert clean("  Plan  d'action ", one_line=True) == "Plan d'action"
 
 
 async def test_a_name_with_nul_and_overrides_is_stored_clean(
