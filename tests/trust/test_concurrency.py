@@ -168,20 +168,30 @@ async def other(
     await second.db.dispose()
 
 
+@pytest.mark.postgresql_only  # on SQLite the second process waits for the write lock
 async def test_a_message_stored_while_another_process_handles_the_chat_is_handled_after(
     engine: Engine,
     other: Engine,
     hotline: Hotline,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Process A is in the middle of the chat's turn (its claim did not see the new message);
     process B stores the next message and finds the chat held. The next message is handled
     once, after the first, whichever process ends up handling it."""
     await hotline.person("amina", in_call=True)
+    met_held_chat = asyncio.Event()
+    held_elsewhere = other._held_elsewhere
+
+    async def noted(channel: str, chat_id: str) -> bool:
+        met_held_chat.set()  # B's claim found nothing: the chat is held
+        return await held_elsewhere(channel, chat_id)
+
+    monkeypatch.setattr(other, "_held_elsewhere", noted)
     turn = _HeldTurn(engine)
     try:
         first = await turn.begin(hotline["amina"].event(text="question one"))
         second = asyncio.ensure_future(other.handle(hotline["amina"].event(text="question two")))
-        await asyncio.sleep(0.3)  # B stores its message, then meets the held chat
+        await asyncio.wait_for(met_held_chat.wait(), 30)
         turn.finish.set()
         await asyncio.wait_for(asyncio.gather(first, second), 30)
     finally:
