@@ -205,13 +205,17 @@ class Database:
             await asyncio.sleep(0.1 * (attempt + 1))
         log.warning("the write-ahead log could not be emptied: readers kept it busy")
 
+    async def connect_alone(self) -> AsyncConnection:
+        """A pooled connection in autocommit mode: each statement is its own transaction
+        (no BEGIN / COMMIT round trips). The caller closes it."""
+        return await self._alone.connect().start()
+
     @asynccontextmanager
     async def single_statement(self) -> AsyncIterator[AsyncConnection]:
         """A connection for ONE statement that is atomic on its own (an INSERT ... RETURNING):
         no BEGIN / COMMIT round trips around it, and no session (a fifth of the cost of such
         a statement). Use `transaction()` for anything more."""
-        connection = self._alone.connect()
-        await connection.start()
+        connection = await self.connect_alone()
         try:
             yield connection
             await connection.commit()  # nothing is sent: the statement committed itself

@@ -49,7 +49,7 @@ from sqlalchemy.orm import aliased
 from bot.core.clock import Clock
 from bot.core.effects import Effect
 from bot.core.outbox import file_not_sent_rows, insert_keyed, to_effect
-from storage.db import OWN_TRANSACTION, Database
+from storage.db import Database
 from storage.models import Actor, DeliveryStatus, OutboxMessage, Priority
 
 log = logging.getLogger(__name__)
@@ -475,13 +475,7 @@ class Sender:
         async with self._own_lock:
             own = self._own
             if own is None:
-                connection = await self.db.engine.connect()
-                options = (
-                    {OWN_TRANSACTION: True}
-                    if self.db.is_sqlite
-                    else {"isolation_level": "AUTOCOMMIT"}
-                )
-                own = await connection.execution_options(**options)
+                own = await self.db.connect_alone()
             self._own = None  # kept again only once the statement went through
             try:
                 result = await own.execute(statement, values)
