@@ -24,6 +24,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from typing import Any
 import aiosqlite
 import asyncpg
 
-from bench.workload import counting, seed_commitments
+from bench.workload import Statements, counting, seed_commitments
 from bot.app import build_engine
 from bot.core.clock import LOCAL_TZ, ManualClock
 from bot.core.config import Settings
@@ -63,16 +64,24 @@ async def median_cpu_ms(run: Callable[[], Awaitable[Any]], times: int = 3) -> fl
 # -- the engine --------------------------------------------------------------------------------
 
 
-async def _messages(engine: Engine, clock: ManualClock, people: int) -> dict[str, Any]:
-    """Each person: a call opening, the framework's button, a question, a report in a flow."""
+async def _messages(
+    engine: Engine, clock: ManualClock, people: int, count: bool = True, prefix: str = "p"
+) -> dict[str, Any]:
+    """Each person: a call opening, the framework's button, a question, a report in a flow.
+
+    `count`: count each message's statements. The counter is an engine event listener, which
+    makes SQLAlchemy dispatch events on every statement from then on (a production process
+    on PostgreSQL has none): CPU is measured on an engine that never counted."""
     kinds: dict[str, list[tuple[int, float]]] = {}
     number = 0
 
     async def send(who: str, kind: str, **content: Any) -> None:
         nonlocal number
         number += 1
-        event = Event("bench", who, Sender(who, who), clock.now(), update_id=str(number), **content)
-        with counting(engine.db) as seen:
+        event = Event(
+            "bench", who, Sender(who, who), clock.now(), update_id=f"{prefix}{number}", **content
+        )
+        with counting(engine.db) if count else nullcontext(Statements()) as seen:
             started = time.process_time()
             await engine.handle(event)
             spent = cpu_ms(started)
@@ -80,11 +89,11 @@ async def _messages(engine: Engine, clock: ManualClock, people: int) -> dict[str
         clock.advance(timedelta(seconds=1))
 
     for index in range(people):  # first contact: the person is created (not an ordinary one)
-        await send(f"p{index}", "first contact", text="Bonjour")
-        await send(f"p{index}", "button", button="framework:ack")
+        await send(f"{prefix}{index}", "first contact", text="Bonjour")
+        await send(f"{prefix}{index}", "button", button="framework:ack")
     clock.advance(timedelta(hours=1))
     for index in range(people):
-        who = f"p{index}"
+        who = f"{prefix}{index}"
         await send(who, "call opening", text="Bonjour")
         await send(who, "button", button="framework:ack")
         await send(who, "knowledge question", text=QUESTION)
@@ -184,8 +193,15 @@ async def measure(url: str, understander: Understander, sizes: list[int]) -> dic
     clock = ManualClock(datetime(2026, 11, 23, 10, 0, tzinfo=LOCAL_TZ))
     db = Database(url)
     engine = build_engine(settings, clock=clock, db=db, understander=understander)
-    figures: dict[str, Any] = await _messages(engine, clock, people=40)
+    counted = await _messages(engine, clock, people=40)
     await db.dispose()
+    # CPU on an engine without the statement counter (see `_messages`), other people.
+    db = Database(url)
+    engine = build_engine(settings, clock=clock, db=db, understander=understander)
+    figures: dict[str, Any] = await _messages(engine, clock, people=40, count=False, prefix="q")
+    await db.dispose()
+    for key in ("statements_per_message", "statements_per_message_max", "statements_by_kind"):
+        figures[key] = counted[key]
     figures.update(await _floor(url, understander))
     figures["engine_ratio_to_floor"] = (
         figures["engine_cpu_ms_per_message"] / figures["engine_floor_ms_per_message"]

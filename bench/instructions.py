@@ -47,7 +47,7 @@ async def _workload(url: str, people: int) -> None:
     settings = Settings(database_url=url, knowledge_dir=REPO / "knowledge")
     db = Database(url)
     engine = build_engine(settings, clock=clock, db=db)
-    await _messages(engine, clock, people)
+    await _messages(engine, clock, people, count=False)
     await db.dispose()
 
 
