@@ -52,6 +52,9 @@ HANDLING_DEFERRED_AT_MOST = 1.0
 # A burst of new connections waits in the kernel's listen queue (capped by somaxconn) rather
 # than being refused and retried by the client a second later.
 WEBHOOK_BACKLOG = 2048
+# Start-up's garbage is collected and its memory given back this long after updates start
+# to flow (`settle_after_start`), so that the collection does not delay the first of them.
+SETTLE_AFTER = 1.0
 
 # Attachments the hotline keeps (by file_id) and the engine's name for them.
 _ATTACHMENTS = {
@@ -428,8 +431,9 @@ class TelegramRuntime:
     async def start(self) -> None:
         """Menu, then whatever was stored but not handled or delivered before the last stop,
         in the background: after a crash under load the webhook must answer again at once
-        (Telegram backs off when it does not), not after the whole backlog is handled."""
-        await self.set_commands()
+        (Telegram backs off when it does not), not after the whole backlog is handled. The
+        menu too: three round trips that need not delay the first update."""
+        self._spawn(self.set_commands())
         for channel, chat_id in await self.engine.waiting_chats():
             self._schedule(channel, chat_id)
         self.sender.wake()
@@ -534,6 +538,7 @@ async def run_telegram(
     sender_stop = asyncio.Event()
     delivering = asyncio.ensure_future(runtime.sender.run(sender_stop))
     site: web.AppRunner | None = None
+    settling: asyncio.TimerHandle | None = None
     try:
         await runtime.start()
         if settings.webhook_url:
@@ -555,7 +560,8 @@ async def run_telegram(
             log.warning("webhook for @%s listening on %s", username, settings.webhook_listen)
         await run_once(context, jobs)
         scheduler = start_scheduler(context, jobs) if jobs else None
-        settle_after_start()
+        # Once updates flow (a full collection takes a tenth of a second: not before).
+        settling = loop.call_later(SETTLE_AFTER, settle_after_start)
         if settings.webhook_url:
             await stop.wait()
         else:
@@ -565,6 +571,8 @@ async def run_telegram(
             log.warning("polling Telegram as @%s (%s)", username, adapter.name)
             await runtime.poll(stop)
     finally:
+        if settling is not None:
+            settling.cancel()
         if site is not None:
             await site.cleanup()  # no new updates accepted from here on
         if scheduler is not None:
