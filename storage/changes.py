@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstanceState
 from sqlalchemy.sql.dml import Update
 
-_statements: dict[tuple[tuple[Table, tuple[str, ...]], ...], Update] = {}
+from storage.hot import HotStatement
+
+_statements: dict[tuple[tuple[Table, tuple[str, ...]], ...], HotStatement] = {}
 
 
 def _update(table: Table, keys: tuple[str, ...], n: int) -> Update:
@@ -29,15 +31,15 @@ def _update(table: Table, keys: tuple[str, ...], n: int) -> Update:
     )
 
 
-def _statement(shape: tuple[tuple[Table, tuple[str, ...]], ...]) -> Update:
+def _statement(shape: tuple[tuple[Table, tuple[str, ...]], ...]) -> HotStatement:
     """One statement writing every (table, columns) of `shape`, built once per shape (a cached
     statement hits SQLAlchemy's compiled cache). More than one: the first ones as
     data-modifying CTEs of the last (PostgreSQL), one round trip instead of one each."""
     found = _statements.get(shape)
     if found is None:
         updates = [_update(table, keys, n) for n, (table, keys) in enumerate(shape)]
-        found = updates[-1].add_cte(
-            *(part.cte(f"write_{n}") for n, part in enumerate(updates[:-1]))
+        found = HotStatement(
+            updates[-1].add_cte(*(part.cte(f"write_{n}") for n, part in enumerate(updates[:-1])))
         )
         _statements[shape] = found
     return found
@@ -88,7 +90,7 @@ async def write_changes(session: AsyncSession, *objects: object) -> None:
                 params[f"pk_{n}"] = values.pop("pk_")
                 params.update({f"v{n}_{name}": value for name, value in values.items()})
             shape = tuple((table, keys) for table, keys, _values in group)
-            await connection.execute(_statement(shape), params)
+            await _statement(shape).execute(connection, params)
     for state in written:
         # As a flush leaves a written object (SQLAlchemy's own step after it writes one).
         state._commit_all(state.dict, session.sync_session.identity_map)

@@ -50,6 +50,7 @@ from bot.nlu import Understander, Understanding
 from bot.nlu.normalize import key_set, tokens
 from storage.changes import write_changes
 from storage.db import Database
+from storage.hot import HotStatement
 from storage.models import (
     Actor,
     Call,
@@ -158,7 +159,7 @@ class Engine:
         self.routes = Routes(routers)
         self._chat_locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self._claims: dict[bool, ClaimStatement] = {}
-        self._store: Any = None
+        self._store: HotStatement | None = None
 
     # -- entry points -------------------------------------------------------------------------
 
@@ -178,15 +179,15 @@ class Engine:
         # Someone known, an update not seen before: one statement, atomic on its own.
         fields = _fields(event, _update_key(event))
         async with self.db.single_statement() as connection:
-            stored = await connection.scalar(
-                self._store_known(), {**fields, "external_id": event.sender.external_id}
+            stored = await self._store_known().scalar(
+                connection, {**fields, "external_id": event.sender.external_id}
             )
         if stored is not None:
             return int(stored)
         # Someone new, or an update id already stored (a redelivery, or an id re-used).
         return (await self._store_together([event]))[0]
 
-    def _store_known(self) -> Any:
+    def _store_known(self) -> HotStatement:
         """INSERT ... SELECT the sender's actor id; nothing when the sender is unknown or the
         update was already stored (then the slower path sorts out which). Parameters: the
         message's fields and `external_id`; built once (see `_claim`)."""
@@ -203,7 +204,7 @@ class Engine:
         )
         insert = sqlite_insert if self.db.is_sqlite else postgresql_insert
         # On the table, not the entity: the ORM would take parameters for a bulk insert.
-        self._store = (
+        self._store = HotStatement(
             insert(table)
             .from_select([*STORED_FIELDS, "actor_id"], source)
             .on_conflict_do_nothing(index_elements=["update_key"])
@@ -840,7 +841,7 @@ class Engine:
         connection = await session.connection()  # not session.execute: no autoflush
         key = {"k_channel": turn.message.channel, "k_chat_id": turn.message.chat_id}
         if turn.flow is None:
-            await connection.execute(_FLOW_DELETE, key)
+            await _FLOW_DELETE.execute(connection, key)
             return
         values = {
             "flow": turn.flow.name,
@@ -849,8 +850,8 @@ class Engine:
             "updated_at": turn.now,
         }
         if not stored:
-            await connection.execute(
-                _FLOW_INSERT,
+            await _FLOW_INSERT.execute(
+                connection,
                 {
                     "channel": turn.message.channel,
                     "chat_id": turn.message.chat_id,
@@ -860,8 +861,8 @@ class Engine:
                 },
             )
         else:
-            await connection.execute(
-                _FLOW_UPDATE, key | {f"v_{name}": value for name, value in values.items()}
+            await _FLOW_UPDATE.execute(
+                connection, key | {f"v_{name}": value for name, value in values.items()}
             )
 
     async def _apologise(self, session: AsyncSession, message: InboundMessage) -> list[Effect]:
@@ -883,8 +884,11 @@ _FLOWS = typed(Table, FlowSession.__table__)
 _FLOW_KEY = (_FLOWS.c.channel == bindparam("k_channel", type_=String())) & (
     _FLOWS.c.chat_id == bindparam("k_chat_id", type_=String())
 )
-_FLOW_INSERT = _FLOWS.insert()
-_FLOW_UPDATE = (
+_FLOW_INSERT = HotStatement(
+    _FLOWS.insert(),
+    ("channel", "chat_id", "actor_id", "started_at", "flow", "step", "data", "updated_at"),
+)
+_FLOW_UPDATE = HotStatement(
     _FLOWS.update()
     .where(_FLOW_KEY)
     .values(
@@ -894,7 +898,7 @@ _FLOW_UPDATE = (
         }
     )
 )
-_FLOW_DELETE = _FLOWS.delete().where(_FLOW_KEY)
+_FLOW_DELETE = HotStatement(_FLOWS.delete().where(_FLOW_KEY))
 
 # The oldest unhandled message of a chat, once no other transaction holds it (built once:
 # building costs more than running it). FOR SHARE waits for a claim's FOR UPDATE but not for

@@ -32,6 +32,7 @@ from bot.core.effects import (
 from bot.core.i18n import N_, translator
 from bot.core.telegram_html import CAPTION_LIMIT, split_message, to_plain, utf16_len
 from storage.db import Database
+from storage.hot import HotStatement
 from storage.models import Actor, DeliveryStatus, OutboxMessage, Priority
 
 # A text cut into more messages than this is bulk output (a long listing).
@@ -207,17 +208,22 @@ def _insert_returning_id() -> Insert:
     return insert(table).returning(table.c.id, sort_by_parameter_order=True)
 
 
+@cache
+def _insert_one(keys: tuple[str, ...]) -> HotStatement:
+    """One row's INSERT ... RETURNING id, for rows of these columns."""
+    return HotStatement(_insert_returning_id(), keys)
+
+
 async def _insert(session: AsyncSession, values: list[dict[str, Any]]) -> list[OutboxMessage]:
     """Store rows in one INSERT ... RETURNING, past the unit of work (whose flush of one new
     object costs several times the statement); the rows come back as detached objects."""
     if session.new:  # objects added before keep getting their ids at this point, as before
         await session.flush()
     connection = await session.connection()
-    statement = _insert_returning_id()
-    if len(values) == 1:
-        ids: list[int] = [(await connection.execute(statement, values[0])).scalar_one()]
+    if len(values) == 1:  # a reply: on the driver (storage/hot.py)
+        ids: list[int] = [await _insert_one(tuple(values[0])).scalar(connection, values[0])]
     else:
-        ids = list((await connection.execute(statement, values)).scalars())
+        ids = list((await connection.execute(_insert_returning_id(), values)).scalars())
     return [OutboxMessage(id=row_id, **row) for row_id, row in zip(ids, values, strict=True)]
 
 

@@ -1,0 +1,127 @@
+"""Statements run on the driver (storage/hot.py): they store what SQLAlchemy's own path
+stores, stay inside their transaction (or commit alone on an autocommit connection), and the
+statement counters see them. On SQLite they take SQLAlchemy's path: the same assertions hold.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select, text
+
+from bench.workload import counting
+from bot.core.effects import Button
+from bot.core.outbox import _insert_one, _insert_returning_id, message_rows
+from storage.db import Database
+from storage.hot import HotStatement
+from storage.models import OutboxMessage
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+COLUMNS = [c.key for c in OutboxMessage.__table__.columns if c.key != "id"]
+
+
+def _row(text_: str = "Bonjour") -> dict[str, Any]:
+    # JSON (buttons), enums (kind, status, priority), timestamps and bytes: every conversion.
+    (row,) = message_rows(
+        channel="t",
+        chat_id="c1",
+        text=text_,
+        now=T0,
+        buttons=((Button("Oui", "yes"), Button("Non", "no")),),
+        document=("plan.pdf", b"%PDF-1"),
+        dedup_key=f"key-{text_}",
+    )
+    return row
+
+
+async def _outbox(db: Database) -> list[dict[str, Any]]:
+    async with db.transaction() as session:
+        found = await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        return [{key: getattr(m, key) for key in COLUMNS} for m in found]
+
+
+async def test_a_hot_insert_stores_what_sqlalchemys_own_path_stores(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        row = _row()
+        async with db.transaction() as session:
+            connection = await session.connection()
+            await connection.execute(text("SELECT 1"))  # the transaction has begun
+            hot_id = await _insert_one(tuple(row)).scalar(connection, row)
+            other = {**row, "dedup_key": "other"}
+            plain_id = (await connection.execute(_insert_returning_id(), other)).scalar_one()
+        assert isinstance(hot_id, int) and plain_id == hot_id + 1
+        hot, plain = await _outbox(db)
+        assert hot == {**plain, "dedup_key": "key-Bonjour"}
+        assert hot["buttons"] == [[{"label": "Oui", "data": "yes"}, {"label": "Non", "data": "no"}]]
+        assert hot["created_at"] == T0 and hot["file"] == b"%PDF-1"
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize("begun", [False, True], ids=["first-statement", "after-another"])
+async def test_a_hot_statement_is_rolled_back_with_its_transaction(
+    database_url: str, begun: bool
+) -> None:
+    """First in its transaction, it must begin it (SQLAlchemy's path does); after another
+    statement, it must join it: either way a rollback takes it back."""
+    db = Database(database_url)
+    try:
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as session:
+                connection = await session.connection()
+                if begun:
+                    await connection.execute(text("SELECT 1"))
+                row = _row()
+                await _insert_one(tuple(row)).scalar(connection, row)
+                raise RuntimeError("the turn fails after the write")
+        assert await _outbox(db) == []
+    finally:
+        await db.dispose()
+
+
+async def test_a_hot_statement_on_an_autocommit_connection_commits_alone(
+    database_url: str,
+) -> None:
+    db = Database(database_url)
+    try:
+        row = _row()
+        async with db.single_statement() as connection:
+            await _insert_one(tuple(row)).scalar(connection, row)
+        assert [r["text"] for r in await _outbox(db)] == ["Bonjour"]
+    finally:
+        await db.dispose()
+
+
+async def test_statement_counters_see_hot_statements(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        async with db.transaction() as session:
+            connection = await session.connection()
+            await connection.execute(text("SELECT 1"))
+            with counting(db) as seen:
+                for word in ("un", "deux"):
+                    row = _row(word)
+                    await _insert_one(tuple(row)).scalar(connection, row)
+            count = await connection.scalar(select(func.count()).select_from(OutboxMessage))
+        assert [s.split("(")[0].strip() for s in seen.sql] == ["INSERT INTO outbox"] * 2
+        assert count == 2
+    finally:
+        await db.dispose()
+
+
+def test_a_statement_with_python_side_defaults_is_refused_at_once() -> None:
+    """Such a value is computed by SQLAlchemy's execution context, which the short way skips:
+    refused when the statement is declared, not when a message first runs it."""
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("n", Integer))
+    HotStatement(insert(table), ("n",))  # fine
+    counted = Table(
+        "u",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("n", Integer, default=lambda: 1),
+    )
+    with pytest.raises(ValueError, match="Python-side defaults"):
+        HotStatement(insert(counted), ("id",))
