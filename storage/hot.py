@@ -1,17 +1,18 @@
-"""The few statements every message runs, sent on the driver's connection on PostgreSQL.
+"""The few statements every message runs, sent on the driver's connection.
 
 SQLAlchemy's path for one Core statement (its cache key, an execution context, the result's
 wrapping, two greenlet switches) costs about 130 µs of CPU here: twice what asyncpg itself
-takes to send the statement and read its answer. A handled message runs three or four such
-statements, always the same ones. They stay SQLAlchemy statements, built and typed by it and
-compiled by it once per dialect (its bind processors convert the values, as on its own
-path); only their execution takes the short way.
+takes to send the statement and read its answer, many times what SQLite takes to run it. A
+handled message runs four to six such statements, always the same ones. They stay
+SQLAlchemy statements, built and typed by it and compiled by it once per dialect (its bind
+processors convert the values, as on its own path); only their execution takes the short
+way.
 
-The short way is taken on PostgreSQL when the driver's connection is where the statement
-belongs: inside a transaction SQLAlchemy has begun on it, or on a connection in autocommit
-mode. Anything else (SQLite; the first statement of a transaction, which must begin it)
-takes SQLAlchemy's own path, so a statement never runs outside its transaction. Statement
-listeners (the benchmarks' and the cost tests' counters) see both paths alike.
+The short way is taken when the driver's connection is where the statement belongs: inside
+a transaction SQLAlchemy has begun on it, or on a connection in autocommit mode. Anything
+else (the first statement of a transaction, which must begin it; an in-memory SQLite
+database) takes SQLAlchemy's own path, so a statement never runs outside its transaction.
+Statement listeners (the benchmarks' and the cost tests' counters) see both paths alike.
 """
 
 from __future__ import annotations
@@ -22,8 +23,14 @@ from typing import Any
 from sqlalchemy import Delete, Insert, Update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import BindParameter
 
-_Binds = list[tuple[str, Callable[[Any], Any] | None]]
+from storage.db import OWN_TRANSACTION
+
+_REQUIRED = object()
+# Per parameter, in the driver's order: its name, its conversion, and the value it has
+# when the caller gives none (a literal of the statement), or _REQUIRED.
+_Binds = list[tuple[str, Callable[[Any], Any] | None, Any]]
 
 
 class HotStatement:
@@ -50,7 +57,10 @@ class HotStatement:
             compiled: Any = self.statement.compile(dialect=dialect, column_keys=self._keys)
             # Its processors: the same conversions as SQLAlchemy's own path (JSON, enums).
             processors = compiled._bind_processors
-            binds = [(name, processors.get(name)) for name in compiled.positiontup]
+            binds = [
+                (name, processors.get(name), _default(compiled.binds[name]))
+                for name in compiled.positiontup
+            ]
             found = self._compiled[dialect.name] = (compiled.string, binds)
         return found
 
@@ -63,9 +73,10 @@ class HotStatement:
             result = await connection.execute(self.statement, params)
             return result.all() if result.returns_rows else []
         sql, binds = self._sql(connection.dialect)
-        values = [
-            params[name] if process is None else process(params[name]) for name, process in binds
-        ]
+        values = []
+        for name, process, default in binds:
+            value = params[name] if default is _REQUIRED else params.get(name, default)
+            values.append(value if process is None else process(value))
         sync = connection.sync_connection
         assert sync is not None  # a started connection
         sync.dispatch.before_cursor_execute(sync, None, sql, values, None, False)
@@ -81,18 +92,29 @@ class HotStatement:
         return rows[0][0] if rows else None
 
 
+def _default(bind: BindParameter[Any]) -> Any:
+    return _REQUIRED if bind.required else bind.effective_value
+
+
 async def _driver(connection: AsyncConnection) -> Any:
-    """asyncpg's connection when a statement may run on it directly, else None."""
-    if connection.dialect.name != "postgresql":
-        return None
+    """The driver's connection when a statement may run on it directly, else None: asyncpg's,
+    or storage/sqlite.py's (which runs it on the loop's thread unless it must wait for the
+    write lock); both have `is_in_transaction()` and `fetch(sql, *values)`."""
     driver = (await connection.get_raw_connection()).driver_connection
-    if driver is None:
+    sync = connection.sync_connection
+    if driver is None or sync is None:
         return None
+    options = sync.get_execution_options()
+    if connection.dialect.name == "postgresql":
+        alone = options.get("isolation_level") == "AUTOCOMMIT"
+    else:
+        from storage import sqlite  # SQLite only: PostgreSQL needs no aiosqlite
+
+        if not isinstance(driver, sqlite.Connection):
+            return None  # an in-memory database (tests): SQLAlchemy's own adapter
+        alone = bool(options.get(OWN_TRANSACTION))
     if driver.is_in_transaction():
         return driver  # SQLAlchemy has begun the transaction: the statement joins it
-    options = (
-        connection.sync_connection.get_execution_options() if connection.sync_connection else {}
-    )
-    if options.get("isolation_level") == "AUTOCOMMIT":
-        return driver  # each statement is its own transaction anyway
+    if alone:
+        return driver  # each statement is its own transaction (autocommit)
     return None  # the transaction is still to begin: SQLAlchemy's path begins it

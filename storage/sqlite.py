@@ -130,6 +130,14 @@ class Connection(aiosqlite.Connection):
                 raise
         return await self.wait_for_lock(call)
 
+    def is_in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    async def fetch(self, sql: str, *parameters: Any) -> list[Any]:
+        """Run one statement; its rows (as asyncpg's `fetch`: storage/hot.py uses either)."""
+        raw = self._conn
+        return (await self.inline(lambda: _run(raw, sql, parameters, False)))[3]
+
     async def wait_for_lock(self, call: Callable[[], _T]) -> _T:
         return await self._execute(_waiting, self._conn, self.wait_ms, call)  # type: ignore[no-untyped-call]
 
