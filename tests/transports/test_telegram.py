@@ -249,3 +249,32 @@ async def test_a_body_the_hotline_cannot_read_is_refused_with_400(engine: Engine
     await runtime.adapter.close()
     async with engine.db.transaction() as session:
         assert list(await session.scalars(select(InboundMessage.text))) == ["Bonjour"]
+
+
+async def test_the_command_menu_is_set_beside_the_first_updates_not_before_them(
+    engine: Engine,
+) -> None:
+    """Three setMyCommands round trips (and the catalogs they need) must not delay the first
+    getUpdates: start returns while they are still on their way, and they all arrive."""
+    import asyncio
+
+    class SlowMenu:
+        def __init__(self) -> None:
+            self.release = asyncio.Event()
+            self.menus: dict[str | None, list[tuple[str, str]]] = {}
+
+        async def send(self, *_args: Any) -> str:  # the sender's, unused here
+            raise AssertionError("nothing to send")
+
+        async def set_commands(self, commands: list[tuple[str, str]], language: str | None) -> None:
+            await self.release.wait()
+            self.menus[language] = commands
+
+    adapter = SlowMenu()
+    runtime = TelegramRuntime(engine, adapter)  # type: ignore[arg-type]
+    await asyncio.wait_for(runtime.start(), 5)
+    assert adapter.menus == {}  # still on its way: start did not wait for it
+    adapter.release.set()
+    await runtime.drain()
+    assert set(adapter.menus) == {None, "fr", "ar"}
+    assert dict(adapter.menus["fr"])["start"] != dict(adapter.menus["ar"])["start"]
