@@ -50,6 +50,9 @@ class HotStatement:
         if compiled.insert_prefetch or compiled.update_prefetch:
             # Values SQLAlchemy computes in Python at each execution: not on the short way.
             raise ValueError(f"a statement with Python-side defaults cannot run hot: {statement}")
+        if any(bind.callable is not None for bind in compiled.binds.values()):
+            # A parameter SQLAlchemy computes at each execution: the short way would not.
+            raise ValueError(f"a parameter computed at execution cannot run hot: {statement}")
 
     def _sql(self, dialect: Dialect) -> tuple[str, _Binds]:
         found = self._compiled.get(dialect.name)
@@ -93,7 +96,7 @@ class HotStatement:
 
 
 def _default(bind: BindParameter[Any]) -> Any:
-    return _REQUIRED if bind.required else bind.effective_value
+    return _REQUIRED if bind.required else bind.value
 
 
 async def _driver(connection: AsyncConnection) -> Any:

@@ -9,14 +9,25 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select, text
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from bench.workload import counting
 from bot.core.effects import Button
 from bot.core.outbox import _insert_one, _insert_returning_id, message_rows
 from storage.db import Database
 from storage.hot import HotStatement
-from storage.models import OutboxMessage
+from storage.models import DeliveryStatus, OutboxMessage
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 COLUMNS = [c.key for c in OutboxMessage.__table__.columns if c.key != "id"]
@@ -112,6 +123,31 @@ async def test_statement_counters_see_hot_statements(database_url: str) -> None:
         await db.dispose()
 
 
+async def test_the_literals_of_a_hot_statement_keep_their_values(database_url: str) -> None:
+    """A value written in the statement (a status, a name) is sent with it, converted as
+    SQLAlchemy converts it; only the named parameters come from the caller."""
+    db = Database(database_url)
+    try:
+        first, second = _row("un"), {**_row("deux"), "status": DeliveryStatus.SENDING}
+        async with db.transaction() as session:
+            connection = await session.connection()
+            await connection.execute(_insert_returning_id(), [first, second])
+        marked = HotStatement(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == DeliveryStatus.PENDING,
+                OutboxMessage.chat_id == bindparam("chat"),
+            )
+            .values(claimed_by="sender-1")
+            .returning(OutboxMessage.text)
+        )
+        async with db.single_statement() as connection:
+            assert [tuple(r) for r in await marked.rows(connection, {"chat": "c1"})] == [("un",)]
+        assert [r["claimed_by"] for r in await _outbox(db)] == ["sender-1", None]
+    finally:
+        await db.dispose()
+
+
 def test_a_statement_with_python_side_defaults_is_refused_at_once() -> None:
     """Such a value is computed by SQLAlchemy's execution context, which the short way skips:
     refused when the statement is declared, not when a message first runs it."""
@@ -125,3 +161,6 @@ def test_a_statement_with_python_side_defaults_is_refused_at_once() -> None:
     )
     with pytest.raises(ValueError, match="Python-side defaults"):
         HotStatement(insert(counted), ("id",))
+    computed = update(table).values(n=bindparam("n", callable_=lambda: 2))
+    with pytest.raises(ValueError, match="computed at execution"):
+        HotStatement(computed)
