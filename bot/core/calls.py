@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.hot import add_new
 from storage.models import Actor, Call, FrameworkText
 
 
@@ -57,7 +58,7 @@ async def current_or_new(
         framework_text=framework_text,
         framework_lang=lang or actor.lang,
         lang=lang,
+        acknowledged_at=None,
     )
-    session.add(call)
-    await session.flush()
+    await add_new(session, call)  # every column set: one INSERT, past the unit of work
     return call, True

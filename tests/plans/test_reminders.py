@@ -10,6 +10,8 @@ from sqlalchemy import select, update
 from bot.app import periodic_jobs
 from bot.core.clock import LOCAL_TZ, ManualClock
 from bot.core.config import Settings
+from bot.core.engine import Engine
+from bot.core.events import Event, Sender
 from bot.core.scheduler import ScanContext, run_once
 from bot.plans import importer
 from bot.plans.reminders import ReminderPolicy, due_offset
@@ -186,5 +188,27 @@ async def test_an_owner_who_said_stop_gets_no_reminder(
         for actor in (await session.scalars(select(Actor))).all():
             actor.reminders_stopped = False
     await db.dispose()
+    await _scan(database_url, clock, settings)
+    assert [k for k in await _keys(database_url) if k.startswith("reminder:3:")]
+
+
+async def test_an_unreachable_owner_who_writes_again_gets_reminders_again(
+    database_url: str, settings: Settings, clock: ManualClock, engine: Engine
+) -> None:
+    """Someone who blocked the bot gets no reminder; writing to it again unblocks it, and the
+    reminder that is due then goes out (the turn marks them reachable by key, past the
+    unit of work: their rows must still come back to the scan)."""
+    clock.set(at(20, 10))
+    await _seed(database_url, clock)
+    db = Database(database_url)
+    async with db.transaction() as session:
+        await session.execute(update(Actor).values(reachable=False))
+    await db.dispose()
+    clock.set(at(28, 9, month=3))
+    await _scan(database_url, clock, settings)
+    assert not [k for k in await _keys(database_url) if k.startswith("reminder:3:")]
+    await engine.handle(
+        Event("console", "rachida", Sender("rachida", "Rachida"), clock.now(), text="Bonjour")
+    )
     await _scan(database_url, clock, settings)
     assert [k for k in await _keys(database_url) if k.startswith("reminder:3:")]

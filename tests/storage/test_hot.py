@@ -17,6 +17,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    inspect,
     select,
     text,
     update,
@@ -26,8 +27,8 @@ from bench.workload import counting
 from bot.core.effects import Button
 from bot.core.outbox import _insert_one, _insert_returning_id, message_rows
 from storage.db import Database
-from storage.hot import HotStatement
-from storage.models import DeliveryStatus, OutboxMessage
+from storage.hot import HotStatement, add_new
+from storage.models import Actor, Call, DeliveryStatus, FrameworkText, OutboxMessage
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 COLUMNS = [c.key for c in OutboxMessage.__table__.columns if c.key != "id"]
@@ -164,3 +165,74 @@ def test_a_statement_with_python_side_defaults_is_refused_at_once() -> None:
     computed = update(table).values(n=bindparam("n", callable_=lambda: 2))
     with pytest.raises(ValueError, match="computed at execution"):
         HotStatement(computed)
+
+
+async def _person(db: Database) -> int:
+    async with db.transaction() as session:
+        actor = Actor(
+            channel="t", external_id="a", chat_id="a", display_name="A", lang="fr", created_at=T0
+        )
+        session.add(actor)
+        await session.flush()
+        return actor.id
+
+
+def _call(actor_id: int, **unset: Any) -> Call:
+    values = {
+        "actor_id": actor_id,
+        "channel": "t",
+        "chat_id": "a",
+        "opened_at": T0,
+        "last_activity_at": T0,
+        "framework_text": FrameworkText.FULL,
+        "framework_lang": "ary",
+        "lang": None,
+        "acknowledged_at": None,
+    }
+    return Call(**{k: v for k, v in values.items() if k not in unset})
+
+
+async def test_a_new_object_added_hot_is_stored_and_left_as_a_flush_leaves_it(
+    database_url: str,
+) -> None:
+    db = Database(database_url)
+    try:
+        actor_id = await _person(db)
+        async with db.transaction() as session:
+            await session.execute(text("SELECT 1"))
+            call = _call(actor_id)
+            with counting(db) as seen:
+                await add_new(session, call)
+            assert len(seen) == 1 and seen.sql[0].startswith("INSERT INTO calls")
+            state = inspect(call)
+            assert state.persistent and not session.is_modified(call) and call.id
+            call.lang = "ary"  # a later change is tracked as on any stored object
+            assert session.is_modified(call)
+        async with db.transaction() as session:
+            stored = await session.get_one(Call, call.id)
+            assert (stored.framework_text, stored.framework_lang) == ("full", "ary")
+            assert (stored.lang, stored.opened_at, stored.acknowledged_at) == ("ary", T0, None)
+    finally:
+        await db.dispose()
+
+
+async def test_a_new_object_with_a_column_unset_goes_through_the_unit_of_work(
+    database_url: str,
+) -> None:
+    """Its default would be SQLAlchemy's to compute: stored all the same."""
+    db = Database(database_url)
+    try:
+        actor_id = await _person(db)
+        async with db.transaction() as session:
+            call = _call(actor_id, lang=True)
+            await add_new(session, call)
+            assert inspect(call).persistent and call.id
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as session:
+                await session.execute(text("SELECT 1"))
+                await add_new(session, _call(actor_id))
+                raise RuntimeError("rolled back")
+        async with db.transaction() as session:
+            assert [c.lang for c in await session.scalars(select(Call))] == [None]
+    finally:
+        await db.dispose()
