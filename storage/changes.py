@@ -17,6 +17,7 @@ from sqlalchemy.orm import InstanceState
 from sqlalchemy.sql.dml import Update
 
 from storage.hot import HotStatement
+from storage.models.schedule import WATCHED
 
 _statements: dict[tuple[tuple[Table, tuple[str, ...]], ...], HotStatement] = {}
 
@@ -45,10 +46,19 @@ def _statement(shape: tuple[tuple[Table, tuple[str, ...]], ...]) -> HotStatement
     return found
 
 
+def _watched(mapper: Any) -> frozenset[str] | None:
+    """What the class's update listeners react to; None when it has some not declared."""
+    if not (mapper.dispatch.before_update or mapper.dispatch.after_update):
+        return frozenset()
+    return WATCHED.get(mapper.class_)
+
+
 def _changes(state: InstanceState[Any]) -> dict[str, Any] | None:
     """Column name -> new value of what changed; None when something other than a plain
-    column changed (left to the unit of work)."""
+    column changed, or something an update listener reacts to (left to the unit of work,
+    which runs the listeners: an actor unblocking the bot re-arms their reminders)."""
     mapper = state.mapper
+    watched = _watched(mapper)
     changed: dict[str, Any] = {}
     for key, before in state.committed_state.items():
         prop = mapper.attrs.get(key)
@@ -56,8 +66,11 @@ def _changes(state: InstanceState[Any]) -> dict[str, Any] | None:
         if columns is None or len(columns) != 1 or columns[0].table is not mapper.local_table:
             return None
         value = state.dict.get(key)
-        if value != before:
-            changed[columns[0].key] = value
+        if value == before:
+            continue  # set to what it was ("reachable" on every message): not a change
+        if watched is None or key in watched:
+            return None
+        changed[columns[0].key] = value
     return changed
 
 

@@ -38,6 +38,18 @@ COMMITMENT_INPUTS = (
 PLAN_INPUTS = ("reminder_offsets", "coach_id", "committee_id", "territory_id")
 OPEN = (CommitmentStatus.NOT_STARTED, CommitmentStatus.IN_PROGRESS, CommitmentStatus.BLOCKED)
 
+# The attributes the update listeners below react to, by class. A change to one of them must
+# go through the unit of work, which runs the listeners: storage/changes.py, which writes
+# some changes past it, leaves those to it (and every change of a class with update
+# listeners not declared here).
+WATCHED: dict[type, frozenset[str]] = {
+    Commitment: frozenset(COMMITMENT_INPUTS),
+    ActionPlan: frozenset(PLAN_INPUTS),
+    Actor: frozenset({"reachable", "reminders_stopped"}),
+    Committee: frozenset({"name"}),
+    Case: frozenset({"ack_due_at", "status", "acknowledged_at"}),
+}
+
 
 def _changed(target: Any, *names: str) -> bool:
     state = inspect(target)

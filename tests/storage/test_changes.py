@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bench.workload import counting
 from storage.changes import write_changes
@@ -90,5 +90,32 @@ async def test_unchanged_objects_cost_nothing(database_url: str) -> None:
                 await write_changes(session, actor, call)
             assert seen.sql == []
             assert not session.dirty
+    finally:
+        await db.dispose()
+
+
+async def test_a_change_an_update_listener_reacts_to_is_left_to_the_unit_of_work(
+    database_url: str,
+) -> None:
+    """Someone unblocking the bot re-arms their reminders (an update listener of Actor,
+    storage/models/schedule.py): that change is written by the flush, which runs it."""
+    db = Database(database_url)
+    ids = await _stored(db)
+    try:
+        async with db.transaction() as session:
+            await session.execute(update(Actor).values(reachable=False))
+        async with db.transaction() as session:
+            actor = await session.get_one(Actor, ids[0])
+            actor.reachable = True
+            actor.last_seen_at = T0 + timedelta(minutes=1)
+            with counting(db) as seen:
+                await write_changes(session, actor)
+            assert seen.sql == [] and actor in session.dirty
+            actor.reachable = True  # the same again: nothing for the listener either
+            call = await session.get_one(Call, ids[1])
+            call.lang = "ary"
+            with counting(db) as seen:
+                await write_changes(session, call)
+            assert len(seen.sql) == 1 and call not in session.dirty
     finally:
         await db.dispose()
