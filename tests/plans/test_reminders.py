@@ -84,6 +84,14 @@ async def _scan(url: str, clock: ManualClock, settings: Settings) -> None:
     await db.dispose()
 
 
+async def _nobody_reachable(url: str) -> None:
+    """As if every actor had blocked the bot (a send refused with 403)."""
+    db = Database(url)
+    async with db.transaction() as session:
+        await session.execute(update(Actor).values(reachable=False))
+    await db.dispose()
+
+
 async def _keys(url: str) -> list[str]:
     db = Database(url)
     async with db.transaction() as session:
@@ -151,10 +159,7 @@ async def test_done_and_unreachable_get_nothing_and_overdue_opens_one_case(
     await _scan(database_url, clock, settings)
     # Commitment 1 ("3 février", no linked owner) and 2 (done): no reminder to anyone.
     assert not [k for k in await _keys(database_url) if k.split(":")[1] in ("1", "2")]
-    db = Database(database_url)
-    async with db.transaction() as session:
-        await session.execute(update(Actor).values(reachable=False))
-    await db.dispose()
+    await _nobody_reachable(database_url)
     clock.set(at(28, 9, month=3))
     await _scan(database_url, clock, settings)
     await _scan(database_url, clock, settings)
@@ -196,14 +201,11 @@ async def test_an_unreachable_owner_who_writes_again_gets_reminders_again(
     database_url: str, settings: Settings, clock: ManualClock, engine: Engine
 ) -> None:
     """Someone who blocked the bot gets no reminder; writing to it again unblocks it, and the
-    reminder that is due then goes out (the turn marks them reachable by key, past the
-    unit of work: their rows must still come back to the scan)."""
+    reminder that is due then goes out (the turn marks them reachable: the listener that
+    brings their rows back to the scan must see that change)."""
     clock.set(at(20, 10))
     await _seed(database_url, clock)
-    db = Database(database_url)
-    async with db.transaction() as session:
-        await session.execute(update(Actor).values(reachable=False))
-    await db.dispose()
+    await _nobody_reachable(database_url)
     clock.set(at(28, 9, month=3))
     await _scan(database_url, clock, settings)
     assert not [k for k in await _keys(database_url) if k.startswith("reminder:3:")]
