@@ -470,7 +470,7 @@ class Sender:
     async def _alone(self, statement: HotStatement, values: dict[str, Any]) -> set[int]:
         """Run one statement, atomic on its own, on a connection kept for the step: no session,
         no pool round trip, no BEGIN (a quarter of the sender's CPU per message), on the
-        driver on PostgreSQL (storage/hot.py). Returns the ids it returned."""
+        driver's connection (storage/hot.py). Returns the ids it returned."""
         async with self._own_lock:
             own = self._own
             if own is None:
