@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 
-from bot.core import redact
-from bot.core.config import Settings
-from storage.models import Role
+from bot.transports.memory import pause_collection
+
+# The rest is imported when a command needs it: `run` pauses the collector first.
 
 
 def _parser() -> argparse.ArgumentParser:
+    from storage.models import Role
+
     parser = argparse.ArgumentParser(prog="hotline", description="Territorial-coaching hotline")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -38,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["run"]:
+        pause_collection()  # until updates flow (`settle_after_start`), or the console starts
     # These subcommands parse their own options.
     if argv[:1] == ["ask"]:
         from bot.review.ask import main as ask_main
@@ -59,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cases.cli import main as cases_main
 
         return cases_main(argv[1:])
+    from bot.core import redact
+    from bot.core.config import Settings
+
     args = _parser().parse_args(argv)
     settings = Settings.from_env()
     logging.basicConfig(
@@ -82,8 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run" and settings.telegram_token:
         from bot.transports.telegram import run_telegram
 
-        asyncio.run(run_telegram(settings))
+        try:
+            asyncio.run(run_telegram(settings))
+        finally:
+            gc.enable()  # stopped before updates flowed
         return 0
+    gc.enable()
     from bot.transports.console import run_chat
 
     user = getattr(args, "user", "local")

@@ -50,3 +50,43 @@ async def test_role_names_an_admin(database_url: str) -> None:
             await session.scalar(select(Actor.role).where(Actor.external_id == "4242")) == "admin"
         )
     await db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("token", "runs", "collecting_while_running"),
+    [("1:token", "run_telegram", False), (None, "run_chat", True)],
+)
+def test_run_pauses_the_collector_for_telegrams_start_and_resumes_it(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    token: str | None,
+    runs: str,
+    collecting_while_running: bool,
+) -> None:
+    """`hotline run` builds its start with the cyclic collector paused (`settle_after_start`
+    resumes it once updates flow); the console, which never settles, runs with it on, and
+    the collector is on again when the command returns, whatever happened."""
+    import gc
+
+    import bot.transports.console as console
+    import bot.transports.telegram as telegram
+
+    seen: list[bool] = []
+
+    async def runner(*args: object, **kwargs: object) -> None:
+        seen.append(gc.isenabled())
+        raise RuntimeError("stopped")
+
+    monkeypatch.setattr(telegram if runs == "run_telegram" else console, runs, runner)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/hotline.sqlite3")
+    if token is None:
+        monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", token)
+    try:
+        with pytest.raises(RuntimeError, match="stopped"):
+            main(["run"])
+        assert seen == [collecting_while_running]
+        assert gc.isenabled()
+    finally:
+        gc.enable()
