@@ -12,19 +12,22 @@ The short way is taken when the driver's connection is where the statement belon
 a transaction SQLAlchemy has begun on it, or on a connection in autocommit mode. Anything
 else (the first statement of a transaction, which must begin it; an in-memory SQLite
 database) takes SQLAlchemy's own path, so a statement never runs outside its transaction.
-Statement listeners (the benchmarks' and the cost tests' counters) see both paths alike.
+Statement listeners (the benchmarks' and the cost tests' counters) see both paths alike, and
+a failure is raised and dealt with as on SQLAlchemy's path (a lost connection is taken out of
+the pool, with every other connection opened before it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Delete, Insert, Update, insert, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.util import greenlet_spawn
 
 from storage.db import OWN_TRANSACTION
 
@@ -84,7 +87,10 @@ class HotStatement:
         sync = connection.sync_connection
         assert sync is not None  # a started connection
         sync.dispatch.before_cursor_execute(sync, None, sql, values, None, False)
-        rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *values)
+        try:
+            rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *values)
+        except Exception as error:
+            await _failed(connection, error, sql, values)
         return rows
 
     async def execute(self, connection: AsyncConnection, params: Mapping[str, Any]) -> None:
@@ -163,3 +169,21 @@ async def add_new(session: AsyncSession, obj: Any) -> None:
     setattr(obj, mapper.get_property_by_column(key).key, await statement.scalar(connection, values))
     make_transient_to_detached(obj)  # its attributes now count as loaded, not changed
     session.add(obj)
+
+
+async def _failed(
+    connection: AsyncConnection, error: Exception, sql: str, values: Sequence[Any] | None
+) -> NoReturn:
+    """A driver's error, dealt with as SQLAlchemy's own path deals with it: raised as its
+    DBAPIError and, when the connection was lost, that connection invalidated along with
+    every other the pool opened before it (after a server restart they are all dead;
+    otherwise each would go back to the pool and fail again, for ever)."""
+    sync = connection.sync_connection
+    assert sync is not None  # a started connection
+    adapted: Any = (await connection.get_raw_connection()).dbapi_connection
+    try:
+        adapted._handle_exception(error)  # raises it as the DBAPI's error (asyncpg's translated)
+    except Exception as dbapi_error:
+        # Its invalidation and rollback may do I/O the synchronous way: in a greenlet.
+        await greenlet_spawn(sync._handle_dbapi_exception, dbapi_error, sql, values, None, None)
+    raise error  # not reached: both raise

@@ -23,6 +23,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from bench.workload import counting
 from bot.core.effects import Button
@@ -101,6 +102,23 @@ async def test_a_hot_statement_on_an_autocommit_connection_commits_alone(db: Dat
     async with db.single_statement() as connection:
         await _insert_one(tuple(row)).scalar(connection, row)
     assert [r["text"] for r in await _outbox(db)] == ["Bonjour"]
+
+
+async def test_a_hot_statements_failure_is_raised_as_sqlalchemys_path_raises_it(
+    db: Database,
+) -> None:
+    """The driver's own error (asyncpg's UniqueViolationError, sqlite3's IntegrityError)
+    comes out as SQLAlchemy's, which callers catch; its connection stays usable."""
+    row = _row()
+    async with db.single_statement() as connection:
+        await _insert_one(tuple(row)).scalar(connection, row)
+    with pytest.raises(IntegrityError):  # the same dedup key again
+        async with db.single_statement() as connection:
+            await _insert_one(tuple(row)).scalar(connection, row)
+    other = {**row, "dedup_key": "other"}
+    async with db.single_statement() as connection:
+        await _insert_one(tuple(other)).scalar(connection, other)
+    assert len(await _outbox(db)) == 2
 
 
 async def test_statement_counters_see_hot_statements(db: Database) -> None:

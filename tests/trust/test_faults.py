@@ -84,10 +84,37 @@ async def test_postgresql_server_stopped_then_started(
         cluster.stop("fast")
 
     async def come_back() -> None:
-        cluster.restart()
-        await engine.db.dispose()  # connections of the old server are dead
+        cluster.restart()  # the pool's connections to the old server are dead: found so
 
     await _outage_then_recovery(hotline, go_away, come_back)
+
+
+@pytest.mark.postgresql_only
+async def test_postgresql_restarted_while_idle_costs_one_failed_turn_at_most(
+    engine: Engine, postgres, hotline: Hotline
+) -> None:  # type: ignore[no-untyped-def]
+    """A restart between two messages leaves every pooled connection dead. The first
+    statement to meet one fails (the transport delivers that update again) and takes them
+    all out of the pool, as SQLAlchemy does on a lost connection: the next turn works."""
+    cluster: Cluster | None = postgres[1]
+    if cluster is None:
+        pytest.skip("an external PostgreSQL server is not ours to restart")
+    people = [await hotline.person(name, in_call=True) for name in ("amina", "driss", "salma")]
+    for number, person in enumerate(people):  # several connections in the pool
+        await person.says("Salam", update_id=f"before-{number}")
+    cluster.stop("fast")
+    cluster.restart()
+    failed = 0
+    for number, person in enumerate(people * 2):
+        try:
+            await person.says("Wach kayn chi jdid?", update_id=f"after-{number}")
+        except Exception:  # the driver's own error, whatever it is
+            failed += 1
+            await person.says("Wach kayn chi jdid?", update_id=f"after-{number}")
+    assert failed <= 1
+    await engine.recover()
+    stored, unhandled, replied = await _counts(engine)
+    assert (stored, unhandled, replied) == (9, 0, 9)
 
 
 def _run(url: str, kill_at: int | None, delay: float = 0.0) -> tuple[bool, bool]:
