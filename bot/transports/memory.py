@@ -17,6 +17,11 @@ def pause_collection() -> None:
     gc.disable()
 
 
+def resume_collection() -> None:
+    """The start is waiting (for the Bot API), not hurrying: garbage is collected again."""
+    gc.enable()
+
+
 def settle_after_start() -> None:
     """Collect once, keep what start-up built out of later collections (`gc.freeze`: fewer
     objects for every collection to walk), resume the collector (`pause_collection`), and

@@ -35,7 +35,7 @@ from bot.core.events import Attachment, Event
 from bot.core.events import Sender as EventSender
 from bot.core.i18n import N_, Translator
 from bot.transports.delivery import Limits, Policy, RateLimiter, Sender
-from bot.transports.memory import settle_after_start
+from bot.transports.memory import resume_collection, settle_after_start
 
 log = logging.getLogger(__name__)
 
@@ -486,6 +486,7 @@ async def _get_me(adapter: Adapter, stop: asyncio.Event) -> str | None:
         try:
             return await adapter.get_me()
         except Exception as error:
+            resume_collection()  # errors leave cycles behind, and this may go on for hours
             failures += 1
             delay = min(60.0, 0.5 * 2**failures)
             log.warning("the Bot API is unreachable (%s); trying again in %.0f s", error, delay)
