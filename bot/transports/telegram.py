@@ -507,8 +507,6 @@ async def run_telegram(
     from bot.app import build_engine, learn_reviews, periodic_jobs
     from bot.core.scheduler import ScanContext, run_once
     from bot.core.scheduler import start as start_scheduler
-    from bot.web.app import mount as mount_console
-    from bot.web.server import start_site
     from storage.migrate import upgrade_async
 
     if settings.webhook_url and not settings.webhook_secret:
@@ -543,6 +541,9 @@ async def run_telegram(
     try:
         await runtime.start()
         if settings.webhook_url:
+            from bot.web.app import mount as mount_console  # the console: only when served
+            from bot.web.server import start_site
+
             assert settings.webhook_secret is not None
             path = urlparse(settings.webhook_url).path or "/"
             # One server: the webhook and, beside it, the web console.
