@@ -40,4 +40,4 @@ def emulator() -> Iterator[str]:
         raise RuntimeError(f"emulator did not start: {line} {process.stderr.read()}")
     yield f"http://127.0.0.1:{port}"
     process.terminate()
-    process.wait(timeout=10)
+    process.communicate(timeout=10)  # waits, and closes its pipes
