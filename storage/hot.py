@@ -172,12 +172,15 @@ async def add_new(session: AsyncSession, obj: Any) -> None:
 
 
 async def _failed(
-    connection: AsyncConnection, error: Exception, sql: str, values: Sequence[Any] | None
+    connection: AsyncConnection, error: Exception, sql: str, values: Sequence[Any]
 ) -> NoReturn:
     """A driver's error, dealt with as SQLAlchemy's own path deals with it: raised as its
     DBAPIError and, when the connection was lost, that connection invalidated along with
     every other the pool opened before it (after a server restart they are all dead;
-    otherwise each would go back to the pool and fail again, for ever)."""
+    otherwise each would go back to the pool and fail again, for ever).
+
+    Both steps are SQLAlchemy's own, not public: tests/storage/test_hot.py (the error's type)
+    and tests/trust/test_faults.py (a restart) fail if an upgrade changes them."""
     sync = connection.sync_connection
     assert sync is not None  # a started connection
     adapted: Any = (await connection.get_raw_connection()).dbapi_connection
