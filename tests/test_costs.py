@@ -17,7 +17,7 @@ from bot.cases.scans import sla_scan
 from bot.cases.service import open_case
 from bot.core.clock import LOCAL_TZ, ManualClock
 from bot.core.config import Settings
-from bot.core.engine import Engine
+from bot.core.engine import Engine, waiting_chats_query
 from bot.core.scheduler import ScanContext
 from bot.plans import reminders
 from storage.db import Database
@@ -78,6 +78,21 @@ async def test_storing_a_known_senders_message_is_one_statement(
             select(func.count(InboundMessage.id)).where(InboundMessage.update_key == "console:x")
         )
     assert stored == 1
+
+
+async def test_chats_left_waiting_are_found_from_the_unhandled_messages_index(
+    engine: Engine, clock: ManualClock
+) -> None:
+    """Looked for every half minute by each process: it reads the unhandled messages' partial
+    index, so its cost follows what waits, not every message ever stored."""
+    async with engine.db.transaction() as session:
+        plan = await query_plan(session, engine.db, waiting_chats_query(clock.now()))
+    # A partial index holds the unhandled messages only, in chat order: no sort either.
+    assert "ix_messages_pending" in plan, plan
+    if engine.db.is_sqlite:
+        assert "TEMP B-TREE" not in plan, plan
+    else:
+        assert "Seq Scan" not in plan and "Sort" not in plan, plan
 
 
 async def test_the_claim_of_a_message_searches_indexes_only(

@@ -357,14 +357,12 @@ class Engine:
                 effects += await self._process_chat(channel, chat_id)
         return effects
 
-    async def waiting_chats(self) -> list[tuple[str, str]]:
-        """The chats with messages stored and not handled (after a stop or a crash)."""
+    async def waiting_chats(self, before: datetime | None = None) -> list[tuple[str, str]]:
+        """The chats with messages stored and not handled (after a stop or a crash, or a
+        turn that failed), received before `before` when given. Reads unhandled messages
+        only (a partial index): its cost follows what waits, not what was ever stored."""
         async with self.db.transaction() as session:
-            chats = await session.execute(
-                select(InboundMessage.channel, InboundMessage.chat_id)
-                .where(InboundMessage.handled_at.is_(None))
-                .distinct()
-            )
+            chats = await session.execute(waiting_chats_query(before))
             return [(channel, chat_id) for channel, chat_id in chats]
 
     # -- handling -----------------------------------------------------------------------------
@@ -932,6 +930,16 @@ def _new_actor_row(event: Event) -> dict[str, Any]:
         "lang": _hint(event.sender.language_code),
         "created_at": event.at,
     }
+
+
+def waiting_chats_query(before: datetime | None = None) -> Select[str, str]:
+    """`Engine.waiting_chats`' query."""
+    query = select(InboundMessage.channel, InboundMessage.chat_id).where(
+        InboundMessage.handled_at.is_(None)
+    )
+    if before is not None:
+        query = query.where(InboundMessage.received_at < before)
+    return query.distinct()
 
 
 def _update_key(event: Event) -> str | None:

@@ -18,7 +18,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, NotRequired, Protocol, Required, cast
 from urllib.parse import urlparse
@@ -55,6 +55,10 @@ WEBHOOK_BACKLOG = 2048
 # Start-up's garbage is collected and its memory given back this long after updates start
 # to flow (`settle_after_start`), so that the collection does not delay the first of them.
 SETTLE_AFTER = 1.0
+# A message stored but left unhandled (its turn failed: the database was away, a deadlock)
+# is handled again this long after it arrived, at the latest about as long after that: not
+# only when its chat writes again or the process restarts.
+LEFT_WAITING_AFTER = 30.0
 
 # Attachments the hotline keeps (by file_id) and the engine's name for them.
 _ATTACHMENTS = {
@@ -391,8 +395,30 @@ class TelegramRuntime:
                 await self.engine.process(channel, chat_id)  # already stored
         except Exception:
             self._waiting.discard((channel, chat_id))
-            log.exception("handling chat %s failed; recovered at the next start", chat_id)
+            log.exception("handling chat %s failed; tried again within a minute", chat_id)
         self.sender.wake()
+
+    async def handle_left_waiting(self) -> int:
+        """Handle again the chats whose messages were stored over `LEFT_WAITING_AFTER` ago and
+        are still unhandled; returns how many chats. (A chat already due is not doubled.)"""
+        before = self.engine.clock.now() - timedelta(seconds=LEFT_WAITING_AFTER)
+        chats = await self.engine.waiting_chats(before=before)
+        for channel, chat_id in chats:
+            self._schedule(channel, chat_id)
+        return len(chats)
+
+    async def keep_handling_left_waiting(self, stop: asyncio.Event) -> None:
+        """Every `LEFT_WAITING_AFTER` seconds until stopped: `handle_left_waiting`."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), LEFT_WAITING_AFTER)
+            if stop.is_set():
+                return
+            try:
+                if count := await self.handle_left_waiting():
+                    log.warning("%d chat(s) left waiting by a failed turn: handled again", count)
+            except Exception as error:  # the database still away: next time
+                log.warning("looking for chats left waiting failed: %s", error)
 
     async def poll_once(self, offset: int | None) -> int | None:
         """One getUpdates: store each update, and only then count it in the next offset."""
@@ -536,6 +562,7 @@ async def run_telegram(
     scheduler = None
     sender_stop = asyncio.Event()
     delivering = asyncio.ensure_future(runtime.sender.run(sender_stop))
+    retrying = asyncio.ensure_future(runtime.keep_handling_left_waiting(stop))
     site: web.AppRunner | None = None
     settling: asyncio.TimerHandle | None = None
     try:
@@ -579,6 +606,9 @@ async def run_telegram(
             await site.cleanup()  # no new updates accepted from here on
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        retrying.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await retrying
         await runtime.drain()
         sender_stop.set()
         await delivering  # a send in flight is settled; the rest waits in the outbox

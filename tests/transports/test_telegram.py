@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
+from bot.core.clock import ManualClock
 from bot.core.engine import Engine
 from bot.core.events import Event
-from bot.transports.telegram import SECRET_HEADER, TelegramRuntime, event_from_update
+from bot.transports.telegram import (
+    LEFT_WAITING_AFTER,
+    SECRET_HEADER,
+    TelegramRuntime,
+    event_from_update,
+)
 from bot.transports.tg_aiogram import AiogramAdapter
 from bot.transports.tg_ptb import PtbAdapter
-from storage.models import InboundMessage
+from storage.models import InboundMessage, OutboxMessage
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 USER = {"id": 7, "is_bot": False, "first_name": "Amina", "last_name": "B", "language_code": "ar"}
@@ -106,6 +112,39 @@ async def test_webhook_checks_the_secret_and_stores_once(engine: Engine) -> None
             select(func.count(InboundMessage.id)).where(InboundMessage.handled_at.is_not(None))
         )
     assert (stored, handled) == (1, 1)
+
+
+async def test_a_message_whose_turn_failed_is_handled_again_once_it_has_waited(
+    engine: Engine, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored, then its turn failed (the database away at that moment): it is handled again
+    `LEFT_WAITING_AFTER` later, not only when the person writes again or the process
+    restarts. A message just stored is left to its own turn."""
+    runtime = TelegramRuntime(engine, AiogramAdapter("1:T"))
+    process = engine.process
+    away = True
+
+    async def flaky(channel: str, chat_id: str) -> list[Any]:
+        if away:
+            raise OSError("the database went away")  # a fault: provoked, not mocked data
+        return await process(channel, chat_id)
+
+    monkeypatch.setattr(engine, "process", flaky)
+    assert await runtime.accept(message(update_id=51, text="3afak, kayn mochkil f douar"))
+    await runtime.drain()
+    away = False
+    assert await runtime.handle_left_waiting() == 0  # just stored: its own turn's
+    clock.advance(timedelta(seconds=LEFT_WAITING_AFTER + 1))
+    assert await runtime.handle_left_waiting() == 1
+    await runtime.drain()
+    async with engine.db.transaction() as session:
+        unhandled = await session.scalar(
+            select(func.count(InboundMessage.id)).where(InboundMessage.handled_at.is_(None))
+        )
+        replies = await session.scalar(select(func.count(OutboxMessage.id)))
+    assert unhandled == 0 and replies
+    assert await runtime.handle_left_waiting() == 0
+    await runtime.adapter.close()
 
 
 async def test_an_unreachable_bot_api_at_start_is_waited_for() -> None:
