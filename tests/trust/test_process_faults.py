@@ -1,6 +1,7 @@
 """The real `hotline run` (webhook) against a fake Bot API, killed with SIGKILL at random
 points and restarted: nothing lost, at most one repeated message per kill, and what was
-waiting when the process died leaves within seconds of the restart."""
+waiting when the process died leaves within seconds of the restart. And the database server
+restarted under a running hotline: nothing lost either."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import func, select
 
 from bot.transports.telegram import SECRET_HEADER
@@ -300,3 +302,68 @@ async def test_kill_9_under_load_loses_nothing_repeats_little_and_recovers_fast(
     assert never_sent == 0
     assert repeated <= kills, f"{repeated} repeated messages for {kills} kills"
     assert late == [], f"replies still waiting after a restart: {late}"
+
+
+@pytest.mark.postgresql_only
+async def test_a_postgresql_restart_under_load_loses_nothing_and_the_hotline_goes_on(
+    database_url: str, postgres: Any, tmp_path: Path
+) -> None:
+    """The database server restarts while `hotline run` takes updates and sends replies, and
+    the hotline itself is not restarted. Webhook calls answered 500 meanwhile are posted again
+    (as Telegram does) and turns that failed are handled again: every update ends stored once
+    and answered, every reply delivered."""
+    cluster = postgres[1]
+    if cluster is None:
+        pytest.skip("an external PostgreSQL server is not ours to restart")
+    api = FakeTelegram()
+    base = await api.start()
+    listen = _free_port()
+    hotline = Hotline(database_url, base, listen, tmp_path / "hotline.log")
+    url = f"http://127.0.0.1:{listen}/telegram"
+    chats = _updates()[:30]
+    db = Database(database_url)
+    try:
+        hotline.start()
+        while api.count("setWebhook") == 0:  # noqa: ASYNC110 - the fake only records calls
+            await asyncio.sleep(0.05)
+        async with aiohttp.ClientSession() as session:
+
+            async def feed() -> None:
+                posting = []
+                for updates in chats:
+                    await asyncio.sleep(0.1)
+                    posting.append(asyncio.create_task(_post_in_order(session, url, updates)))
+                await asyncio.gather(*posting)
+
+            feeding = asyncio.create_task(feed())
+            assert await _sending(db, within=30.0)  # under way: replies are being sent
+            await db.dispose()  # this test's own connections: about to die
+            await asyncio.to_thread(cluster.stop, "fast")
+            await asyncio.to_thread(cluster.restart)
+            await asyncio.wait_for(feeding, 120)
+        for _ in range(1200):  # a failed turn is handled again within a minute
+            async with db.transaction() as session:
+                unhandled = await session.scalar(
+                    select(func.count(InboundMessage.id)).where(InboundMessage.handled_at.is_(None))
+                )
+            if not unhandled and not await _open_rows(db):
+                break
+            await asyncio.sleep(0.1)
+        assert hotline.process is not None and hotline.process.poll() is None  # never stopped
+        async with db.transaction() as session:
+            stored = await session.scalar(select(func.count(InboundMessage.id)))
+            unanswered = await session.scalar(
+                select(func.count(InboundMessage.id)).where(
+                    InboundMessage.id.not_in(
+                        select(OutboxMessage.cause_id).where(OutboxMessage.cause_id.is_not(None))
+                    )
+                )
+            )
+            statuses = Counter((await session.scalars(select(OutboxMessage.status))).all())
+    finally:
+        hotline.stop()
+        await db.dispose()
+        await api.stop()
+    assert stored == len(chats) * UPDATES_PER_CHAT
+    assert unanswered == 0
+    assert set(statuses) == {DeliveryStatus.DELIVERED}
