@@ -199,6 +199,34 @@ async def _wait_delivered(db: Database, ids: set[int], within: float) -> float:
     return within + 1
 
 
+async def _settled(db: Database, within: float) -> None:
+    """Wait (up to `within` seconds) until every message is handled and every reply sent."""
+    start = time.monotonic()
+    while time.monotonic() - start <= within:
+        async with db.transaction() as session:
+            unhandled = await session.scalar(
+                select(func.count(InboundMessage.id)).where(InboundMessage.handled_at.is_(None))
+            )
+        if not unhandled and not await _open_rows(db):
+            return
+        await asyncio.sleep(0.1)
+
+
+async def _outcome(db: Database) -> tuple[int, int, Counter[str]]:
+    """Messages stored, messages without a reply, and the replies' statuses."""
+    async with db.transaction() as session:
+        stored = await session.scalar(select(func.count(InboundMessage.id)))
+        unanswered = await session.scalar(
+            select(func.count(InboundMessage.id)).where(
+                InboundMessage.id.not_in(
+                    select(OutboxMessage.cause_id).where(OutboxMessage.cause_id.is_not(None))
+                )
+            )
+        )
+        statuses = Counter((await session.scalars(select(OutboxMessage.status))).all())
+    return int(stored or 0), int(unanswered or 0), statuses
+
+
 async def test_kill_9_under_load_loses_nothing_repeats_little_and_recovers_fast(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -261,24 +289,9 @@ async def test_kill_9_under_load_loses_nothing_repeats_little_and_recovers_fast(
                 running.set()
             await asyncio.wait_for(posting, 120 + RUN_SECONDS)
         # Everything stored is handled and answered: wait for the outbox to drain.
-        for _ in range(600):
-            async with db.transaction() as session:
-                unhandled = await session.scalar(
-                    select(func.count(InboundMessage.id)).where(InboundMessage.handled_at.is_(None))
-                )
-            if not unhandled and not await _open_rows(db):
-                break
-            await asyncio.sleep(0.1)
+        await _settled(db, within=60.0)
+        stored, unanswered, statuses = await _outcome(db)
         async with db.transaction() as session:
-            stored = await session.scalar(select(func.count(InboundMessage.id)))
-            unanswered = await session.scalar(
-                select(func.count(InboundMessage.id)).where(
-                    InboundMessage.id.not_in(
-                        select(OutboxMessage.cause_id).where(OutboxMessage.cause_id.is_not(None))
-                    )
-                )
-            )
-            statuses = Counter((await session.scalars(select(OutboxMessage.status))).all())
             rows = Counter(
                 (chat, text)
                 for chat, text in (
@@ -341,25 +354,9 @@ async def test_a_postgresql_restart_under_load_loses_nothing_and_the_hotline_goe
             await asyncio.to_thread(cluster.stop, "fast")
             await asyncio.to_thread(cluster.restart)
             await asyncio.wait_for(feeding, 120)
-        for _ in range(1200):  # a failed turn is handled again within a minute
-            async with db.transaction() as session:
-                unhandled = await session.scalar(
-                    select(func.count(InboundMessage.id)).where(InboundMessage.handled_at.is_(None))
-                )
-            if not unhandled and not await _open_rows(db):
-                break
-            await asyncio.sleep(0.1)
+        await _settled(db, within=120.0)  # a failed turn is handled again within a minute
         assert hotline.process is not None and hotline.process.poll() is None  # never stopped
-        async with db.transaction() as session:
-            stored = await session.scalar(select(func.count(InboundMessage.id)))
-            unanswered = await session.scalar(
-                select(func.count(InboundMessage.id)).where(
-                    InboundMessage.id.not_in(
-                        select(OutboxMessage.cause_id).where(OutboxMessage.cause_id.is_not(None))
-                    )
-                )
-            )
-            statuses = Counter((await session.scalars(select(OutboxMessage.status))).all())
+        stored, unanswered, statuses = await _outcome(db)
     finally:
         hotline.stop()
         await db.dispose()
