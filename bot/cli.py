@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import sys
 
-from bot.transports.memory import pause_collection
+from bot.transports.memory import pause_collection, resume_collection
 
 # The rest is imported when a command needs it: `run` pauses the collector first.
 
@@ -93,9 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             asyncio.run(run_telegram(settings))
         finally:
-            gc.enable()  # stopped before updates flowed
+            resume_collection()  # stopped before updates flowed
         return 0
-    gc.enable()
+    resume_collection()
     from bot.transports.console import run_chat
 
     user = getattr(args, "user", "local")

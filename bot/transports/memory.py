@@ -18,7 +18,8 @@ def pause_collection() -> None:
 
 
 def resume_collection() -> None:
-    """The start is waiting (for the Bot API), not hurrying: garbage is collected again."""
+    """Collect garbage again: the start is over without settling, or waiting (for the Bot
+    API) rather than hurrying."""
     gc.enable()
 
 

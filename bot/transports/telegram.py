@@ -409,11 +409,7 @@ class TelegramRuntime:
 
     async def keep_handling_left_waiting(self, stop: asyncio.Event) -> None:
         """Every `LEFT_WAITING_AFTER` seconds until stopped: `handle_left_waiting`."""
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), LEFT_WAITING_AFTER)
-            if stop.is_set():
-                return
+        while not await _stopped_within(stop, LEFT_WAITING_AFTER):
             try:
                 if count := await self.handle_left_waiting():
                     log.warning("%d chat(s) left waiting by a failed turn: handled again", count)
@@ -451,8 +447,7 @@ class TelegramRuntime:
             except Exception as error:
                 failures += 1
                 log.warning("getUpdates failed (%s); retrying", error)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), min(30.0, 0.5 * 2**failures))
+                await _stopped_within(stop, min(30.0, 0.5 * 2**failures))
 
     async def start(self) -> None:
         """Menu, then whatever was stored but not handled or delivered before the last stop,
@@ -516,9 +511,15 @@ async def _get_me(adapter: Adapter, stop: asyncio.Event) -> str | None:
             failures += 1
             delay = min(60.0, 0.5 * 2**failures)
             log.warning("the Bot API is unreachable (%s); trying again in %.0f s", error, delay)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), delay)
+            await _stopped_within(stop, delay)
     return None
+
+
+async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+    """Wait `seconds`, or less if `stop` is set meanwhile; whether it is set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+    return stop.is_set()
 
 
 async def run_telegram(
